@@ -1,0 +1,318 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerMessages,
+  type JetStreamClient,
+  type JetStreamManager,
+} from '@nats-io/jetstream';
+import {
+  connect,
+  headers as natsHeaders,
+  nanos,
+  NoRespondersError as NatsNoRespondersError,
+  RequestError,
+  TimeoutError,
+  type Msg,
+  type MsgHdrs,
+  type NatsConnection,
+  type Subscription,
+} from '@nats-io/transport-node';
+import type { Bus, BusSubscription, CommandHandler, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
+import { decode, decodeEnvelope, encode, errorEnvelope, type ReplyEnvelope } from './codec.js';
+import type { CommandDef, EventDef } from './contract.js';
+import { BusClosedError, BusTimeoutError, NoRespondersError, RemoteHandlerError, UndeclaredConsumerError } from './errors.js';
+import type { EventDeliveryOptions } from './memory-bus.js';
+import { settleWithin } from './drain.js';
+import { durableName, eventStreamName, poolEventsWildcard } from './subjects.js';
+import { BusMetrics, receiveSpan, sendSpan, SpanKind, type HeaderCarrier } from './trace.js';
+
+export interface NatsBusOptions extends EventDeliveryOptions {
+  /** One URL or a comma-separated list (`nats://host:4222`). */
+  servers: string;
+  /** Connection name shown by the server (service and instance). */
+  name: string;
+  requestTimeoutMs?: number;
+  /** How long JetStream keeps an event no consumer acknowledged. Default 24 h. */
+  streamMaxAgeMs?: number;
+  /** JetStream replicas of each pool's stream (1 for a single server, 3 for a cluster). */
+  streamReplicas?: number;
+  /** Events fetched ahead per consumer instance. Small keeps the load shared between instances. */
+  prefetch?: number;
+  /** Called when an event is given up after maxDeliver attempts. */
+  onDeadLetter?: (event: string, consumer: string, msgId: string, error: unknown) => void;
+  /** Called on connection status changes (disconnect, reconnect), for logs. */
+  onStatus?: (status: string) => void;
+}
+
+function carrierOf(h: MsgHdrs): HeaderCarrier {
+  return { get: (k) => (h.has(k) ? h.get(k) : undefined), set: (k, v) => h.set(k, v), keys: () => h.keys() };
+}
+
+function isNotFound(e: unknown): boolean {
+  return e instanceof JetStreamApiError && (e.code === 10059 || e.code === 10014);
+}
+
+/**
+ * The clustered {@link Bus} over NATS. Commands are core request/reply on queue groups; events go
+ * through one JetStream stream per pool (file storage, interest retention, de-duplication window)
+ * with one durable pull consumer per (consumer service, event), shared by the service's instances.
+ * Durable consumers are created when a pool's event is first published or consumed, from the
+ * event's declared consumers, so an event published while no instance of a consumer runs is kept
+ * until one starts.
+ */
+export class NatsBus implements Bus {
+  private readonly js: JetStreamClient;
+  private readonly ensured = new Map<string, Promise<void>>();
+  private readonly subs = new Set<BusSubscription>();
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly metrics = new BusMetrics();
+  private closing = false;
+  private readonly o: Required<Omit<NatsBusOptions, 'onDeadLetter' | 'onStatus'>> & Pick<NatsBusOptions, 'onDeadLetter'>;
+
+  private constructor(
+    readonly nc: NatsConnection,
+    private readonly jsm: JetStreamManager,
+    opts: NatsBusOptions,
+  ) {
+    this.js = jetstream(nc);
+    this.o = {
+      servers: opts.servers,
+      name: opts.name,
+      requestTimeoutMs: opts.requestTimeoutMs ?? 5000,
+      ackWaitMs: opts.ackWaitMs ?? 30_000,
+      maxDeliver: opts.maxDeliver ?? 20,
+      duplicateWindowMs: opts.duplicateWindowMs ?? 120_000,
+      drainTimeoutMs: opts.drainTimeoutMs ?? 3000,
+      streamMaxAgeMs: opts.streamMaxAgeMs ?? 24 * 3600_000,
+      streamReplicas: opts.streamReplicas ?? 1,
+      prefetch: opts.prefetch ?? 4,
+      onDeadLetter: opts.onDeadLetter,
+    };
+  }
+
+  /** Connects, retrying until the server answers (the process reports not-ready meanwhile). */
+  static async connect(opts: NatsBusOptions): Promise<NatsBus> {
+    const nc = await connect({
+      servers: opts.servers.split(',').map((s) => s.trim()),
+      name: opts.name,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+      waitOnFirstConnect: true,
+    });
+    if (opts.onStatus) {
+      const onStatus = opts.onStatus;
+      void (async () => {
+        for await (const s of nc.status()) onStatus(s.type);
+      })();
+    }
+    const jsm = await jetstreamManager(nc);
+    return new NatsBus(nc, jsm, opts);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.inflight.add(p);
+    void p.finally(() => this.inflight.delete(p)).catch(() => undefined);
+    return p;
+  }
+
+  async request<Req, Res>(cmd: CommandDef<Req, Res>, scope: string, payload: Req, opts: RequestOptions = {}): Promise<Res> {
+    if (this.closing) throw new BusClosedError();
+    const subject = cmd.subject(scope);
+    const timeoutMs = opts.timeoutMs ?? this.o.requestTimeoutMs;
+    const h = natsHeaders();
+    const started = performance.now();
+    try {
+      const value = await sendSpan(`send ${cmd.name}`, SpanKind.CLIENT, subject, carrierOf(h), async () => {
+        let reply: Msg;
+        try {
+          reply = await this.nc.request(subject, encode(payload), { timeout: timeoutMs, headers: h });
+        } catch (e) {
+          if (e instanceof NatsNoRespondersError || (e instanceof RequestError && e.isNoResponders())) {
+            throw new NoRespondersError(subject, { cause: e });
+          }
+          if (e instanceof TimeoutError || (e instanceof RequestError && e.cause instanceof TimeoutError)) {
+            throw new BusTimeoutError(subject, timeoutMs, { cause: e });
+          }
+          throw e;
+        }
+        const env = decodeEnvelope(subject, reply.data);
+        if (!env.ok) throw new RemoteHandlerError(subject, env.error.code, env.error.message);
+        return env.value as Res;
+      });
+      this.metrics.request(cmd.name, 'ok', performance.now() - started);
+      return value;
+    } catch (e) {
+      this.metrics.request(cmd.name, (e as { code?: string }).code ?? 'error', performance.now() - started);
+      throw e;
+    }
+  }
+
+  async handle<Req, Res>(
+    cmd: CommandDef<Req, Res>,
+    scope: string,
+    handler: CommandHandler<Req, Res>,
+    opts: HandleOptions = {},
+  ): Promise<BusSubscription> {
+    if (this.closing) throw new BusClosedError();
+    const subject = cmd.subject(scope);
+    const serve = async (msg: Msg): Promise<void> => {
+      let env: ReplyEnvelope;
+      try {
+        const value = await receiveSpan(
+          `handle ${cmd.name}`,
+          SpanKind.SERVER,
+          subject,
+          msg.headers ? carrierOf(msg.headers) : undefined,
+          async () => handler(decode(subject, msg.data) as Req, { subject }),
+        );
+        env = { ok: true, value: value ?? null };
+      } catch (e) {
+        env = errorEnvelope(e);
+      }
+      msg.respond(encode(env));
+    };
+    const sub: Subscription = this.nc.subscribe(subject, {
+      queue: opts.queue ?? cmd.queue,
+      callback: (err, msg) => {
+        if (!err) void this.track(serve(msg));
+      },
+    });
+    await this.nc.flush(); // the subscription is registered on the server before we report it ready
+    const handle: BusSubscription = {
+      stop: async () => {
+        this.subs.delete(handle);
+        if (!sub.isClosed()) await sub.drain();
+      },
+    };
+    this.subs.add(handle);
+    return handle;
+  }
+
+  /** Creates the pool's stream and the durable consumers of `evt` if they do not exist yet. */
+  private ensure(pool: string, evt: EventDef<unknown>): Promise<void> {
+    const key = `${pool}\u0000${evt.name}`;
+    let p = this.ensured.get(key);
+    if (!p) {
+      p = this.createTopology(pool, evt);
+      this.ensured.set(key, p);
+      p.catch(() => this.ensured.delete(key));
+    }
+    return p;
+  }
+
+  private async createTopology(pool: string, evt: EventDef<unknown>): Promise<void> {
+    const stream = eventStreamName(pool);
+    try {
+      await this.jsm.streams.info(stream);
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      try {
+        await this.jsm.streams.add({
+          name: stream,
+          subjects: [poolEventsWildcard(pool)],
+          retention: RetentionPolicy.Interest,
+          storage: StorageType.File,
+          num_replicas: this.o.streamReplicas,
+          duplicate_window: nanos(this.o.duplicateWindowMs),
+          max_age: nanos(this.o.streamMaxAgeMs),
+        });
+      } catch (addErr) {
+        // Another instance created it at the same moment: fine if it now exists.
+        await this.jsm.streams.info(stream).catch(() => {
+          throw addErr;
+        });
+      }
+    }
+    for (const consumer of evt.consumers) {
+      const durable = durableName(consumer, evt.name);
+      try {
+        await this.jsm.consumers.info(stream, durable);
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+        await this.jsm.consumers.add(stream, {
+          durable_name: durable,
+          filter_subject: evt.subject(pool),
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: nanos(this.o.ackWaitMs),
+          max_deliver: this.o.maxDeliver,
+          max_ack_pending: 1000,
+        });
+      }
+    }
+  }
+
+  async publish<P>(evt: EventDef<P>, pool: string, payload: P, opts: PublishOptions): Promise<void> {
+    if (this.closing) throw new BusClosedError();
+    await this.ensure(pool, evt as EventDef<unknown>);
+    const subject = evt.subject(pool);
+    const h = natsHeaders();
+    await sendSpan(`publish ${evt.name}`, SpanKind.PRODUCER, subject, carrierOf(h), async () => {
+      await this.js.publish(subject, encode(payload), { msgID: opts.msgId, headers: h });
+    });
+    this.metrics.publish(evt.name);
+  }
+
+  async consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>): Promise<BusSubscription> {
+    if (this.closing) throw new BusClosedError();
+    if (!evt.consumers.includes(consumer)) throw new UndeclaredConsumerError(evt.name, consumer);
+    await this.ensure(pool, evt as EventDef<unknown>);
+    const c = await this.js.consumers.get(eventStreamName(pool), durableName(consumer, evt.name));
+    const messages: ConsumerMessages = await c.consume({ max_messages: this.o.prefetch });
+    const loop = (async () => {
+      for await (const m of messages) {
+        const msgId = m.headers?.get('Nats-Msg-Id') ?? String(m.seq);
+        const work = receiveSpan(
+          `process ${evt.name}`,
+          SpanKind.CONSUMER,
+          m.subject,
+          m.headers ? carrierOf(m.headers) : undefined,
+          async () => handler(decode(m.subject, m.data) as P, { msgId, deliveryCount: m.info.deliveryCount }),
+        );
+        try {
+          await this.track(work);
+          m.ack();
+          this.metrics.handle(evt.name, consumer, 'ack');
+        } catch (e) {
+          this.metrics.handle(evt.name, consumer, 'retry');
+          if (m.info.deliveryCount >= this.o.maxDeliver) {
+            this.o.onDeadLetter?.(evt.name, consumer, msgId, e);
+            m.term();
+          } else {
+            m.nak(Math.min(100 * m.info.deliveryCount, 5000));
+          }
+        }
+      }
+    })();
+    const sub: BusSubscription = {
+      stop: async () => {
+        this.subs.delete(sub);
+        // Stop pulling; the event being handled finishes and is acknowledged; events fetched
+        // ahead but not started are left unacknowledged and go to another instance.
+        await settleWithin([messages.close().catch(() => undefined), loop], this.o.drainTimeoutMs);
+      },
+    };
+    this.subs.add(sub);
+    return sub;
+  }
+
+  async check(): Promise<void> {
+    if (this.nc.isClosed()) throw new BusClosedError();
+    await this.nc.flush();
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    await Promise.all([...this.subs].map((s) => s.stop()));
+    await settleWithin(this.inflight, this.o.drainTimeoutMs);
+    if (this.nc.isClosed()) return;
+    await settleWithin([this.nc.drain().catch(() => undefined)], this.o.drainTimeoutMs);
+    if (!this.nc.isClosed()) await this.nc.close();
+  }
+}

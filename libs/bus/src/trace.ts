@@ -1,0 +1,125 @@
+import {
+  context,
+  metrics,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Counter,
+  type Histogram,
+} from '@opentelemetry/api';
+
+/** Message headers as both buses carry them (NATS MsgHdrs is adapted to this). */
+export interface HeaderCarrier {
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+  keys(): string[];
+}
+
+const tracer = () => trace.getTracer('@presence/bus');
+
+/** A `Map`-backed carrier, for the in-process bus. */
+export function mapCarrier(m: Map<string, string> = new Map()): HeaderCarrier & { map: Map<string, string> } {
+  return {
+    map: m,
+    get: (k) => m.get(k.toLowerCase()),
+    set: (k, v) => void m.set(k.toLowerCase(), v),
+    keys: () => [...m.keys()],
+  };
+}
+
+/**
+ * Runs `fn` in a PRODUCER/CLIENT span whose context is injected (W3C `traceparent`/`tracestate`)
+ * into `carrier`, so the receiving side continues the same trace. No NATS instrumentation is
+ * published for OpenTelemetry, so propagation is done here by hand.
+ */
+export async function sendSpan<T>(
+  name: string,
+  kind: SpanKind.PRODUCER | SpanKind.CLIENT,
+  subject: string,
+  carrier: HeaderCarrier,
+  fn: () => Promise<T>,
+): Promise<T> {
+  return tracer().startActiveSpan(
+    name,
+    { kind, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
+    async (span) => {
+      propagation.inject(context.active(), carrier, { set: (c, k, v) => c.set(k, v) });
+      try {
+        return await fn();
+      } catch (e) {
+        span.recordException(e as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+        throw e;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/** Runs `fn` in a SERVER/CONSUMER span that continues the trace found in `carrier`. */
+export async function receiveSpan<T>(
+  name: string,
+  kind: SpanKind.SERVER | SpanKind.CONSUMER,
+  subject: string,
+  carrier: HeaderCarrier | undefined,
+  fn: () => Promise<T>,
+  attributes: Attributes = {},
+): Promise<T> {
+  const parent = carrier
+    ? propagation.extract(ROOT_CONTEXT, carrier, { get: (c, k) => c.get(k), keys: (c) => c.keys() })
+    : ROOT_CONTEXT;
+  return tracer().startActiveSpan(
+    name,
+    { kind, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, ...attributes } },
+    parent,
+    async (span) => {
+      try {
+        return await fn();
+      } catch (e) {
+        span.recordException(e as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+        throw e;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/**
+ * Bus metrics. Instruments are created per bus instance, after the process registered its meter
+ * provider (the OTel metrics API hands out no-op meters before that, and does not rebind them).
+ */
+export class BusMetrics {
+  private readonly requests: Counter;
+  private readonly requestDuration: Histogram;
+  private readonly published: Counter;
+  private readonly handled: Counter;
+
+  constructor() {
+    const meter = metrics.getMeter('@presence/bus');
+    this.requests = meter.createCounter('bus_requests', { description: 'Commands sent over the bus, by outcome' });
+    this.requestDuration = meter.createHistogram('bus_request_duration', { description: 'Command round trip', unit: 'ms' });
+    this.published = meter.createCounter('bus_events_published', { description: 'Events published' });
+    this.handled = meter.createCounter('bus_events_handled', { description: 'Event deliveries handled, by outcome' });
+  }
+
+  request(command: string, outcome: string, ms: number): void {
+    this.requests.add(1, { command, outcome });
+    this.requestDuration.record(ms, { command });
+  }
+
+  publish(event: string): void {
+    this.published.add(1, { event });
+  }
+
+  handle(event: string, consumer: string, outcome: 'ack' | 'retry'): void {
+    this.handled.add(1, { event, consumer, outcome });
+  }
+}
+
+export { SpanKind };

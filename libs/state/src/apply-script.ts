@@ -1,0 +1,46 @@
+/**
+ * The atomic multi-record change, as one Lua script (no WATCH/MULTI: ioredis multiplexes one
+ * connection, so optimistic transactions from concurrent handlers would interfere).
+ *
+ * KEYS: the collection hashes the changes touch, all in one partition (one hash tag, one slot).
+ * ARGV: [n, then per change: keyIndex, id, expect ('' = any), op ('p' | 'd'), expiresAt ('' = none), nonce, json]
+ * Field value: "<version>\t<expiresAt>\t<nonce>\t<json>"; only the header is parsed here, the JSON
+ * is opaque to Lua (cjson would turn [] into {} and round large numbers).
+ *
+ * Returns {1, v1, ..., vn} with the new versions (0 for deletes), or {0, i1, cur1, i2, cur2, ...}
+ * with the 0-based index and the raw current value ('' when absent) of each failed expectation.
+ * Nothing is written unless every expectation holds.
+ */
+export const APPLY_LUA = `
+local n = tonumber(ARGV[1])
+local versions = {}
+local failed = {0}
+for i = 0, n - 1 do
+  local b = 2 + i * 7
+  local cur = redis.call('HGET', KEYS[tonumber(ARGV[b])], ARGV[b + 1])
+  local ver = 0
+  if cur then ver = tonumber(string.match(cur, '^(%d+)')) end
+  versions[i + 1] = ver
+  local expect = ARGV[b + 2]
+  if expect ~= '' and tonumber(expect) ~= ver then
+    failed[#failed + 1] = i
+    failed[#failed + 1] = cur or ''
+  end
+end
+if #failed > 1 then return failed end
+local out = {1}
+for i = 0, n - 1 do
+  local b = 2 + i * 7
+  local key = KEYS[tonumber(ARGV[b])]
+  if ARGV[b + 3] == 'p' then
+    local v = versions[i + 1] + 1
+    redis.call('HSET', key, ARGV[b + 1], v .. '\\t' .. ARGV[b + 4] .. '\\t' .. ARGV[b + 5] .. '\\t' .. ARGV[b + 6])
+    out[#out + 1] = v
+  else
+    redis.call('HDEL', key, ARGV[b + 1])
+    out[#out + 1] = 0
+  end
+end
+return out
+`;
+

@@ -1,0 +1,58 @@
+import type {
+  ContainerRecord,
+  DelegateSetRecord,
+  DialogRecord,
+  PublicationRecord,
+  RegistrationRecord,
+  SubscriberRecord,
+  WatcherRecord,
+} from './records.js';
+import type { Change, Partition, Store, StoredRecord } from './store.js';
+
+/** A typed collection of a partition: its name and how a value's record id is formed. */
+export interface Collection<T> {
+  readonly name: string;
+  idOf(value: T): string;
+}
+
+function define<T>(name: string, idOf: (value: T) => string): Collection<T> {
+  return Object.freeze({ name, idOf });
+}
+
+/** Category instances; id `<container>:<categoryName>:<instance>`. */
+export const publications = define<PublicationRecord>('pub', (p) => `${p.container}:${p.categoryName}:${p.instance}`);
+/** Container member sets; id = container id. */
+export const containers = define<ContainerRecord>('ctr', (c) => String(c.id));
+/** The publisher's subscriber list; id = subscriber URI. */
+export const subscribers = define<SubscriberRecord>('sbr', (s) => s.user);
+/** The delegator's delegate set: a single record with id `set`. */
+export const delegates = define<DelegateSetRecord>('dlg', () => 'set');
+/** Registered endpoints; id = epid. */
+export const registrations = define<RegistrationRecord>('reg', (r) => r.epid);
+/** SUBSCRIBE dialogs of a subscriber; id = `<callId>;<localTag>`. */
+export const dialogs = define<DialogRecord>('dia', (d) => `${d.callId};${d.localTag}`);
+/** Dialogs watching a publisher; id = `<pool>|<dialogId>`. */
+export const watchers = define<WatcherRecord>('wat', (w) => `${w.pool}|${w.dialogId}`);
+
+export interface PutOptions {
+  expect?: number;
+  expiresAt?: number;
+}
+
+/** A typed put of `value` into `c` (id from the collection). */
+export function put<T>(c: Collection<T>, value: T, opts: PutOptions = {}): Change {
+  return { op: 'put', collection: c.name, id: c.idOf(value), value, ...opts };
+}
+
+/** A typed delete of record `id` from `c`. */
+export function remove<T>(c: Collection<T>, id: string, opts: { expect?: number } = {}): Change {
+  return { op: 'delete', collection: c.name, id, ...opts };
+}
+
+export function getRecord<T>(store: Store, p: Partition, c: Collection<T>, id: string): Promise<StoredRecord<T> | undefined> {
+  return store.get<T>(p, c.name, id);
+}
+
+export function listRecords<T>(store: Store, p: Partition, c: Collection<T>): Promise<StoredRecord<T>[]> {
+  return store.list<T>(p, c.name);
+}

@@ -1,0 +1,21 @@
+export type { ApplyResult, Change, Conflict, DeleteChange, DueRecord, Partition, PutChange, Store, StoredRecord } from './store.js';
+export { InvalidChangeError, StoreUnavailableError } from './errors.js';
+export { MemoryStore } from './memory-store.js';
+export { RedisStore, type RedisStoreOptions } from './redis-store.js';
+export { collectionKey, dueKey, encodeUser, poolPattern } from './keys.js';
+export * from './records.js';
+export {
+  containers,
+  delegates,
+  dialogs,
+  getRecord,
+  listRecords,
+  publications,
+  put,
+  registrations,
+  remove,
+  subscribers,
+  watchers,
+  type Collection,
+  type PutOptions,
+} from './collections.js';

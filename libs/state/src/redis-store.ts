@@ -1,0 +1,197 @@
+import { randomBytes } from 'node:crypto';
+import { Redis, type RedisOptions } from 'ioredis';
+import { APPLY_LUA } from './apply-script.js';
+import { StoreUnavailableError } from './errors.js';
+import { collectionKey, DUE_SHARDS, dueKey, dueShard } from './keys.js';
+import type { ApplyResult, Change, Conflict, DueRecord, Partition, Store, StoredRecord } from './store.js';
+import { validateChanges } from './validate.js';
+
+interface Parsed {
+  version: number;
+  expiresAt?: number;
+  nonce: string;
+  json: string;
+}
+
+function parseField(raw: string): Parsed {
+  const t1 = raw.indexOf('\t');
+  const t2 = raw.indexOf('\t', t1 + 1);
+  const t3 = raw.indexOf('\t', t2 + 1);
+  const exp = raw.slice(t1 + 1, t2);
+  const p: Parsed = { version: Number(raw.slice(0, t1)), nonce: raw.slice(t2 + 1, t3), json: raw.slice(t3 + 1) };
+  if (exp !== '') p.expiresAt = Number(exp);
+  return p;
+}
+
+function toStored<T>(id: string, p: Parsed): StoredRecord<T> {
+  const value = JSON.parse(p.json) as T;
+  return p.expiresAt === undefined ? { id, version: p.version, value } : { id, version: p.version, value, expiresAt: p.expiresAt };
+}
+
+/** A due-index member: who, which record, and the nonce its write carried. */
+type DueMember = [user: string, collection: string, id: string, nonce: string];
+
+interface ScriptedRedis extends Redis {
+  presApply(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
+}
+
+export interface RedisStoreOptions {
+  url: string;
+  /** A command that gets no answer within this time fails (the request answers 503). Default 2000. */
+  commandTimeoutMs?: number;
+  /** Connection name shown by CLIENT LIST. */
+  name?: string;
+}
+
+/**
+ * The Redis {@link Store} (ioredis). `apply` is one Lua script over the partition's hash-tagged
+ * keys. Expiry uses a sharded sorted set of *intents*, written before the change: an entry whose
+ * record no longer carries its nonce is stale and is dropped, so a crash between the two writes can
+ * delay a removal but never lose one.
+ *
+ * Commands fail fast while disconnected (no offline queue), and the client reconnects on its own, so
+ * a Redis outage makes requests fail with {@link StoreUnavailableError} and /readyz answer 503, and
+ * both recover when Redis returns.
+ */
+export class RedisStore implements Store {
+  private constructor(readonly redis: ScriptedRedis) {}
+
+  static create(opts: RedisStoreOptions): RedisStore {
+    const options: RedisOptions = {
+      connectionName: opts.name,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: opts.commandTimeoutMs ?? 2000,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(times * 100, 1000),
+    };
+    const redis = new Redis(opts.url, options) as ScriptedRedis;
+    // Errors surface through commands and readiness; without a listener ioredis would log each one.
+    redis.on('error', () => undefined);
+    redis.defineCommand('presApply', { lua: APPLY_LUA });
+    return new RedisStore(redis);
+  }
+
+  /** Resolves once connected and ready (ioredis keeps retrying in the background until then). */
+  ready(): Promise<void> {
+    if (this.redis.status === 'ready') return Promise.resolve();
+    return new Promise((resolve) => this.redis.once('ready', () => resolve()));
+  }
+
+  private async run<T>(what: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof SyntaxError) throw e;
+      const msg = (e as Error).message ?? String(e);
+      if (this.redis.status !== 'ready' || /timed out|Stream isn't writeable|Connection is closed|ECONNRE/i.test(msg)) {
+        throw new StoreUnavailableError(`redis ${what} failed: ${msg}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  async get<T>(p: Partition, collection: string, id: string): Promise<StoredRecord<T> | undefined> {
+    const raw = await this.run('get', () => this.redis.hget(collectionKey(p, collection), id));
+    return raw === null ? undefined : toStored<T>(id, parseField(raw));
+  }
+
+  async list<T>(p: Partition, collection: string): Promise<StoredRecord<T>[]> {
+    const all = await this.run('list', () => this.redis.hgetall(collectionKey(p, collection)));
+    return Object.entries(all).map(([id, raw]) => toStored<T>(id, parseField(raw)));
+  }
+
+  async apply(p: Partition, changes: readonly Change[]): Promise<ApplyResult> {
+    validateChanges(changes);
+    if (changes.length === 0) return { ok: true, versions: [] };
+    const keys: string[] = [];
+    const keyIndex = new Map<string, number>();
+    const argv: (string | number)[] = [changes.length];
+    const intents: [string, number, string][] = [];
+    for (const c of changes) {
+      const key = collectionKey(p, c.collection);
+      let ki = keyIndex.get(key);
+      if (ki === undefined) {
+        keys.push(key);
+        ki = keys.length;
+        keyIndex.set(key, ki);
+      }
+      let nonce = '';
+      let expiresAt = '';
+      let json = '';
+      if (c.op === 'put') {
+        json = JSON.stringify(c.value);
+        if (c.expiresAt !== undefined) {
+          nonce = randomBytes(8).toString('hex');
+          expiresAt = String(c.expiresAt);
+          const member: DueMember = [p.user, c.collection, c.id, nonce];
+          intents.push([dueKey(p.pool, dueShard(p.user)), c.expiresAt, JSON.stringify(member)]);
+        }
+      }
+      argv.push(ki, c.id, c.expect === undefined ? '' : c.expect, c.op === 'put' ? 'p' : 'd', expiresAt, nonce, json);
+    }
+    return this.run('apply', async () => {
+      // Intent first: if we crash after this, the sweeper finds a member whose nonce no record
+      // carries and drops it; if we crashed after the change instead, the removal could be lost.
+      if (intents.length > 0) {
+        const pipe = this.redis.pipeline();
+        for (const [k, score, member] of intents) pipe.zadd(k, score, member);
+        await pipe.exec();
+      }
+      const reply = await this.redis.presApply(keys.length, ...keys, ...argv);
+      if (reply[0] === 1) return { ok: true, versions: reply.slice(1).map(Number) };
+      const conflicts: Conflict[] = [];
+      for (let i = 1; i < reply.length; i += 2) {
+        const index = Number(reply[i]);
+        const c = changes[index]!;
+        const raw = String(reply[i + 1]);
+        conflicts.push({
+          index,
+          collection: c.collection,
+          id: c.id,
+          expected: c.expect!,
+          current: raw === '' ? undefined : toStored(c.id, parseField(raw)),
+        });
+      }
+      return { ok: false, conflicts };
+    });
+  }
+
+  async due(pool: string, now: number, limit: number): Promise<DueRecord[]> {
+    return this.run('due', async () => {
+      const found: DueRecord[] = [];
+      for (let shard = 0; shard < DUE_SHARDS; shard++) {
+        const key = dueKey(pool, shard);
+        const flat = await this.redis.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit);
+        for (let i = 0; i < flat.length; i += 2) {
+          const member = flat[i]!;
+          const [user, collection, id, nonce] = JSON.parse(member) as DueMember;
+          const partition = { pool, user };
+          const raw = await this.redis.hget(collectionKey(partition, collection), id);
+          const rec = raw === null ? undefined : parseField(raw);
+          if (!rec || rec.nonce !== nonce) {
+            // Stale intent: the record is gone or was rewritten (with its own new intent). The
+            // nonce is unique, so nobody can be re-adding this member.
+            await this.redis.zrem(key, member);
+            continue;
+          }
+          found.push({ partition, collection, record: toStored(id, rec) });
+        }
+      }
+      found.sort((a, b) => (a.record.expiresAt ?? 0) - (b.record.expiresAt ?? 0));
+      return found.slice(0, limit);
+    });
+  }
+
+  async check(): Promise<void> {
+    await this.run('ping', () => this.redis.ping());
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.redis.quit();
+    } catch {
+      this.redis.disconnect();
+    }
+  }
+}

@@ -1,0 +1,5 @@
+export { ConfigError } from './errors.js';
+export { env, loadConfig, type ConfigOf, type EnvSpec, type EnvVar } from './config.js';
+export { createLogger, type Logger, type LoggerOptions } from './logger.js';
+export { startTelemetry, type Telemetry, type TelemetryOptions } from './tracing.js';
+export { createAdminServer, type AdminServer, type AdminServerOptions, type ReadinessCheck } from './admin-server.js';

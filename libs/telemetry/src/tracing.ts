@@ -1,0 +1,81 @@
+import { context, metrics, propagation, trace, type Meter, type Tracer } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  BatchSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+
+export interface TelemetryOptions {
+  serviceName: string;
+  serviceInstanceId: string;
+  /** OTLP/HTTP endpoint for traces (e.g. http://collector:4318). Unset: spans are recorded but not exported. */
+  otlpEndpoint?: string;
+  /** Extra span exporter, used by tests to read spans back. */
+  spanExporter?: SpanExporter;
+}
+
+/** What a process gets from {@link startTelemetry}: the Prometheus registry for /metrics and a shutdown hook. */
+export interface Telemetry {
+  readonly prometheus: PrometheusExporter;
+  tracer(name: string): Tracer;
+  meter(name: string): Meter;
+  shutdown(): Promise<void>;
+}
+
+let active: Telemetry | undefined;
+
+/**
+ * Registers the process-wide OpenTelemetry providers: W3C trace-context propagation, an async-local
+ * context manager (so spans follow awaits), a tracer provider and a meter provider read by Prometheus.
+ *
+ * A tracer provider is always registered, even with nothing to export to: without one, spans are
+ * non-recording and `propagation.inject` writes no `traceparent`, which would silently break trace
+ * continuity across NATS. The OTel API allows one registration per process, so a second call
+ * returns the first result (the embedded mode runs every service in one process).
+ */
+export function startTelemetry(opts: TelemetryOptions): Telemetry {
+  if (active) return active;
+  const resource = resourceFromAttributes({
+    'service.name': opts.serviceName,
+    'service.instance.id': opts.serviceInstanceId,
+  });
+
+  const spanProcessors: SpanProcessor[] = [];
+  if (opts.otlpEndpoint) {
+    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` })));
+  }
+  if (opts.spanExporter) spanProcessors.push(new BatchSpanProcessor(opts.spanExporter, { scheduledDelayMillis: 10 }));
+  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
+
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(tracerProvider);
+
+  // preventServerStart: /metrics is served by the process's fastify server, not a second HTTP port.
+  const prometheus = new PrometheusExporter({ preventServerStart: true });
+  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  metrics.setGlobalMeterProvider(meterProvider);
+
+  const t: Telemetry = {
+    prometheus,
+    tracer: (name) => trace.getTracer(name),
+    meter: (name) => metrics.getMeter(name),
+    async shutdown() {
+      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      trace.disable();
+      metrics.disable();
+      propagation.disable();
+      context.disable();
+      active = undefined;
+    },
+  };
+  active = t;
+  return t;
+}
