@@ -45,7 +45,10 @@ function withTimeout(p: Promise<void>, ms: number): Promise<void> {
  * `/metrics`: Prometheus text from the OpenTelemetry meter provider.
  */
 export function createAdminServer(opts: AdminServerOptions): AdminServer {
-  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'admin-http' }) as FastifyBaseLogger, disableRequestLogging: true });
+  // Probes hit these routes every few seconds: request logs go at debug level, not info.
+  const app = Fastify({
+    loggerInstance: opts.logger.child({ component: 'admin-http' }, { level: opts.logger.isLevelEnabled('debug') ? opts.logger.level : 'warn' }) as FastifyBaseLogger,
+  });
   const timeoutMs = opts.checkTimeoutMs ?? 1000;
   let draining = false;
 

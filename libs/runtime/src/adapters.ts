@@ -1,0 +1,53 @@
+import { MemoryBus, MemoryNetwork, NatsBus, type Bus } from '@presence/bus';
+import { MemoryStore, RedisStore, type Store } from '@presence/state';
+import type { Logger } from '@presence/telemetry';
+import type { ProcessConfig } from './process-config.js';
+
+/** The bus and store a process runs on, and the readiness check of each. */
+export interface Adapters {
+  readonly bus: Bus;
+  readonly store: Store;
+  close(): Promise<void>;
+}
+
+/** Embedded mode: the in-process bus and in-memory state. Nothing to install. */
+export function embeddedAdapters(config: ProcessConfig): Adapters {
+  const bus = new MemoryBus(new MemoryNetwork({ ackWaitMs: config.EVENT_ACK_WAIT_MS }), {
+    requestTimeoutMs: config.BUS_REQUEST_TIMEOUT_MS,
+  });
+  const store = new MemoryStore();
+  return {
+    bus,
+    store,
+    close: async () => {
+      await bus.close();
+      await store.close();
+    },
+  };
+}
+
+/**
+ * Clustered mode: NATS and Redis. Redis reconnects by itself; NATS is awaited here (retrying until
+ * it answers), while the HTTP server already answers /healthz and /readyz says what is missing.
+ */
+export async function clusteredAdapters(config: ProcessConfig, processName: string, logger: Logger): Promise<Adapters> {
+  const store = RedisStore.create({ url: config.REDIS_URL, name: `${processName}-${config.instanceId}` });
+  const bus = await NatsBus.connect({
+    servers: config.NATS_URL,
+    name: `${processName}-${config.instanceId}`,
+    requestTimeoutMs: config.BUS_REQUEST_TIMEOUT_MS,
+    ackWaitMs: config.EVENT_ACK_WAIT_MS,
+    streamReplicas: config.JETSTREAM_REPLICAS,
+    onStatus: (status) => logger.info({ status }, 'nats connection status'),
+    onDeadLetter: (event, consumer, msgId, error) =>
+      logger.error({ event, consumer, msgId, err: error }, 'event given up after the maximum number of deliveries'),
+  });
+  return {
+    bus,
+    store,
+    close: async () => {
+      await bus.close();
+      await store.close();
+    },
+  };
+}

@@ -1,0 +1,44 @@
+import { hostname } from 'node:os';
+import { env, loadConfig, type ConfigOf } from '@presence/telemetry';
+
+const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+const TOKEN_TEXT = '1-64 characters of A-Z a-z 0-9 _ -';
+
+/**
+ * Every environment variable a process reads, with its default and documentation. README's
+ * configuration table lists exactly these (a test keeps the two in step).
+ */
+export const processEnv = {
+  HTTP_PORT: env.port({ default: 8080, doc: 'Port of the HTTP server with /healthz, /readyz and /metrics.' }),
+  HTTP_HOST: env.string({ default: '0.0.0.0', doc: 'Address the HTTP server listens on.' }),
+  LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'pino log level.' }),
+  POOL_ID: env.string({ default: 'pool1', pattern: TOKEN, patternText: TOKEN_TEXT, doc: 'The pool (shard) this process serves.' }),
+  INSTANCE_ID: env.optionalString({ doc: 'This instance’s id (NATS connection name, edge address). Default: host name and pid.' }),
+  NATS_URL: env.url({ default: 'nats://127.0.0.1:4222', protocols: ['nats', 'tls'], doc: 'NATS server(s), comma separated (clustered mode).' }),
+  REDIS_URL: env.url({ default: 'redis://127.0.0.1:6379', protocols: ['redis', 'rediss'], doc: 'Redis server (clustered mode).' }),
+  BUS_REQUEST_TIMEOUT_MS: env.int({ default: 5000, min: 100, max: 120_000, doc: 'How long a command over the bus waits for its reply.' }),
+  EVENT_ACK_WAIT_MS: env.int({ default: 30_000, min: 1000, max: 3_600_000, doc: 'An event not acknowledged in this time goes to another instance.' }),
+  JETSTREAM_REPLICAS: env.int({ default: 1, min: 1, max: 5, doc: 'Replicas of each pool’s JetStream event stream.' }),
+  SHUTDOWN_TIMEOUT_MS: env.int({ default: 4000, min: 100, max: 600_000, doc: 'Longest graceful shutdown before the process exits anyway.' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.optionalString({ doc: 'OTLP/HTTP collector for traces, e.g. http://collector:4318. Unset: traces are not exported.' }),
+};
+
+export type ProcessConfig = ConfigOf<typeof processEnv> & { readonly instanceId: string };
+
+function defaultInstanceId(): string {
+  return `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+}
+
+/** Reads and validates the environment; throws a ConfigError naming the first bad variable. */
+export function loadProcessConfig(source: NodeJS.ProcessEnv = process.env): ProcessConfig {
+  const c = loadConfig(processEnv, source);
+  const instanceId = c.INSTANCE_ID ?? defaultInstanceId();
+  if (!TOKEN.test(instanceId)) {
+    // Reuse the builder so the message has the same shape as every other config error.
+    env.string({ pattern: TOKEN, patternText: TOKEN_TEXT, doc: '' }).parse(instanceId, 'INSTANCE_ID');
+  }
+  if (c.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {
+    env.url({ protocols: ['http', 'https'], doc: '' }).parse(c.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT');
+  }
+  return Object.freeze({ ...c, instanceId });
+}

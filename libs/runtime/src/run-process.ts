@@ -1,0 +1,134 @@
+import {
+  ConfigError,
+  createAdminServer,
+  createLogger,
+  startTelemetry,
+  type Logger,
+  type ReadinessCheck,
+} from '@presence/telemetry';
+import { pingCommands } from '@presence/bus';
+import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
+import { loadProcessConfig, type ProcessConfig } from './process-config.js';
+import type { RunningService, ServiceModule } from './service.js';
+
+export type ProcessMode = 'embedded' | 'clustered';
+
+export interface RunProcessOptions {
+  /** Name in logs, traces and metrics: a service name, or `presence` for the embedded process. */
+  processName: string;
+  mode: ProcessMode;
+  services: readonly ServiceModule[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A running process, for tests that run one in-process instead of spawning it. */
+export interface RunningProcess {
+  readonly config: ProcessConfig;
+  readonly logger: Logger;
+  /** The HTTP server's address (its port when HTTP_PORT=0). */
+  readonly httpPort: number;
+  readonly adapters: Adapters;
+  shutdown(): Promise<void>;
+}
+
+/**
+ * Starts a process: config (validated first), logging, telemetry, the HTTP server (so /healthz
+ * answers at once), the bus and store, then the services. Shutdown runs in reverse: /readyz turns
+ * 503, services stop and finish in-flight work, the bus drains, the store disconnects.
+ */
+export async function startProcess(opts: RunProcessOptions): Promise<RunningProcess> {
+  const config = loadProcessConfig(opts.env);
+  const logger = createLogger({
+    level: config.LOG_LEVEL,
+    base: { service: opts.processName, pool: config.POOL_ID, instance: config.instanceId, mode: opts.mode },
+  });
+  const telemetry = startTelemetry({
+    serviceName: opts.processName,
+    serviceInstanceId: config.instanceId,
+    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+  });
+
+  let adapters: Adapters | undefined;
+  let running: RunningService[] | undefined;
+  const needAdapters = (): Adapters => {
+    if (!adapters) throw new Error(opts.mode === 'clustered' ? 'connecting to NATS' : 'starting');
+    return adapters;
+  };
+  const checks: ReadinessCheck[] =
+    opts.mode === 'clustered'
+      ? [
+          { name: 'nats', check: () => needAdapters().bus.check() },
+          { name: 'redis', check: () => needAdapters().store.check() },
+        ]
+      : [{ name: 'store', check: () => needAdapters().store.check() }];
+  checks.push({
+    name: 'services',
+    check: async () => {
+      if (!running) throw new Error('starting');
+      // Embedded: every service answers over the bus. Clustered: this process's own services do.
+      const bus = needAdapters().bus;
+      await Promise.all(opts.services.map((s) => bus.request(pingCommands[s.name], config.POOL_ID, {}, { timeoutMs: 1000 })));
+    },
+  });
+
+  const admin = createAdminServer({ logger, checks, prometheus: telemetry.prometheus });
+  await admin.app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
+  const address = admin.app.server.address();
+  const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
+
+  adapters = opts.mode === 'clustered' ? await clusteredAdapters(config, opts.processName, logger) : embeddedAdapters(config);
+  const deps = { pool: config.POOL_ID, instanceId: config.instanceId, bus: adapters.bus, store: adapters.store };
+  running = [];
+  for (const s of opts.services) {
+    running.push(await s.start({ ...deps, logger: logger.child({ component: s.name }) }));
+  }
+  logger.info({ httpPort, services: opts.services.map((s) => s.name) }, 'started');
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (): Promise<void> =>
+    (stopping ??= (async () => {
+      admin.setDraining();
+      for (const s of [...(running ?? [])].reverse()) await s.stop().catch((e: unknown) => logger.error({ err: e }, 'service stop failed'));
+      await adapters?.close().catch((e: unknown) => logger.error({ err: e }, 'closing bus/store failed'));
+      await admin.app.close();
+      await telemetry.shutdown();
+      logger.info('stopped');
+    })());
+
+  return { config, logger, httpPort, adapters, shutdown };
+}
+
+/**
+ * The `main` of every process: {@link startProcess}, then exit cleanly on SIGTERM/SIGINT within
+ * SHUTDOWN_TIMEOUT_MS. A bad environment value stops start-up with one line naming the variable.
+ */
+export async function runProcess(opts: RunProcessOptions): Promise<void> {
+  let proc: RunningProcess;
+  try {
+    proc = await startProcess(opts);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${e.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`start-up failed: ${(e as Error).stack ?? String(e)}\n`);
+    process.exit(1);
+  }
+  const { logger } = proc;
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
+  process.on('uncaughtException', (err) => {
+    logger.fatal({ err }, 'uncaught exception; exiting');
+    process.exit(1);
+  });
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'shutting down');
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: proc.config.SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; exiting');
+      process.exit(1);
+    }, proc.config.SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    void proc.shutdown().then(() => process.exit(0));
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

@@ -1,0 +1,29 @@
+import { pingCommands, type Bus, type ServiceName } from '@presence/bus';
+import type { Store } from '@presence/state';
+import type { Logger } from '@presence/telemetry';
+
+/** What a service gets from the process that runs it. The same in embedded and clustered mode. */
+export interface ServiceDeps {
+  readonly pool: string;
+  readonly instanceId: string;
+  readonly bus: Bus;
+  readonly store: Store;
+  readonly logger: Logger;
+}
+
+export interface RunningService {
+  /** Stops taking work and finishes what is in flight. */
+  stop(): Promise<void>;
+}
+
+/** A service: a name and a `start`, run by {@link runProcess} alone or together with the others. */
+export interface ServiceModule {
+  readonly name: ServiceName;
+  start(deps: ServiceDeps): Promise<RunningService>;
+}
+
+/** Answers `<service>.ping` for the pool: proves over the bus that an instance is subscribed and serving. */
+export async function servePing(name: ServiceName, deps: ServiceDeps): Promise<RunningService> {
+  const sub = await deps.bus.handle(pingCommands[name], deps.pool, () => ({ service: name, instance: deps.instanceId, pool: deps.pool }));
+  return { stop: () => sub.stop() };
+}

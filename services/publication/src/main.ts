@@ -1,0 +1,4 @@
+import { runProcess } from '@presence/runtime';
+import { publication } from './index.js';
+
+await runProcess({ processName: 'publication', mode: 'clustered', services: [publication] });

@@ -1,0 +1,49 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { freePort } from './support/infra.js';
+import { startNode, waitForStatus, type Proc } from './support/process.js';
+
+const MAIN = 'services/embedded/dist/main.js';
+
+describe('embedded mode (npm start)', () => {
+  let proc: Proc | undefined;
+  afterEach(async () => {
+    await proc?.stop('SIGKILL');
+  });
+
+  it('serves /healthz and /readyz 200 within 10 s with no Redis or NATS, and exits cleanly on SIGTERM within 5 s', async () => {
+    const port = await freePort();
+    // Point the clustered settings at nothing: embedded mode must not touch them.
+    proc = startNode(MAIN, { HTTP_PORT: String(port), NATS_URL: 'nats://127.0.0.1:1', REDIS_URL: 'redis://127.0.0.1:1' });
+    await waitForStatus(`http://127.0.0.1:${port}/healthz`, 200, 10_000);
+    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 10_000);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.json());
+    expect(ready).toEqual({ status: 'ready', checks: { store: 'up', services: 'up' } });
+    const { code, ms } = await proc.stop('SIGTERM');
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('exits on SIGINT (Ctrl-C) the same way', async () => {
+    const port = await freePort();
+    proc = startNode(MAIN, { HTTP_PORT: String(port) });
+    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 10_000);
+    const { code, ms } = await proc.stop('SIGINT');
+    expect(code).toBe(0);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('serves Prometheus metrics, including the bus traffic of its readiness checks', async () => {
+    const port = await freePort();
+    proc = startNode(MAIN, { HTTP_PORT: String(port) });
+    await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 10_000);
+    const text = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text());
+    expect(text).toMatch(/^bus_requests_total\{command="publication\.ping",outcome="ok",otel_scope_name="@presence\/bus"\} [1-9]\d*$/m);
+  });
+
+  it('refuses a bad environment value with one line naming the variable', async () => {
+    proc = startNode(MAIN, { HTTP_PORT: 'abc' });
+    const code = await proc.exited;
+    expect(code).toBe(2);
+    expect(proc.output().trim()).toBe('Invalid environment variable HTTP_PORT="abc": expected a TCP/UDP port number (0-65535)');
+  });
+});
