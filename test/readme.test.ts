@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { processEnv } from '@presence/runtime';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from './support/process.js';
+
+describe('README', () => {
+  const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+  const rows = [...readme.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
+
+  it('documents exactly the environment variables a process reads, with their defaults', () => {
+    expect(rows.map(([name]) => name).sort()).toEqual(Object.keys(processEnv).sort());
+    for (const [name, def] of rows) {
+      const d = processEnv[name as keyof typeof processEnv].defaultText;
+      if (d !== undefined) expect(def, name).toBe(`\`${d}\``);
+    }
+  });
+
+  it('shows the two set-up commands', () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
+  });
+});
