@@ -1,6 +1,7 @@
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from './support/infra.js';
-import { startNode, waitForStatus, type Proc } from './support/process.js';
+import { httpStatus, repoRoot, startNode, waitForStatus, type Proc } from './support/process.js';
 
 const MAIN = 'services/embedded/dist/main.js';
 
@@ -21,6 +22,24 @@ describe('embedded mode (npm start)', () => {
     const { code, ms } = await proc.stop('SIGTERM');
     expect(code).toBe(0);
     expect(ms).toBeLessThan(5000);
+  });
+
+  it('runs as the README says: `npm start` is ready within 10 s and SIGTERM to npm stops the server within 5 s', async () => {
+    const port = await freePort();
+    const npm = spawn('npm', ['start'], { cwd: repoRoot, env: { ...process.env, HTTP_PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => npm.once('exit', resolve));
+    try {
+      const readyMs = await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 10_000);
+      expect(readyMs).toBeLessThan(10_000);
+      const t0 = Date.now();
+      npm.kill('SIGTERM');
+      await exited;
+      await waitForStatus(`http://127.0.0.1:${port}/healthz`, 0, 5000);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      npm.kill('SIGKILL');
+    }
+    expect(await httpStatus(`http://127.0.0.1:${port}/healthz`)).toBe(0);
   });
 
   it('exits on SIGINT (Ctrl-C) the same way', async () => {
