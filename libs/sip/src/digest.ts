@@ -1,0 +1,122 @@
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { param, parseParams, quote, type Params } from './params.js';
+
+/** RFC 7616 / RFC 8760 digest algorithms this server accepts. */
+export type DigestAlgorithm = 'MD5' | 'SHA-256';
+export const DIGEST_ALGORITHMS: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'];
+
+/** Credentials from an Authorization header (RFC 7616 §3.4). */
+export interface DigestCredentials {
+  readonly username: string;
+  readonly realm: string;
+  readonly nonce: string;
+  readonly uri: string;
+  readonly response: string;
+  readonly algorithm: DigestAlgorithm;
+  readonly cnonce?: string;
+  readonly qop?: string;
+  readonly nc?: string;
+  readonly opaque?: string;
+}
+
+/** Parses `Digest username="..", ...`; undefined when it is not a well-formed digest credential. */
+export function parseDigestCredentials(value: string): DigestCredentials | undefined {
+  const m = /^Digest\s+(.*)$/is.exec(value.trim());
+  if (!m) return undefined;
+  const p: Params = parseParams(m[1]!, ',');
+  const get = (n: string) => param(p, n);
+  const algorithm = (get('algorithm') ?? 'MD5').toUpperCase();
+  if (algorithm !== 'MD5' && algorithm !== 'SHA-256') return undefined;
+  const [username, realm, nonce, uri, response] = ['username', 'realm', 'nonce', 'uri', 'response'].map(get);
+  if (!username || realm === undefined || !nonce || !uri || !response) return undefined;
+  const qop = get('qop');
+  const nc = get('nc');
+  const cnonce = get('cnonce');
+  if (qop !== undefined && (qop !== 'auth' || !nc || !/^[0-9a-f]{8}$/i.test(nc) || !cnonce)) return undefined;
+  return {
+    username,
+    realm,
+    nonce,
+    uri,
+    response: response.toLowerCase(),
+    algorithm,
+    ...(qop !== undefined ? { qop, nc: nc!, cnonce: cnonce! } : {}),
+    ...(get('opaque') !== undefined ? { opaque: get('opaque')! } : {}),
+  };
+}
+
+function h(alg: DigestAlgorithm, s: string): string {
+  return createHash(alg === 'MD5' ? 'md5' : 'sha256').update(s, 'utf8').digest('hex');
+}
+
+/**
+ * The expected `response` for the given credentials and password (RFC 7616 §3.4.1):
+ * H(H(user:realm:password):nonce:nc:cnonce:qop:H(method:uri)), or without qop the RFC 2069 form.
+ */
+export function digestResponse(c: Omit<DigestCredentials, 'response'>, method: string, password: string): string {
+  const ha1 = h(c.algorithm, `${c.username}:${c.realm}:${password}`);
+  const ha2 = h(c.algorithm, `${method}:${c.uri}`);
+  return c.qop ? h(c.algorithm, `${ha1}:${c.nonce}:${c.nc}:${c.cnonce}:${c.qop}:${ha2}`) : h(c.algorithm, `${ha1}:${c.nonce}:${ha2}`);
+}
+
+export function checkDigestResponse(c: DigestCredentials, method: string, password: string): boolean {
+  const expected = Buffer.from(digestResponse(c, method, password));
+  const given = Buffer.from(c.response);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/** A WWW-Authenticate value for one algorithm (qop=auth). */
+export function digestChallenge(realm: string, nonce: string, opaque: string, algorithm: DigestAlgorithm, stale = false): string {
+  return `Digest realm=${quote(realm)}, nonce=${quote(nonce)}, opaque=${quote(opaque)}, algorithm=${algorithm}, qop="auth"${stale ? ', stale=TRUE' : ''}`;
+}
+
+export type NonceCheck = 'valid' | 'stale' | 'invalid' | 'replayed';
+
+/** Milliseconds since the epoch; injected so tests control time. */
+export type Clock = () => number;
+
+/**
+ * Issues and checks nonces: `base64url(issuedAt | random | HMAC(secret, issuedAt | random))`, so any
+ * instance with the secret can tell its own nonces and their age without storing them. Replays are
+ * refused by remembering the highest nonce-count seen per nonce (RFC 7616 §3.4.5); a nonce without
+ * qop may be used once.
+ */
+export class NonceService {
+  private readonly used = new Map<string, { nc: number; expires: number }>();
+
+  constructor(
+    private readonly secret: Buffer = randomBytes(32),
+    private readonly ttlMs = 300_000,
+    private readonly now: Clock = Date.now,
+  ) {}
+
+  issue(): string {
+    const body = Buffer.alloc(16);
+    body.writeBigUInt64BE(BigInt(this.now()), 0);
+    randomBytes(8).copy(body, 8);
+    const mac = createHmac('sha256', this.secret).update(body).digest().subarray(0, 16);
+    return Buffer.concat([body, mac]).toString('base64url');
+  }
+
+  /** Checks a nonce and its count; a valid use is recorded, so the same (nonce, nc) cannot pass twice. */
+  use(nonce: string, nc: string | undefined): NonceCheck {
+    const raw = Buffer.from(nonce, 'base64url');
+    if (raw.length !== 32) return 'invalid';
+    const mac = createHmac('sha256', this.secret).update(raw.subarray(0, 16)).digest().subarray(0, 16);
+    if (!timingSafeEqual(mac, raw.subarray(16))) return 'invalid';
+    const issued = Number(raw.readBigUInt64BE(0));
+    const now = this.now();
+    if (now - issued > this.ttlMs || issued > now + 60_000) return 'stale';
+    this.prune(now);
+    const count = nc === undefined ? 1 : parseInt(nc, 16);
+    const prev = this.used.get(nonce);
+    if (prev && (nc === undefined || count <= prev.nc)) return 'replayed';
+    this.used.set(nonce, { nc: count, expires: issued + this.ttlMs });
+    return 'valid';
+  }
+
+  private prune(now: number): void {
+    if (this.used.size < 1024) return;
+    for (const [k, v] of this.used) if (v.expires < now) this.used.delete(k);
+  }
+}
