@@ -84,5 +84,85 @@ export interface EndpointGone {
 
 export const endpointGone = defineEvent<EndpointGone>('endpoint-gone', ['publication', 'subscription', 'aggregation']);
 
-/** Every event of the contract; NATS creates their durable consumers when a pool's stream is set up. */
-export const allEvents: readonly EventDef<unknown>[] = [endpointGone as EventDef<unknown>];
+/** A header as it crosses the bus: canonical name, raw value. */
+export interface BusHeader {
+  name: string;
+  value: string;
+}
+
+/**
+ * A SIP request the edge hands to the service that owns it. The body is UTF-8 text (every body this
+ * server takes is XML). The edge has already authenticated the sender, so `user` is trusted.
+ */
+export interface SipRequestCommand {
+  method: string;
+  uri: string;
+  headers: BusHeader[];
+  body: string;
+  /** The authenticated address of record of the sender (`sip:alice@contoso.com`). */
+  user: string;
+  /** The sending endpoint's id (`epid` of the From header), if any. */
+  epid?: string;
+  /** Where the request came from: NOTIFYs for a dialog it creates go back through this edge and connection. */
+  edgeId: string;
+  connectionId: string;
+  transport: 'udp' | 'tcp' | 'tls';
+}
+
+/** The service's answer; the edge turns it into the SIP response (Via, From, To, Call-ID, CSeq copied). */
+export interface SipReply {
+  status: number;
+  reason?: string;
+  /** To-tag for a dialog-creating response. */
+  toTag?: string;
+  headers?: BusHeader[];
+  body?: string;
+}
+
+/** The services that take SIP requests from the edge, each on `pres.<pool>.<service>.sip-request`. */
+export const SIP_SERVICES = ['publication', 'subscription', 'federation'] as const;
+export type SipServiceName = (typeof SIP_SERVICES)[number];
+export const sipRequestCommands: Readonly<Record<SipServiceName, CommandDef<SipRequestCommand, SipReply>>> = Object.freeze({
+  publication: defineCommand<SipRequestCommand, SipReply>('publication', 'sip-request'),
+  subscription: defineCommand<SipRequestCommand, SipReply>('subscription', 'sip-request'),
+  federation: defineCommand<SipRequestCommand, SipReply>('federation', 'sip-request'),
+});
+
+/**
+ * Asks the edge that holds a client's connection to send it a request (NOTIFY or BENOTIFY). The
+ * edge adds Via, Max-Forwards and Content-Length. The outcome of a NOTIFY arrives later as a
+ * {@link NotifyOutcome} event with the same `ref`; a BENOTIFY has none (no response is sent to it).
+ */
+export interface EdgeSendRequest {
+  connectionId: string;
+  method: 'NOTIFY' | 'BENOTIFY';
+  uri: string;
+  headers: BusHeader[];
+  body: string;
+  ref: string;
+}
+
+export interface EdgeSendReply {
+  sent: boolean;
+  /** Why it was not sent. */
+  reason?: 'connection-gone';
+}
+
+export const edgeSend = defineEdgeCommand<EdgeSendRequest, EdgeSendReply>('send');
+
+/** The final outcome of a NOTIFY sent through an edge: a response, or no response at all. */
+export interface NotifyOutcome {
+  ref: string;
+  edgeId: string;
+  connectionId: string;
+  callId: string;
+  /** The final response status, when one came. */
+  status?: number;
+  /** No final response: Timer F fired (RFC 3261 §17.1.2.2), or the connection closed first. */
+  failure?: 'timeout' | 'connection-lost';
+}
+
+export const notifyOutcome = defineEvent<NotifyOutcome>('notify-outcome', ['subscription']);
+
+/** Every event of the contract. */
+export const allEvents: readonly EventDef<unknown>[] = [endpointGone as EventDef<unknown>, notifyOutcome as EventDef<unknown>];

@@ -11,6 +11,17 @@ export type {
 } from './bus.js';
 export {
   allEvents,
+  edgeSend,
+  notifyOutcome,
+  SIP_SERVICES,
+  sipRequestCommands,
+  type BusHeader,
+  type EdgeSendReply,
+  type EdgeSendRequest,
+  type NotifyOutcome,
+  type SipReply,
+  type SipRequestCommand,
+  type SipServiceName,
   defineCommand,
   defineEdgeCommand,
   defineEvent,

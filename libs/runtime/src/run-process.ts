@@ -77,7 +77,14 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
 
   adapters = opts.mode === 'clustered' ? await clusteredAdapters(config, opts.processName, logger) : embeddedAdapters(config);
-  const deps = { pool: config.POOL_ID, instanceId: config.instanceId, bus: adapters.bus, store: adapters.store };
+  const deps = {
+    pool: config.POOL_ID,
+    instanceId: config.instanceId,
+    bus: adapters.bus,
+    store: adapters.store,
+    env: opts.env ?? process.env,
+    mode: opts.mode,
+  };
   running = [];
   for (const s of opts.services) {
     running.push(await s.start({ ...deps, logger: logger.child({ component: s.name }) }));

@@ -9,6 +9,10 @@ export interface ServiceDeps {
   readonly bus: Bus;
   readonly store: Store;
   readonly logger: Logger;
+  /** The environment, for a service's own settings (read and validated in its `start`). */
+  readonly env: NodeJS.ProcessEnv;
+  /** embedded: one process with every service; clustered: this service alone against NATS and Redis. */
+  readonly mode: 'embedded' | 'clustered';
 }
 
 export interface RunningService {

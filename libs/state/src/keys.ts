@@ -4,7 +4,8 @@ import type { Partition } from './store.js';
  * Every Redis key is built here and nowhere else.
  *
  *   pres:<pool>:{<user>}:<collection>   hash: record id -> "<version>\t<expiresAt>\t<nonce>\t<json>"
- *   pres:<pool>:due:{<pool>-due-<n>}    sorted set of expiry intents, score = expiresAt
+ *   pres:<pool>:due:<collection>:{<pool>-due-<n>}
+ *                                       sorted set of expiry intents of one collection, score = expiresAt
  *
  * The `{<user>}` hash tag puts all of one user's collections in one Redis Cluster slot, which is what
  * lets one Lua script change several of them atomically. The due index is sharded so that no single
@@ -43,8 +44,8 @@ export function dueShard(user: string): number {
   return fnv1a(user) % DUE_SHARDS;
 }
 
-export function dueKey(pool: string, shard: number): string {
-  return `pres:${checkPool(pool)}:due:{${pool}-due-${shard}}`;
+export function dueKey(pool: string, collection: string, shard: number): string {
+  return `pres:${checkPool(pool)}:due:${collection}:{${pool}-due-${shard}}`;
 }
 
 /** All keys of a pool, for administrative clean-up and tests. */

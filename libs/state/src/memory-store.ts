@@ -94,9 +94,9 @@ export class MemoryStore implements Store {
     return { ok: true, versions };
   }
 
-  async due(pool: string, now: number, limit: number): Promise<DueRecord[]> {
+  async due(pool: string, collection: string, now: number, limit: number): Promise<DueRecord[]> {
     const entries = [...(this.dueIndex.get(pool)?.values() ?? [])]
-      .filter((e) => e.expiresAt <= now)
+      .filter((e) => e.collection === collection && e.expiresAt <= now)
       .sort((a, b) => a.expiresAt - b.expiresAt)
       .slice(0, limit);
     return entries.map((e) => ({

@@ -73,6 +73,8 @@ export interface RegistrationRecord {
   edgeId: string;
   connectionId: string;
   transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+  /** Option tags of the REGISTER's Supported header (e.g. `msrtc-event-categories`, [MS-PRES] §3.2.5.1.1). */
+  supported: string[];
   registeredAt: string;
 }
 

@@ -125,7 +125,7 @@ export class RedisStore implements Store {
           nonce = randomBytes(8).toString('hex');
           expiresAt = String(c.expiresAt);
           const member: DueMember = [p.user, c.collection, c.id, nonce];
-          intents.push([dueKey(p.pool, dueShard(p.user)), c.expiresAt, JSON.stringify(member)]);
+          intents.push([dueKey(p.pool, c.collection, dueShard(p.user)), c.expiresAt, JSON.stringify(member)]);
         }
       }
       argv.push(ki, c.id, c.expect === undefined ? '' : c.expect, c.op === 'put' ? 'p' : 'd', expiresAt, nonce, json);
@@ -157,15 +157,15 @@ export class RedisStore implements Store {
     });
   }
 
-  async due(pool: string, now: number, limit: number): Promise<DueRecord[]> {
+  async due(pool: string, collection: string, now: number, limit: number): Promise<DueRecord[]> {
     return this.run('due', async () => {
       const found: DueRecord[] = [];
       for (let shard = 0; shard < DUE_SHARDS; shard++) {
-        const key = dueKey(pool, shard);
+        const key = dueKey(pool, collection, shard);
         const flat = await this.redis.zrangebyscore(key, '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit);
         for (let i = 0; i < flat.length; i += 2) {
           const member = flat[i]!;
-          const [user, collection, id, nonce] = JSON.parse(member) as DueMember;
+          const [user, , id, nonce] = JSON.parse(member) as DueMember;
           const partition = { pool, user };
           const raw = await this.redis.hget(collectionKey(partition, collection), id);
           const rec = raw === null ? undefined : parseField(raw);

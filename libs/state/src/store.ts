@@ -72,11 +72,11 @@ export interface Store {
   list<T = unknown>(p: Partition, collection: string): Promise<StoredRecord<T>[]>;
   apply(p: Partition, changes: readonly Change[]): Promise<ApplyResult>;
   /**
-   * Records of `pool` whose `expiresAt` <= `now`, at most `limit`, oldest first. A record stays due
-   * until it is changed or removed; callers remove it with a version check so that two sweepers
-   * racing on it act once.
+   * Records of `collection` in `pool` whose `expiresAt` <= `now`, at most `limit`, oldest first.
+   * Each service sweeps its own collections. A record stays due until it is changed or removed;
+   * callers remove it with a version check so that two sweepers racing on it act once.
    */
-  due(pool: string, now: number, limit: number): Promise<DueRecord[]>;
+  due(pool: string, collection: string, now: number, limit: number): Promise<DueRecord[]>;
   /** Resolves when the backing server answers now (used by /readyz). */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -29,6 +29,6 @@ describe('Redis keys', () => {
 
   it('refuse pool ids that would change the key layout', () => {
     expect(() => collectionKey({ pool: 'a:b', user: 'u' }, 'pub')).toThrow(/invalid pool id/);
-    expect(() => dueKey('a{b', 0)).toThrow(/invalid pool id/);
+    expect(() => dueKey('a{b', 'pub', 0)).toThrow(/invalid pool id/);
   });
 });

@@ -31,10 +31,10 @@ describe('RedisStore expiry intents', () => {
     const store = RedisStore.create({ url: inject('redisUrl') });
     await store.ready();
     const pool = `t${randomUUID().slice(0, 8)}`;
-    const key = dueKey(pool, 0);
+    const key = dueKey(pool, 'pub', 0);
     try {
       await store.redis.zadd(key, 1, JSON.stringify(['sip:ghost@contoso.com', 'pub', '400:note:0', 'nonce-never-written']));
-      expect(await store.due(pool, Date.now(), 10)).toEqual([]);
+      expect(await store.due(pool, 'pub', Date.now(), 10)).toEqual([]);
       expect(await store.redis.zcard(key)).toBe(0);
     } finally {
       const keys = await store.redis.keys(poolPattern(pool));

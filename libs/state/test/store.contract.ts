@@ -201,8 +201,8 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
           put(publications, note('2', 400, 'soon'), { expect: 0, expiresAt: now + 1000 }),
           put(publications, note('3', 400, 'forever'), { expect: 0 }),
         ]);
-        expect(await store.due(world.pool, now, 10)).toEqual([]);
-        const due = await store.due(world.pool, now + 2500, 10);
+        expect(await store.due(world.pool, 'pub', now, 10)).toEqual([]);
+        const due = await store.due(world.pool, 'pub', now + 2500, 10);
         expect(due.map((d) => d.record.id)).toEqual(['400:note:2', '400:note:1']);
         expect(due[0]).toEqual({
           partition: alice,
@@ -215,8 +215,8 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
         const now = Date.now();
         await store.apply(alice, [put(publications, note('1', 400, 'x'), { expect: 0, expiresAt: now + 1000 })]);
         await store.apply(alice, [put(publications, note('1', 400, 'x'), { expect: 1, expiresAt: now + 60_000 })]);
-        expect(await store.due(world.pool, now + 2000, 10)).toEqual([]);
-        expect((await store.due(world.pool, now + 61_000, 10)).map((d) => d.record.version)).toEqual([2]);
+        expect(await store.due(world.pool, 'pub', now + 2000, 10)).toEqual([]);
+        expect((await store.due(world.pool, 'pub', now + 61_000, 10)).map((d) => d.record.version)).toEqual([2]);
       });
 
       it('forgets removed records and records rewritten without expiry', async () => {
@@ -226,7 +226,7 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
           put(publications, note('2', 400, 'y'), { expect: 0, expiresAt: now + 1000 }),
         ]);
         await store.apply(alice, [remove(publications, '400:note:1', { expect: 1 }), put(publications, note('2', 400, 'y'), { expect: 1 })]);
-        expect(await store.due(world.pool, now + 5000, 10)).toEqual([]);
+        expect(await store.due(world.pool, 'pub', now + 5000, 10)).toEqual([]);
       });
 
       it('does not report a failed change as due', async () => {
@@ -234,7 +234,17 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
         await store.apply(alice, [put(publications, note('1', 400, 'x'), { expect: 0 })]);
         const r = await store.apply(alice, [put(publications, note('1', 400, 'x'), { expect: 7, expiresAt: now + 10 })]);
         expect(r.ok).toBe(false);
-        expect(await store.due(world.pool, now + 5000, 10)).toEqual([]);
+        expect(await store.due(world.pool, 'pub', now + 5000, 10)).toEqual([]);
+      });
+
+      it('keeps the due records of each collection apart', async () => {
+        const now = Date.now();
+        await store.apply(alice, [
+          put(publications, note('1', 400, 'x'), { expect: 0, expiresAt: now }),
+          { op: 'put', collection: 'reg', id: 'ep1', value: {}, expiresAt: now },
+        ]);
+        expect((await store.due(world.pool, 'pub', now, 10)).map((d) => d.collection)).toEqual(['pub']);
+        expect((await store.due(world.pool, 'reg', now, 10)).map((d) => d.record.id)).toEqual(['ep1']);
       });
 
       it('limits how many due records one call returns', async () => {
@@ -242,8 +252,8 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
         for (let i = 0; i < 5; i++) {
           await store.apply({ pool: world.pool, user: `sip:u${i}@contoso.com` }, [put(publications, note('0', 400, 'x'), { expect: 0, expiresAt: now + i })]);
         }
-        expect(await store.due(world.pool, now + 10, 3)).toHaveLength(3);
-        expect(await store.due(world.pool, now + 10, 10)).toHaveLength(5);
+        expect(await store.due(world.pool, 'pub', now + 10, 3)).toHaveLength(3);
+        expect(await store.due(world.pool, 'pub', now + 10, 10)).toHaveLength(5);
       });
     });
 

@@ -1,7 +1,117 @@
-import { servePing, type ServiceModule } from '@presence/runtime';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { edgeSend } from '@presence/bus';
+import { servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { DEFAULT_LIMITS, NonceService } from '@presence/sip';
+import { ConfigError } from '@presence/telemetry';
+import { Authenticator } from './authenticator.js';
+import { loadEdgeConfig } from './config.js';
+import { SipEdge, SUPPORTED } from './edge.js';
+import type { Flow, SipListener } from './flows.js';
+import { Outbound } from './outbound.js';
+import { Registrar } from './registrar.js';
+import { ALLOW_EVENTS } from './router.js';
+import { listenStream } from './transport/stream.js';
+import { selfSignedCertificate } from './transport/self-signed.js';
+import { listenUdp } from './transport/udp.js';
+import { UserDirectory } from './users.js';
 
-/** the SIP edge: transports, registrar, authentication and routing onto the bus (issue 3). For now it answers pings over the bus. */
-export const sipEdge: ServiceModule = {
-  name: 'sip-edge',
-  start: (deps) => servePing('sip-edge', deps),
-};
+export { edgeEnv, loadEdgeConfig, type EdgeConfig } from './config.js';
+export { selfSignedCertificate } from './transport/self-signed.js';
+export { ALLOW, SUPPORTED } from './edge.js';
+export { ALLOW_EVENTS } from './router.js';
+
+/** The dev users file `npm start` uses when PRESENCE_USERS_FILE is unset. */
+export const DEV_USERS_FILE = fileURLToPath(new URL('../../../config/dev-users.json', import.meta.url));
+
+/** A running edge, with the ports it actually bound (tests start it on port 0). */
+export interface RunningEdge extends RunningService {
+  readonly ports: { readonly udp: number; readonly tcp: number; readonly tls: number };
+  /** The TLS certificate in use (PEM), so clients can trust a generated one. */
+  readonly certificate: string;
+}
+
+const SWEEP_MS = 1000;
+
+export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
+  const config = loadEdgeConfig(deps.env);
+  const log = deps.logger;
+  if (config.REGISTER_MIN_EXPIRES > config.REGISTER_DEFAULT_EXPIRES || config.REGISTER_DEFAULT_EXPIRES > config.REGISTER_MAX_EXPIRES) {
+    throw new ConfigError('REGISTER_DEFAULT_EXPIRES', 'Invalid registration lifetimes: need REGISTER_MIN_EXPIRES <= REGISTER_DEFAULT_EXPIRES <= REGISTER_MAX_EXPIRES');
+  }
+  const usersFile = config.PRESENCE_USERS_FILE ?? (deps.mode === 'embedded' ? DEV_USERS_FILE : undefined);
+  if (config.PRESENCE_AUTH === 'digest' && usersFile === undefined) {
+    throw new ConfigError('PRESENCE_USERS_FILE', 'Missing environment variable PRESENCE_USERS_FILE: expected the users file (or PRESENCE_AUTH=none)');
+  }
+  const users = usersFile === undefined ? undefined : UserDirectory.fromFile(usersFile);
+  if (config.PRESENCE_AUTH === 'none') log.warn('PRESENCE_AUTH=none: requests are not authenticated; the From header is trusted. Use only on trusted networks.');
+  if (usersFile === DEV_USERS_FILE) log.warn({ usersFile }, 'using the development users file; set PRESENCE_USERS_FILE for real accounts');
+
+  let tlsOptions: { cert: string; key: string };
+  if (config.SIP_TLS_CERT_FILE && config.SIP_TLS_KEY_FILE) {
+    tlsOptions = { cert: readFileSync(config.SIP_TLS_CERT_FILE, 'utf8'), key: readFileSync(config.SIP_TLS_KEY_FILE, 'utf8') };
+  } else if (config.SIP_TLS_CERT_FILE || config.SIP_TLS_KEY_FILE) {
+    throw new ConfigError('SIP_TLS_CERT_FILE', 'Invalid TLS configuration: set both SIP_TLS_CERT_FILE and SIP_TLS_KEY_FILE, or neither');
+  } else {
+    tlsOptions = selfSignedCertificate(config.PRESENCE_DOMAINS[0]!, ['localhost', '127.0.0.1']);
+    if (deps.mode === 'clustered') log.warn('no SIP_TLS_CERT_FILE/SIP_TLS_KEY_FILE: TLS uses a generated self-signed certificate');
+  }
+
+  const flows = new Map<string, Flow>();
+  const limits = { ...DEFAULT_LIMITS, maxBodyBytes: config.SIP_MAX_BODY_BYTES };
+  const outbound = new Outbound({ bus: deps.bus, pool: deps.pool, edgeId: deps.instanceId, logger: log, flows });
+  const registrar = new Registrar({
+    store: deps.store,
+    bus: deps.bus,
+    pool: deps.pool,
+    edgeId: deps.instanceId,
+    domains: config.PRESENCE_DOMAINS.map((d) => d.toLowerCase()),
+    minExpires: config.REGISTER_MIN_EXPIRES,
+    defaultExpires: config.REGISTER_DEFAULT_EXPIRES,
+    maxExpires: config.REGISTER_MAX_EXPIRES,
+    extraHeaders: [...SUPPORTED.map((t) => ({ name: 'Supported', value: t })), { name: 'Allow-Events', value: ALLOW_EVENTS }],
+    logger: log,
+  });
+  const edge = new SipEdge({
+    bus: deps.bus,
+    pool: deps.pool,
+    edgeId: deps.instanceId,
+    logger: log,
+    limits,
+    authenticator: new Authenticator(config.PRESENCE_AUTH, users, config.PRESENCE_DOMAINS[0]!, new NonceService(), log),
+    registrar,
+    outbound,
+    flows,
+  });
+
+  const ping = await servePing('sip-edge', deps);
+  const send = await deps.bus.handle(edgeSend, deps.instanceId, (req) => outbound.send(req), { queue: `edge-${deps.instanceId}` });
+  const listeners: SipListener[] = [
+    await listenUdp({ host: config.SIP_HOST, port: config.SIP_PORT, handler: edge, logger: log }),
+    await listenStream({ transport: 'tcp', host: config.SIP_HOST, port: config.SIP_PORT, limits, handler: edge, logger: log }),
+    await listenStream({ transport: 'tls', host: config.SIP_HOST, port: config.SIP_TLS_PORT, limits, handler: edge, logger: log, tlsOptions }),
+  ];
+  const sweeper = setInterval(() => {
+    registrar.sweepExpired().catch((e: unknown) => log.warn({ err: e }, 'registration sweep failed'));
+  }, SWEEP_MS);
+  sweeper.unref();
+  const ports = { udp: listeners[0]!.port, tcp: listeners[1]!.port, tls: listeners[2]!.port };
+  log.info({ ports, auth: config.PRESENCE_AUTH, domains: config.PRESENCE_DOMAINS, users: users?.size ?? 0 }, 'SIP edge listening');
+
+  return {
+    ports,
+    certificate: tlsOptions.cert,
+    stop: async () => {
+      clearInterval(sweeper);
+      await Promise.all(listeners.map((l) => l.close()));
+      await send.stop();
+      await ping.stop();
+    },
+  };
+}
+
+/**
+ * The SIP edge: UDP/TCP/TLS listeners, registrar with GRUUs, digest authentication, routing of
+ * requests to their services over the bus, and delivery of NOTIFY/BENOTIFY to client connections.
+ */
+export const sipEdge: ServiceModule = { name: 'sip-edge', start: startEdge };

@@ -73,6 +73,11 @@ export class NonInviteClientTransaction {
     else this.timerK = this.timers.set(() => this.terminate(), k);
   }
 
+  /** Ends the transaction without reporting anything (its connection is gone; the caller reports that). */
+  abort(): void {
+    this.terminate();
+  }
+
   private terminate(): void {
     if (this._state === 'terminated') return;
     this._state = 'terminated';

@@ -1,0 +1,25 @@
+import { env, loadConfig, type ConfigOf } from '@presence/telemetry';
+
+const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+
+/** The SIP edge's own settings. README's configuration table lists these too. */
+export const edgeEnv = {
+  SIP_PORT: env.port({ default: 5060, doc: 'SIP over UDP and TCP.' }),
+  SIP_TLS_PORT: env.port({ default: 5061, doc: 'SIP over TLS.' }),
+  SIP_HOST: env.string({ default: '0.0.0.0', doc: 'Address the SIP listeners bind to.' }),
+  SIP_TLS_CERT_FILE: env.optionalString({ doc: 'PEM certificate (chain) for TLS. Unset: a self-signed one is generated at start.' }),
+  SIP_TLS_KEY_FILE: env.optionalString({ doc: 'PEM private key for SIP_TLS_CERT_FILE.' }),
+  SIP_MAX_BODY_BYTES: env.int({ default: 262_144, min: 1024, max: 16_777_216, doc: 'Largest SIP body accepted; larger ones get 413.' }),
+  PRESENCE_DOMAINS: env.list({ default: ['contoso.com'], item: DOMAIN, itemText: 'domain names', doc: 'SIP domains this server serves.' }),
+  PRESENCE_AUTH: env.oneOf(['digest', 'none'], { default: 'digest', doc: '`digest`: challenge unauthenticated connections; `none`: trust the From header (trusted networks only).' }),
+  PRESENCE_USERS_FILE: env.optionalString({ doc: 'JSON file of users and passwords. Embedded mode defaults to config/dev-users.json.' }),
+  REGISTER_MIN_EXPIRES: env.int({ default: 60, min: 1, max: 86_400, doc: 'Shortest registration accepted (shorter: 423 with Min-Expires).' }),
+  REGISTER_DEFAULT_EXPIRES: env.int({ default: 3600, min: 1, max: 86_400, doc: 'Registration lifetime when the client names none.' }),
+  REGISTER_MAX_EXPIRES: env.int({ default: 7200, min: 1, max: 86_400, doc: 'Longest registration granted.' }),
+};
+
+export type EdgeConfig = ConfigOf<typeof edgeEnv>;
+
+export function loadEdgeConfig(source: NodeJS.ProcessEnv): EdgeConfig {
+  return loadConfig(edgeEnv, source);
+}

@@ -1,0 +1,234 @@
+import { BusTimeoutError, NoRespondersError, sipRequestCommands, type Bus, type SipReply } from '@presence/bus';
+import {
+  addressOfRecord,
+  branchOf,
+  checkRequest,
+  createResponse,
+  cseqOf,
+  getHeader,
+  param,
+  parseMessage,
+  parseNameAddr,
+  parseUri,
+  parseVia,
+  randomToken,
+  serialize,
+  NonInviteServerTransaction,
+  type SipHeader,
+  type SipLimits,
+  type SipRequest,
+  type SipResponse,
+  type Timers,
+} from '@presence/sip';
+import type { Logger } from '@presence/telemetry';
+import type { Authenticator } from './authenticator.js';
+import type { Flow, FlowHandler } from './flows.js';
+import type { Outbound } from './outbound.js';
+import type { Registrar } from './registrar.js';
+import { ACCEPTED_SERVICE_TYPES, ALLOW_EVENTS, routeRequest } from './router.js';
+
+/** Methods this server takes as requests. */
+export const ALLOW = 'REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,ACK,CANCEL';
+/** Methods that exist but that a presence server does not serve: 405 with Allow (RFC 3261 §21.4.6). */
+const NOT_HERE = new Set(['INVITE', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'NOTIFY', 'BENOTIFY', 'BYE']);
+/** Option tags this server supports, one Supported header each ([MS-PRES] §3.2.5.1.1; RFC 5627). */
+export const SUPPORTED = ['gruu-10', 'adhoclist', 'msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify'];
+const SERVER = 'presence-server/0.1';
+const RETRY_AFTER_S = 5;
+
+export interface EdgeOptions {
+  bus: Bus;
+  pool: string;
+  edgeId: string;
+  logger: Logger;
+  limits: SipLimits;
+  authenticator: Authenticator;
+  registrar: Registrar;
+  outbound: Outbound;
+  flows: Map<string, Flow>;
+  timers?: Timers;
+}
+
+/** The headers salvaged from a message that does not parse, so that even a 400 reaches its sender. */
+function salvage(bytes: Buffer): SipHeader[] {
+  const names: Record<string, string> = { v: 'Via', via: 'Via', f: 'From', from: 'From', t: 'To', to: 'To', i: 'Call-ID', 'call-id': 'Call-ID', cseq: 'CSeq' };
+  const out: SipHeader[] = [];
+  for (const line of bytes.subarray(0, 8192).toString('latin1').split('\r\n').slice(1)) {
+    if (line === '') break;
+    const m = /^([A-Za-z-]+)[ \t]*:[ \t]*([^\r\n\0]{0,1024})$/.exec(line);
+    const name = m && names[m[1]!.toLowerCase()];
+    if (name) out.push({ name, value: m[2]!.trim() });
+  }
+  return out;
+}
+
+/**
+ * The edge's SIP core: turns each message from a flow into a response. Requests run in server
+ * transactions (retransmissions absorbed or answered from the transaction); REGISTER and OPTIONS
+ * are answered here, SERVICE/SUBSCRIBE/PUBLISH go to their service over the bus. Nothing a client
+ * sends can make it throw: bad input gets a 4xx/5xx and the edge keeps serving.
+ */
+export class SipEdge implements FlowHandler {
+  private readonly transactions = new Map<string, NonInviteServerTransaction>();
+
+  constructor(private readonly o: EdgeOptions) {}
+
+  receive(flow: Flow, bytes: Buffer, datagram: boolean): void {
+    if (!flow.reliable || !this.o.flows.has(flow.id)) this.o.flows.set(flow.id, flow);
+    this.handle(flow, bytes, datagram).catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'unexpected error handling a message'));
+  }
+
+  tooLarge(flow: Flow, head: Buffer): void {
+    this.o.flows.set(flow.id, flow);
+    const headers = salvage(head);
+    if (!head.toString('latin1', 0, 4).startsWith('SIP/')) this.sendRaw(flow, 413, headers, 'Request Entity Too Large');
+  }
+
+  closed(flow: Flow): void {
+    this.o.flows.delete(flow.id);
+    this.o.outbound.flowClosed(flow.id);
+    this.o.registrar.flowClosed(flow).catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'));
+  }
+
+  private sendRaw(flow: Flow, status: number, headers: SipHeader[], reason: string): void {
+    const toTagged = headers.map((h) => (h.name === 'To' && !/;\s*tag=/i.test(h.value) ? { name: 'To', value: `${h.value};tag=${randomToken()}` } : h));
+    flow.send(serialize({ type: 'response', status, reason, headers: [...toTagged, { name: 'Server', value: SERVER }], body: Buffer.alloc(0) }));
+  }
+
+  private async handle(flow: Flow, bytes: Buffer, datagram: boolean): Promise<void> {
+    const parsed = parseMessage(bytes, { datagram, limits: this.o.limits });
+    if (!parsed.ok) {
+      const headers = salvage(bytes);
+      const looksLikeResponse = bytes.toString('latin1', 0, 4) === 'SIP/';
+      // On UDP, answer only what carries a Via: blind answers to spoofed datagrams would be a reflector.
+      if (!looksLikeResponse && (flow.reliable || headers.some((h) => h.name === 'Via'))) {
+        this.sendRaw(flow, parsed.error.status, headers, parsed.error.status === 400 ? `Bad Request (${parsed.error.message.slice(0, 100)})` : parsed.error.message.slice(0, 100));
+      }
+      return;
+    }
+    const msg = parsed.value;
+    if (msg.type === 'response') {
+      this.o.outbound.receiveResponse(msg);
+      return;
+    }
+    const problem = checkRequest(msg);
+    if (problem) {
+      this.sendRaw(flow, problem.status, salvage(bytes), `Bad Request (${problem.message})`);
+      return;
+    }
+    if (msg.method === 'ACK') return; // no INVITE transactions here: nothing to acknowledge
+
+    // RFC 3261 §17.2.3: match retransmissions to their transaction by branch, sent-by and method.
+    const via = parseVia(getHeader(msg, 'Via')!);
+    if (!via.ok) {
+      this.sendRaw(flow, 400, salvage(bytes), 'Bad Request (bad Via)');
+      return;
+    }
+    const key = `${branchOf(via.value) ?? `${getHeader(msg, 'Call-ID')}|${cseqOf(msg).seq}`}|${via.value.host}:${via.value.port ?? ''}|${msg.method}`;
+    const existing = this.transactions.get(key);
+    if (existing) {
+      existing.receiveRequest();
+      return;
+    }
+    const tx = new NonInviteServerTransaction(key, flow, (t) => this.transactions.delete(t.id), this.o.timers);
+    this.transactions.set(key, tx);
+    let response: SipResponse;
+    try {
+      response = await this.process(flow, this.stampVia(msg, flow));
+    } catch (e) {
+      this.o.logger.error({ err: e, method: msg.method, flow: flow.id }, 'request failed');
+      response = createResponse(msg, 500, { toTag: randomToken() });
+    }
+    tx.respond({ ...response, headers: [...response.headers, { name: 'Server', value: SERVER }] });
+  }
+
+  /** RFC 3261 §18.2.1 and RFC 3581: record where the request really came from in the top Via. */
+  private stampVia(req: SipRequest, flow: Flow): SipRequest {
+    const i = req.headers.findIndex((h) => h.name === 'Via');
+    const v = parseVia(req.headers[i]!.value);
+    if (!v.ok) return req;
+    const params = v.value.params.map(([n, val]) =>
+      n.toLowerCase() === 'rport' && val === undefined ? (['rport', String(flow.remote.port)] as const) : ([n, val] as const),
+    );
+    const received = v.value.host !== flow.remote.address ? [['received', flow.remote.address] as const] : [];
+    const value = `SIP/2.0/${v.value.transport} ${v.value.host}${v.value.port === undefined ? '' : `:${v.value.port}`}${[...params, ...received]
+      .map(([n, val]) => `;${n}${val === undefined ? '' : `=${val}`}`)
+      .join('')}`;
+    const headers = req.headers.slice();
+    headers[i] = { name: 'Via', value };
+    return { ...req, headers };
+  }
+
+  private async process(flow: Flow, req: SipRequest): Promise<SipResponse> {
+    const reply = (status: number, headers: SipHeader[] = [], reason?: string) =>
+      createResponse(req, status, { toTag: randomToken(), headers, ...(reason ? { reason } : {}) });
+
+    const mf = getHeader(req, 'Max-Forwards');
+    if (mf !== undefined && Number(mf) === 0 && req.method !== 'OPTIONS') return reply(483);
+    if (NOT_HERE.has(req.method)) return reply(405, [{ name: 'Allow', value: ALLOW }]);
+    if (!['REGISTER', 'OPTIONS', 'SUBSCRIBE', 'SERVICE', 'PUBLISH', 'CANCEL'].includes(req.method)) return reply(501);
+    if (!parseUri(req.uri).ok) return reply(400, [], 'Bad Request-URI');
+    if (req.method === 'CANCEL') return reply(481); // non-INVITE requests are answered at once: nothing to cancel
+    if (req.method === 'OPTIONS') return this.options(req);
+
+    const from = parseNameAddr(getHeader(req, 'From')!);
+    const fromUri = from.ok ? parseUri(from.value.uri) : undefined;
+    if (!fromUri?.ok) return reply(400, [], 'Bad From Header');
+    const fromAor = addressOfRecord(fromUri.value);
+    const auth = this.o.authenticator.authenticate(flow, req, fromAor);
+    if (!auth.ok) return auth.response;
+    if (auth.user !== fromAor) return reply(403, [], 'From Does Not Match The Authenticated User');
+
+    if (req.method === 'REGISTER') return this.o.registrar.register(req, flow, auth.user);
+
+    const route = routeRequest(req);
+    if ('status' in route) return reply(route.status, route.allowEvents ? [{ name: 'Allow-Events', value: ALLOW_EVENTS }] : [], route.reason);
+    return this.forward(req, flow, auth.user, route.service, from.ok ? param(from.value.params, 'epid') : undefined);
+  }
+
+  private options(req: SipRequest): SipResponse {
+    return createResponse(req, 200, {
+      toTag: randomToken(),
+      headers: [
+        { name: 'Allow', value: ALLOW },
+        { name: 'Accept', value: ACCEPTED_SERVICE_TYPES.join(', ') },
+        { name: 'Allow-Events', value: ALLOW_EVENTS },
+        ...SUPPORTED.map((t) => ({ name: 'Supported', value: t })),
+      ],
+    });
+  }
+
+  /** Hands the request to its service; a service that does not answer in time gives 503 with Retry-After. */
+  private async forward(req: SipRequest, flow: Flow, user: string, service: keyof typeof sipRequestCommands, epid: string | undefined): Promise<SipResponse> {
+    let answer: SipReply;
+    try {
+      answer = await this.o.bus.request(
+        sipRequestCommands[service],
+        this.o.pool,
+        {
+          method: req.method,
+          uri: req.uri,
+          headers: req.headers.map((h) => ({ name: h.name, value: h.value })),
+          body: req.body.toString('utf8'),
+          user,
+          ...(epid !== undefined ? { epid } : {}),
+          edgeId: this.o.edgeId,
+          connectionId: flow.id,
+          transport: flow.transport,
+        },
+      );
+    } catch (e) {
+      if (e instanceof NoRespondersError || e instanceof BusTimeoutError) {
+        this.o.logger.warn({ service, method: req.method, err: (e as Error).message }, 'service unavailable');
+        return createResponse(req, 503, { toTag: randomToken(), headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] });
+      }
+      throw e;
+    }
+    return createResponse(req, answer.status, {
+      toTag: answer.toTag ?? randomToken(),
+      headers: answer.headers ?? [],
+      body: Buffer.from(answer.body ?? '', 'utf8'),
+      ...(answer.reason ? { reason: answer.reason } : {}),
+    });
+  }
+}

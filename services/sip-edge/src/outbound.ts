@@ -1,0 +1,88 @@
+import { notifyOutcome, type Bus, type EdgeSendReply, type EdgeSendRequest, type NotifyOutcome } from '@presence/bus';
+import {
+  BRANCH_MAGIC_COOKIE,
+  branchOf,
+  cseqOf,
+  getHeader,
+  NonInviteClientTransaction,
+  parseVia,
+  randomToken,
+  serialize,
+  type SipResponse,
+  type Timers,
+} from '@presence/sip';
+import type { Logger } from '@presence/telemetry';
+import type { Flow } from './flows.js';
+
+/**
+ * Requests the server sends to clients (NOTIFY, BENOTIFY) on the connection that holds them.
+ * A NOTIFY runs in a client transaction and its outcome is published as an event; a BENOTIFY
+ * ([MS-SIP] best-effort NOTIFY) gets no response, so it is just written to the connection.
+ */
+export class Outbound {
+  private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'> }>();
+
+  constructor(
+    private readonly o: { bus: Bus; pool: string; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers },
+  ) {}
+
+  send(req: EdgeSendRequest): EdgeSendReply {
+    const flow = this.o.flows.get(req.connectionId);
+    if (!flow) return { sent: false, reason: 'connection-gone' };
+    const branch = `${BRANCH_MAGIC_COOKIE}${randomToken(10)}`;
+    const via = `SIP/2.0/${flow.transport.toUpperCase()} ${flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address}:${flow.local.port};branch=${branch}`;
+    const bytes = serialize({
+      type: 'request',
+      method: req.method,
+      uri: req.uri,
+      headers: [{ name: 'Via', value: via }, { name: 'Max-Forwards', value: '70' }, ...req.headers],
+      body: Buffer.from(req.body, 'utf8'),
+    });
+    if (req.method === 'BENOTIFY') {
+      flow.send(bytes);
+      return { sent: true };
+    }
+    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
+    const outcome = { ref: req.ref, edgeId: this.o.edgeId, connectionId: flow.id, callId };
+    const key = `${branch}|NOTIFY`;
+    const tx = new NonInviteClientTransaction(
+      key,
+      bytes,
+      flow,
+      {
+        onFinal: (r) => void this.report({ ...outcome, status: r.status }),
+        onTimeout: () => void this.report({ ...outcome, failure: 'timeout' }),
+      },
+      () => this.pending.delete(key),
+      this.o.timers,
+    );
+    this.pending.set(key, { tx, flowId: flow.id, outcome });
+    tx.start();
+    return { sent: true };
+  }
+
+  /** A response from a client: to one of our NOTIFYs, matched by branch and CSeq method (RFC 3261 §17.1.3). */
+  receiveResponse(res: SipResponse): void {
+    const via = parseVia(getHeader(res, 'Via') ?? '');
+    if (!via.ok) return;
+    this.pending.get(`${branchOf(via.value)}|${cseqOf(res).method}`)?.tx.receiveResponse(res);
+  }
+
+  /** The connection closed: NOTIFYs waiting on it will get no response. */
+  flowClosed(flowId: string): void {
+    for (const [key, p] of this.pending) {
+      if (p.flowId !== flowId) continue;
+      this.pending.delete(key);
+      p.tx.abort();
+      void this.report({ ...p.outcome, failure: 'connection-lost' });
+    }
+  }
+
+  private async report(o: NotifyOutcome): Promise<void> {
+    try {
+      await this.o.bus.publish(notifyOutcome, this.o.pool, o, { msgId: `notify-outcome:${o.ref}` });
+    } catch (e) {
+      this.o.logger.error({ err: e, ref: o.ref }, 'could not publish a NOTIFY outcome');
+    }
+  }
+}
