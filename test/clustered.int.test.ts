@@ -42,7 +42,7 @@ describe('clustered mode (one process per service, real NATS and Redis)', () => 
 
   it('runs each service as its own process; instances of one service share the work (queue group)', async () => {
     const pool = `t${randomUUID().slice(0, 8)}`;
-    const env = { NATS_URL: inject('natsUrl'), REDIS_URL: inject('redisUrl'), POOL_ID: pool };
+    const env = { NATS_URL: inject('natsUrl'), REDIS_URL: inject('redisUrl'), POOL_ID: pool, PRESENCE_USERS_FILE: 'config/dev-users.json' };
     const services = ['sip-edge', 'publication', 'aggregation', 'subscription', 'federation'] as const;
     const started: { name: string; port: number; instance: string }[] = [];
     for (const name of [...services, 'publication']) {

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processEnv } from '@presence/runtime';
+import { edgeEnv } from '@presence/sip-edge';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { repoRoot } from './support/process.js';
@@ -34,7 +35,7 @@ describe('docker-compose.yml', () => {
     expect(s.command).toEqual(['node', `services/${name}/dist/main.js`]);
     expect(existsSync(join(repoRoot, `services/${name}/src/main.ts`))).toBe(true);
     expect(s.environment).toMatchObject({ NATS_URL: 'nats://nats:4222', REDIS_URL: 'redis://redis:6379', POOL_ID: 'pool1' });
-    for (const key of Object.keys(s.environment!)) expect(Object.keys(processEnv)).toContain(key);
+    for (const key of Object.keys(s.environment!)) expect(Object.keys({ ...processEnv, ...edgeEnv })).toContain(key);
     expect(s.depends_on).toEqual({ nats: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
     expect(s.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:8080/readyz');
   });

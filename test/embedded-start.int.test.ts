@@ -26,7 +26,11 @@ describe('embedded mode (npm start)', () => {
 
   it('runs as the README says: `npm start` is ready within 10 s and SIGTERM to npm stops the server within 5 s', async () => {
     const port = await freePort();
-    const npm = spawn('npm', ['start'], { cwd: repoRoot, env: { ...process.env, HTTP_PORT: String(port), LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+    const npm = spawn('npm', ['start'], {
+      cwd: repoRoot,
+      env: { ...process.env, HTTP_PORT: String(port), SIP_PORT: '0', SIP_TLS_PORT: '0', LOG_LEVEL: 'warn' },
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => npm.once('exit', resolve));
     try {
       const readyMs = await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 10_000);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processEnv } from '@presence/runtime';
+import { edgeEnv } from '@presence/sip-edge';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from './support/process.js';
 
@@ -8,10 +9,12 @@ describe('README', () => {
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
   const rows = [...readme.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
 
-  it('documents exactly the environment variables a process reads, with their defaults', () => {
-    expect(rows.map(([name]) => name).sort()).toEqual(Object.keys(processEnv).sort());
+  const allEnv = { ...processEnv, ...edgeEnv };
+
+  it('documents exactly the environment variables the processes read, with their defaults', () => {
+    expect(rows.map(([name]) => name).sort()).toEqual(Object.keys(allEnv).sort());
     for (const [name, def] of rows) {
-      const d = processEnv[name as keyof typeof processEnv].defaultText;
+      const d = allEnv[name as keyof typeof allEnv].defaultText;
       if (d !== undefined) expect(def, name).toBe(`\`${d}\``);
     }
   });

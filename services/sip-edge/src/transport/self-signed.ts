@@ -58,7 +58,8 @@ export function selfSignedCertificate(commonName: string, altNames: readonly str
   const notBefore = new Date(Date.now() - 60_000);
   const notAfter = new Date(Date.now() + days * 86_400_000);
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  // Positive and minimal in DER: no high bit (that would be negative), no leading zero byte.
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const tbs = seq(
     explicit(0, integer(Buffer.from([2]))), // v3
     integer(serial),
