@@ -12,6 +12,12 @@ export const edgeEnv = {
   SIP_MAX_BODY_BYTES: env.int({ default: 262_144, min: 1024, max: 16_777_216, doc: 'Largest SIP body accepted; larger ones get 413.' }),
   PRESENCE_DOMAINS: env.list({ default: ['contoso.com'], item: DOMAIN, itemText: 'domain names', doc: 'SIP domains this server serves.' }),
   PRESENCE_AUTH: env.oneOf(['digest', 'none'], { default: 'digest', doc: '`digest`: challenge unauthenticated connections; `none`: trust the From header (trusted networks only).' }),
+  PRESENCE_DIGEST_ALGORITHMS: env.list({
+    default: ['SHA-256', 'MD5'],
+    item: /^(SHA-256|MD5)$/,
+    itemText: 'SHA-256 or MD5',
+    doc: 'Digest algorithms offered, most preferred first (clients that read one challenge take the first).',
+  }),
   PRESENCE_USERS_FILE: env.optionalString({ doc: 'JSON file of users and passwords. Embedded mode defaults to config/dev-users.json.' }),
   REGISTER_MIN_EXPIRES: env.int({ default: 60, min: 1, max: 86_400, doc: 'Shortest registration accepted (shorter: 423 with Min-Expires).' }),
   REGISTER_DEFAULT_EXPIRES: env.int({ default: 3600, min: 1, max: 86_400, doc: 'Registration lifetime when the client names none.' }),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { edgeSend } from '@presence/bus';
 import { servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
-import { DEFAULT_LIMITS, NonceService } from '@presence/sip';
+import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
 import { Authenticator } from './authenticator.js';
 import { loadEdgeConfig } from './config.js';
@@ -78,7 +78,14 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     edgeId: deps.instanceId,
     logger: log,
     limits,
-    authenticator: new Authenticator(config.PRESENCE_AUTH, users, config.PRESENCE_DOMAINS[0]!, new NonceService(), log),
+    authenticator: new Authenticator(
+      config.PRESENCE_AUTH,
+      users,
+      config.PRESENCE_DOMAINS[0]!,
+      new NonceService(),
+      log,
+      config.PRESENCE_DIGEST_ALGORITHMS as readonly DigestAlgorithm[],
+    ),
     registrar,
     outbound,
     flows,

@@ -129,6 +129,24 @@ describe('registrar over TCP (RFC 3261 §10, RFC 5627, [MS-PRES] §3.2.5.1.1)', 
   });
 });
 
+describe('digest algorithms offered (PRESENCE_DIGEST_ALGORITHMS)', () => {
+  it('offers only MD5 when so configured, and refuses SHA-256 credentials', async () => {
+    const w = await startEdgeWorld({ PRESENCE_DIGEST_ALGORITHMS: 'MD5' });
+    const c = await TestClient.tcp(w.edge.ports.tcp);
+    try {
+      const reg = buildRequest(c, { method: 'REGISTER' });
+      const challenge = await c.request(reg);
+      expect(getHeaders(challenge, 'WWW-Authenticate')).toEqual([expect.stringMatching(/algorithm=MD5, qop="auth"$/)]);
+      const sha = { ...challenge, headers: challenge.headers.map((h) => (h.name === 'WWW-Authenticate' ? { ...h, value: h.value.replace('MD5', 'SHA-256') } : h)) };
+      expect((await c.request(authorize(reg, sha, 'alice', ALICE.password, 'SHA-256'))).status).toBe(401);
+      expect((await c.request(authorize(reg, challenge, 'alice', ALICE.password, 'MD5', 2))).status).toBe(200);
+    } finally {
+      c.close();
+      await w.stop();
+    }
+  });
+});
+
 describe('registration expiry', () => {
   it('ends an expired registration and announces endpoint-gone (expired)', async () => {
     const w = await startEdgeWorld({ REGISTER_MIN_EXPIRES: '1', PRESENCE_AUTH: 'none' });
@@ -172,6 +190,20 @@ describe('registrar over UDP and TLS', () => {
       const rec = await getRecord(w.store, alice, registrations, 'a1b2c3d4e5');
       expect(rec?.version).toBe(1); // bound once
       expect(rec?.value.transport).toBe('udp');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('requires credentials on every UDP request (no connection to remember them), reusing the nonce with a higher count', async () => {
+    const c = await TestClient.udp(w.edge.ports.udp);
+    try {
+      const reg = buildRequest(c, { method: 'REGISTER' });
+      const challenge = await c.request(reg);
+      expect((await c.request(authorize(reg, challenge, 'alice', ALICE.password, 'SHA-256', 1))).status).toBe(200);
+      const again = buildRequest(c, { method: 'REGISTER', cseq: 5 });
+      expect((await c.request(again)).status).toBe(401);
+      expect((await c.request(authorize(again, challenge, 'alice', ALICE.password, 'SHA-256', 2))).status).toBe(200);
     } finally {
       c.close();
     }
