@@ -18,8 +18,10 @@ export interface PublicationRecord {
   expireType: ExpireType;
   /** Seconds, for expireType "time" (§2.2.2.2 expires). */
   expires?: number;
-  /** The publishing endpoint, for endpoint-bound instances. */
+  /** The publishing endpoint (its epid), for endpoint-bound instances. */
   epid?: string;
+  /** The UUID of the publishing endpoint's `+sip.instance`, shown as `endpointId` (§2.2.2.1). */
+  endpointId?: string;
   /** ISO 8601 UTC, set by the server on each publish (§3.2.5.1.2). */
   publishTime: string;
   /** The category payload (inner XML), stored exactly as published. */
@@ -43,11 +45,14 @@ export interface ContainerRecord {
 
 /** One entry of a publisher's subscriber list (§3.6.1 SubscriberEntry). */
 export interface SubscriberRecord {
+  /** The subscriber's address of record, `sip:alice@contoso.com`. */
   user: string;
   displayName?: string;
   acknowledged: boolean;
   /** §2.2.2.6 type: the source network the subscriber came from. */
   sourceNetwork?: string;
+  /** The SUBSCRIBE's non-empty `context` (inner XML). */
+  context?: string;
 }
 
 /** §3.9.1 DelegateEntry. */

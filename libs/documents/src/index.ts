@@ -1,0 +1,10 @@
+export { DocumentError, type DocResult } from './errors.js';
+export { CONTENT_TYPE, NS } from './namespaces.js';
+export { parsePublish, type ExpireType, type PublicationOp, type PublishRequest } from './publish.js';
+export { buildCategories, type CategoryView } from './categories.js';
+export { buildRoamingData, parseRoamingList, type RoamingParts, type RoamingType } from './roaming.js';
+export { buildFault, WRONG_DELTA, type FaultOperation } from './fault.js';
+export { buildContainers, buildMembers, parseSetContainerMembers, type ContainerChange, type ContainerView, type Member, type MemberAction, type MemberType } from './containers.js';
+export { buildSubscribers, parseSetSubscribers, type SubscriberView } from './subscribers.js';
+export { buildDelegates, parseSetDelegates, type DelegateAction, type DelegateView } from './delegates.js';
+export { buildContactCard, buildLegacyInterop, buildUserProperties } from './server-categories.js';

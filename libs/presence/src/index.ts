@@ -1,0 +1,8 @@
+export { DEFAULT_POLICY, isReadOnly, PRIVATE_CATEGORIES, READ_ONLY, REGISTERED_CATEGORIES, type PublicationPolicy } from './policy.js';
+export { publishTime } from './time.js';
+export { allSelfViews, conflictFaults, planPublish, publicationId, sameAor, selfView, selfViewsOf, type CategoryKey, type PublishContext, type PublishOutcome } from './publish.js';
+export { containerViews, planContainerMembers, type ContainerOutcome } from './containers.js';
+export { planAddSubscriber, planSetSubscribers, subscriberViews, type SubscriberOutcome } from './subscribers.js';
+export { delegateViews, planSetDelegates, type DelegateOutcome } from './delegates.js';
+export { CONTACT_CARD_CONTAINERS, planServerPublications, serverPublicationSet, type DirectoryEntry } from './server-publications.js';
+export { planEndpointGone, uniqueKeys } from './expiry.js';
