@@ -117,6 +117,11 @@ export interface SipReply {
   toTag?: string;
   headers?: BusHeader[];
   body?: string;
+  /**
+   * Requests the edge sends on the same connection right after the response, in order: the first
+   * NOTIFY of a new subscription must not overtake the 200 that creates the dialog (RFC 6665 §4.1.2.4).
+   */
+  followUps?: Omit<EdgeSendRequest, 'connectionId'>[];
 }
 
 /** The services that take SIP requests from the edge, each on `pres.<pool>.<service>.sip-request`. */
@@ -164,5 +169,32 @@ export interface NotifyOutcome {
 
 export const notifyOutcome = defineEvent<NotifyOutcome>('notify-outcome', ['subscription']);
 
+/** A new endpoint registered (not a refresh). The publication service makes its server publications. */
+export interface EndpointRegistered {
+  user: string;
+  epid: string;
+  /** Whether it is the user's only endpoint now (first sign-in). */
+  firstEndpoint: boolean;
+  at: string;
+}
+
+export const endpointRegistered = defineEvent<EndpointRegistered>('endpoint-registered', ['publication']);
+
+/**
+ * A user's presence data changed (committed): which (container, category) pairs, containers,
+ * subscriber list or delegate set. Consumers read the current state; the event carries no data, so a
+ * late or repeated event can never bring back an older state.
+ */
+export interface PresenceChanged {
+  user: string;
+  categories?: { container: number; name: string }[];
+  containers?: number[];
+  subscribers?: boolean;
+  delegates?: boolean;
+  at: string;
+}
+
+export const presenceChanged = defineEvent<PresenceChanged>('presence-changed', ['subscription']);
+
 /** Every event of the contract. */
-export const allEvents: readonly EventDef<unknown>[] = [endpointGone as EventDef<unknown>, notifyOutcome as EventDef<unknown>];
+export const allEvents: readonly EventDef<unknown>[] = [endpointGone, notifyOutcome, endpointRegistered, presenceChanged] as EventDef<unknown>[];

@@ -12,6 +12,10 @@ export type {
 export {
   allEvents,
   edgeSend,
+  endpointRegistered,
+  presenceChanged,
+  type EndpointRegistered,
+  type PresenceChanged,
   notifyOutcome,
   SIP_SERVICES,
   sipRequestCommands,

@@ -101,6 +101,8 @@ export interface DialogRecord {
   localCseq: number;
   /** Whether the client takes BENOTIFY (Supported: ms-benotify). */
   benotify: boolean;
+  /** Self subscriptions: the roaming types in scope ([MS-PRES] §2.2.2.3.1). */
+  scope?: string[];
 }
 
 /** A dialog watching a publisher, kept in the publisher's partition so a change finds its watchers. */

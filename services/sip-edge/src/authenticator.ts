@@ -14,7 +14,7 @@ import {
 } from '@presence/sip';
 import type { Logger } from '@presence/telemetry';
 import type { Flow } from './flows.js';
-import type { UserDirectory } from './users.js';
+import type { UserDirectory } from '@presence/runtime';
 
 export type AuthOutcome = { readonly ok: true; readonly user: string } | { readonly ok: false; readonly response: SipResponse };
 

@@ -1,4 +1,10 @@
 import { BusTimeoutError, NoRespondersError, sipRequestCommands, type Bus, type SipReply } from '@presence/bus';
+
+/** A response, and the requests to send on the connection right after it. */
+interface Handled {
+  response: SipResponse;
+  followUps?: SipReply['followUps'];
+}
 import {
   addressOfRecord,
   branchOf,
@@ -132,14 +138,16 @@ export class SipEdge implements FlowHandler {
     }
     const tx = new NonInviteServerTransaction(key, flow, (t) => this.transactions.delete(t.id), this.o.timers);
     this.transactions.set(key, tx);
-    let response: SipResponse;
+    let handled: Handled;
     try {
-      response = await this.process(flow, this.stampVia(msg, flow));
+      handled = await this.process(flow, this.stampVia(msg, flow));
     } catch (e) {
       this.o.logger.error({ err: e, method: msg.method, flow: flow.id }, 'request failed');
-      response = createResponse(msg, 500, { toTag: randomToken() });
+      handled = { response: createResponse(msg, 500, { toTag: randomToken() }) };
     }
+    const { response, followUps } = handled;
     tx.respond({ ...response, headers: [...response.headers, { name: 'Server', value: SERVER }] });
+    for (const f of followUps ?? []) this.o.outbound.send({ ...f, connectionId: flow.id });
   }
 
   /** RFC 3261 §18.2.1 and RFC 3581: record where the request really came from in the top Via. */
@@ -159,7 +167,12 @@ export class SipEdge implements FlowHandler {
     return { ...req, headers };
   }
 
-  private async process(flow: Flow, req: SipRequest): Promise<SipResponse> {
+  private async process(flow: Flow, req: SipRequest): Promise<Handled> {
+    const response = await this.respond(flow, req);
+    return 'response' in response ? response : { response };
+  }
+
+  private async respond(flow: Flow, req: SipRequest): Promise<SipResponse | Handled> {
     const reply = (status: number, headers: SipHeader[] = [], reason?: string) =>
       createResponse(req, status, { toTag: randomToken(), headers, ...(reason ? { reason } : {}) });
 
@@ -199,7 +212,7 @@ export class SipEdge implements FlowHandler {
   }
 
   /** Hands the request to its service; a service that does not answer in time gives 503 with Retry-After. */
-  private async forward(req: SipRequest, flow: Flow, user: string, service: keyof typeof sipRequestCommands, epid: string | undefined): Promise<SipResponse> {
+  private async forward(req: SipRequest, flow: Flow, user: string, service: keyof typeof sipRequestCommands, epid: string | undefined): Promise<Handled> {
     let answer: SipReply;
     try {
       answer = await this.o.bus.request(
@@ -220,15 +233,16 @@ export class SipEdge implements FlowHandler {
     } catch (e) {
       if (e instanceof NoRespondersError || e instanceof BusTimeoutError) {
         this.o.logger.warn({ service, method: req.method, err: (e as Error).message }, 'service unavailable');
-        return createResponse(req, 503, { toTag: randomToken(), headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] });
+        return { response: createResponse(req, 503, { toTag: randomToken(), headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] }) };
       }
       throw e;
     }
-    return createResponse(req, answer.status, {
+    const response = createResponse(req, answer.status, {
       toTag: answer.toTag ?? randomToken(),
       headers: answer.headers ?? [],
       body: Buffer.from(answer.body ?? '', 'utf8'),
       ...(answer.reason ? { reason: answer.reason } : {}),
     });
+    return answer.followUps ? { response, followUps: answer.followUps } : { response };
   }
 }

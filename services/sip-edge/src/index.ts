@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { edgeSend } from '@presence/bus';
-import { servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { DEV_USERS_FILE, loadDirectory, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
 import { Authenticator } from './authenticator.js';
@@ -14,15 +13,13 @@ import { ALLOW_EVENTS } from './router.js';
 import { listenStream } from './transport/stream.js';
 import { selfSignedCertificate } from './transport/self-signed.js';
 import { listenUdp } from './transport/udp.js';
-import { UserDirectory } from './users.js';
 
 export { edgeEnv, loadEdgeConfig, type EdgeConfig } from './config.js';
 export { selfSignedCertificate } from './transport/self-signed.js';
 export { ALLOW, SUPPORTED } from './edge.js';
 export { ALLOW_EVENTS } from './router.js';
 
-/** The dev users file `npm start` uses when PRESENCE_USERS_FILE is unset. */
-export const DEV_USERS_FILE = fileURLToPath(new URL('../../../config/dev-users.json', import.meta.url));
+export { DEV_USERS_FILE } from '@presence/runtime';
 
 /** A running edge, with the ports it actually bound (tests start it on port 0). */
 export interface RunningEdge extends RunningService {
@@ -39,13 +36,12 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   if (config.REGISTER_MIN_EXPIRES > config.REGISTER_DEFAULT_EXPIRES || config.REGISTER_DEFAULT_EXPIRES > config.REGISTER_MAX_EXPIRES) {
     throw new ConfigError('REGISTER_DEFAULT_EXPIRES', 'Invalid registration lifetimes: need REGISTER_MIN_EXPIRES <= REGISTER_DEFAULT_EXPIRES <= REGISTER_MAX_EXPIRES');
   }
-  const usersFile = config.PRESENCE_USERS_FILE ?? (deps.mode === 'embedded' ? DEV_USERS_FILE : undefined);
-  if (config.PRESENCE_AUTH === 'digest' && usersFile === undefined) {
+  const { directory: users, file: usersFile } = loadDirectory(deps.env, deps.mode);
+  if (config.PRESENCE_AUTH === 'digest' && users === undefined) {
     throw new ConfigError('PRESENCE_USERS_FILE', 'Missing environment variable PRESENCE_USERS_FILE: expected the users file (or PRESENCE_AUTH=none)');
   }
-  const users = usersFile === undefined ? undefined : UserDirectory.fromFile(usersFile);
   if (config.PRESENCE_AUTH === 'none') log.warn('PRESENCE_AUTH=none: requests are not authenticated; the From header is trusted. Use only on trusted networks.');
-  if (usersFile === DEV_USERS_FILE) log.warn({ usersFile }, 'using the development users file; set PRESENCE_USERS_FILE for real accounts');
+  if (usersFile === DEV_USERS_FILE && deps.mode === 'embedded') log.warn({ usersFile }, 'using the development users file; set PRESENCE_USERS_FILE for real accounts');
 
   let tlsOptions: { cert: string; key: string };
   if (config.SIP_TLS_CERT_FILE && config.SIP_TLS_KEY_FILE) {

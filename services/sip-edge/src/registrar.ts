@@ -1,4 +1,4 @@
-import { endpointGone, type Bus, type EndpointGoneReason } from '@presence/bus';
+import { endpointGone, endpointRegistered, type Bus, type EndpointGoneReason } from '@presence/bus';
 import {
   addressOfRecord,
   createResponse,
@@ -105,8 +105,10 @@ export class Registrar {
         supported: [...optionTags(req, 'Supported')],
         registeredAt: new Date(this.now()).toISOString(),
       };
+      const existed = (await getRecord(this.o.store, p, registrations, epid)) !== undefined;
       await this.o.store.apply(p, [put(registrations, binding, { expiresAt: this.now() + expires * 1000 })]);
       if (flow.reliable) this.track(flow.id, user, epid);
+      if (!existed) await this.announceNew(user, epid);
     }
 
     // The 200 lists the user's current bindings, each with its remaining time and GRUU (RFC 3261 §10.3 step 8).
@@ -123,6 +125,13 @@ export class Registrar {
     const instance = b.value.instance === undefined ? '' : `;+sip.instance=${quote(b.value.instance)}`;
     // [MS-SIPRE] names the GRUU parameter `gruu`; RFC 5627 clients read `pub-gruu`.
     return `<${b.value.contact}>;expires=${remaining}${instance};gruu=${quote(b.value.gruu)};pub-gruu=${quote(b.value.gruu)}`;
+  }
+
+  /** A new endpoint (not a refresh): the publication service makes the user's server publications. */
+  private async announceNew(user: string, epid: string): Promise<void> {
+    const count = (await listRecords(this.o.store, this.partition(user), registrations)).length;
+    const at = new Date(this.now()).toISOString();
+    await this.o.bus.publish(endpointRegistered, this.o.pool, { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
   }
 
   private track(flowId: string, user: string, epid: string): void {

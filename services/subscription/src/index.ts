@@ -1,7 +1,38 @@
-import { servePing, type ServiceModule } from '@presence/runtime';
+import { sipRequestCommands, type SipRequestCommand } from '@presence/bus';
+import { header, loadDirectory, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { loadSubscriptionConfig } from './config.js';
+import { startSelfLifecycle } from './lifecycle.js';
+import { handleSelfSubscribe, ROAMING_SELF, type SelfDeps } from './self.js';
 
-/** the subscription service: self and category subscriptions and notification fan-out (issues 4, 5). For now it answers pings over the bus. */
-export const subscription: ServiceModule = {
-  name: 'subscription',
-  start: (deps) => servePing('subscription', deps),
-};
+export { subscriptionEnv } from './config.js';
+
+function eventOf(cmd: SipRequestCommand): string {
+  return (header(cmd, 'Event') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * The subscription service. Self subscriptions (roaming-self, [MS-PRES] §3.3) are served; category
+ * subscriptions, contacts and provisioning answer 501 until their issues land, so clients turn the
+ * feature off instead of waiting.
+ */
+export async function startSubscription(deps: ServiceDeps): Promise<RunningService> {
+  const config = loadSubscriptionConfig(deps.env);
+  const { directory } = loadDirectory(deps.env, deps.mode);
+  const d: SelfDeps = { store: deps.store, bus: deps.bus, logger: deps.logger, pool: deps.pool, config, directory };
+  const ping = await servePing('subscription', deps);
+  const sip = await deps.bus.handle(sipRequestCommands.subscription, deps.pool, (cmd) => {
+    if (cmd.method !== 'SUBSCRIBE') return reply(405);
+    if (eventOf(cmd) === ROAMING_SELF) return handleSelfSubscribe(d, cmd);
+    return reply(501);
+  });
+  const lifecycle = await startSelfLifecycle(d, deps.bus);
+  return {
+    stop: async () => {
+      await lifecycle.stop();
+      await sip.stop();
+      await ping.stop();
+    },
+  };
+}
+
+export const subscription: ServiceModule = { name: 'subscription', start: startSubscription };

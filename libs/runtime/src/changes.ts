@@ -1,0 +1,68 @@
+import { randomUUID } from 'node:crypto';
+import { presenceChanged, type Bus, type PresenceChanged } from '@presence/bus';
+import type { ApplyResult, Change, Partition, Store } from '@presence/state';
+import type { Logger } from '@presence/telemetry';
+
+/** The outbox collection: announcements committed with their change, removed once published. */
+export const OUTBOX = 'obx';
+/** How long an announcement may wait for its publisher before a sweeper publishes it instead. */
+const OUTBOX_GRACE_MS = 5000;
+
+export type Announcement = Omit<PresenceChanged, 'user' | 'at'>;
+
+export interface CommitDeps {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly pool: string;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/**
+ * Commits `changes` to a user's partition and announces them as `presence-changed`, without ever
+ * losing the announcement of a committed change (transactional outbox): the announcement is
+ * written in the same atomic `apply` as the change, published, then removed. If the process dies
+ * between commit and publish, {@link sweepOutbox} publishes it later under the same message id, so
+ * JetStream drops it if it had gone out after all.
+ * Conflicts keep the indexes of `changes` (the outbox record comes last).
+ */
+export async function commitAndAnnounce(d: CommitDeps, p: Partition, changes: readonly Change[], what: Announcement): Promise<ApplyResult> {
+  if (changes.length === 0) return { ok: true, versions: [] };
+  const now = d.now?.() ?? Date.now();
+  const id = randomUUID();
+  const event: PresenceChanged = { user: p.user, ...what, at: new Date(now).toISOString() };
+  const r = await d.store.apply(p, [...changes, { op: 'put', collection: OUTBOX, id, value: event, expect: 0, expiresAt: now + OUTBOX_GRACE_MS }]);
+  if (!r.ok) return r;
+  try {
+    await d.bus.publish(presenceChanged, d.pool, event, { msgId: `changed:${id}` });
+    await d.store.apply(p, [{ op: 'delete', collection: OUTBOX, id }]);
+  } catch (e) {
+    d.logger.warn({ err: e, user: p.user }, 'announcement left in the outbox for the sweeper');
+  }
+  return { ok: true, versions: r.versions.slice(0, changes.length) };
+}
+
+/** Publishes announcements whose publisher did not (it crashed or the bus was down). */
+export async function sweepOutbox(d: CommitDeps, limit = 100): Promise<number> {
+  let n = 0;
+  for (const due of await d.store.due(d.pool, OUTBOX, d.now?.() ?? Date.now(), limit)) {
+    await d.bus.publish(presenceChanged, d.pool, due.record.value as PresenceChanged, { msgId: `changed:${due.record.id}` });
+    const r = await d.store.apply(due.partition, [{ op: 'delete', collection: OUTBOX, id: due.record.id, expect: due.record.version }]);
+    if (r.ok) n++;
+  }
+  return n;
+}
+
+/** Runs `task` every `ms` until stopped; a failing run is logged and the next one still happens. */
+export function every(ms: number, task: () => Promise<unknown>, logger: Logger, what: string): { stop(): void } {
+  let running = false;
+  const t = setInterval(() => {
+    if (running) return;
+    running = true;
+    task()
+      .catch((e: unknown) => logger.warn({ err: e }, `${what} failed`))
+      .finally(() => (running = false));
+  }, ms);
+  t.unref();
+  return { stop: () => clearInterval(t) };
+}

@@ -1,0 +1,57 @@
+import { endpointGone, notifyOutcome, presenceChanged, type Bus, type BusSubscription } from '@presence/bus';
+import { CONTENT_TYPE } from '@presence/documents';
+import { every } from '@presence/runtime';
+import { dialogs, listRecords, remove, type DialogRecord, type Partition, type StoredRecord } from '@presence/state';
+import { notify, parseNotifyRef } from './notifier.js';
+import { ROAMING_SELF, type SelfDeps } from './self.js';
+import { selfDocument } from './self-view.js';
+
+/**
+ * Keeps self dialogs current and clean: every committed change goes out to each self dialog of the
+ * user whose scope covers it, the publishing endpoint's included (§3.2.5.2, §3.3.5.2); dialogs
+ * whose endpoint signed out, whose NOTIFY failed (481, timeout, lost connection) or whose time ran
+ * out end.
+ */
+export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(): Promise<void> }> {
+  const subs: BusSubscription[] = [
+    await bus.consume(presenceChanged, d.pool, 'subscription', async (e) => {
+      const p: Partition = { pool: d.pool, user: e.user };
+      for (const dlg of await listRecords(d.store, p, dialogs)) {
+        if (dlg.value.event !== ROAMING_SELF) continue;
+        const body = await selfDocument(d.store, p, new Set(dlg.value.scope ?? []), e);
+        if (body !== undefined) await notify(d, p, dlg.id, body, CONTENT_TYPE.roamingSelf);
+      }
+    }),
+    await bus.consume(endpointGone, d.pool, 'subscription', async (e) => {
+      const p: Partition = { pool: d.pool, user: e.user };
+      const ending = (await listRecords(d.store, p, dialogs)).filter((x) => x.value.epid === e.epid);
+      if (ending.length > 0) await d.store.apply(p, ending.map((x) => remove(dialogs, x.id)));
+    }),
+    await bus.consume(notifyOutcome, d.pool, 'subscription', async (o) => {
+      const dead = o.failure !== undefined || o.status === 481 || o.status === 408;
+      const ref = parseNotifyRef(o.ref);
+      if (!dead || !ref) return;
+      await d.store.apply({ pool: d.pool, user: ref.user }, [remove(dialogs, ref.dialogId)]);
+      d.logger.info({ user: ref.user, dialogId: ref.dialogId, status: o.status, failure: o.failure }, 'dialog ended by its NOTIFY outcome');
+    }),
+  ];
+  const sweep = every(
+    d.config.PRESENCE_SWEEP_MS,
+    async () => {
+      for (const due of await d.store.due(d.pool, dialogs.name, d.now?.() ?? Date.now(), 200)) {
+        const dlg = due.record as StoredRecord<DialogRecord>;
+        // RFC 6665 §4.2.2: the subscription ended by timeout; tell the client, then forget it.
+        await notify(d, due.partition, dlg.id, undefined, undefined, 'terminated;reason=timeout').catch(() => false);
+        await d.store.apply(due.partition, [remove(dialogs, dlg.id)]);
+      }
+    },
+    d.logger,
+    'subscription sweep',
+  );
+  return {
+    stop: async () => {
+      sweep.stop();
+      await Promise.all(subs.map((s) => s.stop()));
+    },
+  };
+}

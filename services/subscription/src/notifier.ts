@@ -1,0 +1,93 @@
+import { edgeSend, NoRespondersError, type Bus, type BusHeader } from '@presence/bus';
+import { dialogs, put, remove, type DialogRecord, type Partition, type Store, type StoredRecord } from '@presence/state';
+import type { Logger } from '@presence/telemetry';
+
+export interface NotifierDeps {
+  readonly store: Store;
+  readonly bus: Bus;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+/** The headers of a NOTIFY/BENOTIFY on a dialog ([MS-PRES] §2.2.2.3.3, RFC 6665 §4.2.1.3). */
+export function notifyHeaders(d: DialogRecord, cseq: number, method: string, state: string, contentType?: string): BusHeader[] {
+  return [
+    { name: 'From', value: `<${d.subscriber}>;tag=${d.localTag}` },
+    { name: 'To', value: `<${d.subscriber}>;tag=${d.remoteTag}${d.epid ? `;epid=${d.epid}` : ''}` },
+    { name: 'Call-ID', value: d.callId },
+    { name: 'CSeq', value: `${cseq} ${method}` },
+    { name: 'Event', value: d.event },
+    { name: 'subscription-state', value: state },
+    ...(contentType ? [{ name: 'Require', value: 'eventlist' }, { name: 'Content-Type', value: contentType }] : []),
+  ];
+}
+
+/** The outcome reference of a NOTIFY: which dialog of which user, and its CSeq. */
+export function notifyRef(user: string, dialogId: string, cseq: number): string {
+  return JSON.stringify([user, dialogId, cseq]);
+}
+
+export function parseNotifyRef(ref: string): { user: string; dialogId: string; cseq: number } | undefined {
+  try {
+    const [user, dialogId, cseq] = JSON.parse(ref) as [string, string, number];
+    return typeof user === 'string' && typeof dialogId === 'string' ? { user, dialogId, cseq } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the dialog's next NOTIFY CSeq with a compare-and-set, so that notifications on one dialog
+ * get strictly increasing CSeqs even from several subscription-service instances.
+ */
+async function nextCseq(store: Store, p: Partition, dialogId: string): Promise<{ dialog: StoredRecord<DialogRecord>; cseq: number } | undefined> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const cur = await store.get<DialogRecord>(p, dialogs.name, dialogId);
+    if (!cur) return undefined;
+    const cseq = cur.value.localCseq + 1;
+    const r = await store.apply(p, [put(dialogs, { ...cur.value, localCseq: cseq }, { expect: cur.version, ...(cur.expiresAt !== undefined ? { expiresAt: cur.expiresAt } : {}) })]);
+    if (r.ok) return { dialog: { ...cur, version: r.versions[0]!, value: { ...cur.value, localCseq: cseq } }, cseq };
+  }
+  throw new Error(`could not take a CSeq on dialog ${dialogId}`);
+}
+
+/**
+ * Sends a notification on a dialog through the edge that holds its connection: BENOTIFY when the
+ * client takes it, else NOTIFY (whose outcome comes back as `notify-outcome`). A connection that is
+ * gone ends the dialog.
+ */
+export async function notify(
+  d: NotifierDeps,
+  p: Partition,
+  dialogId: string,
+  body: string | undefined,
+  contentType: string | undefined,
+  terminated?: string,
+): Promise<boolean> {
+  const taken = await nextCseq(d.store, p, dialogId);
+  if (!taken) return false;
+  const { dialog, cseq } = taken;
+  const now = d.now?.() ?? Date.now();
+  const remaining = Math.max(0, Math.round(((dialog.expiresAt ?? now) - now) / 1000));
+  const method = dialog.value.benotify && !terminated ? 'BENOTIFY' : 'NOTIFY';
+  const state = terminated ?? `active;expires=${remaining}`;
+  const sent = await d.bus
+    .request(edgeSend, dialog.value.edgeId, {
+      connectionId: dialog.value.connectionId,
+      method,
+      uri: dialog.value.remoteTarget,
+      headers: notifyHeaders(dialog.value, cseq, method, state, contentType),
+      body: body ?? '',
+      ref: notifyRef(p.user, dialogId, cseq),
+    })
+    // The edge that held the connection is gone: so is the connection.
+    .catch((e: unknown) => {
+      if (e instanceof NoRespondersError) return { sent: false };
+      throw e;
+    });
+  if (!sent.sent) {
+    await d.store.apply(p, [remove(dialogs, dialogId)]);
+    d.logger.info({ user: p.user, dialogId }, 'dialog ended: its connection is gone');
+  }
+  return sent.sent;
+}

@@ -1,0 +1,144 @@
+import type { SipReply, SipRequestCommand } from '@presence/bus';
+import { CONTENT_TYPE, parseRoamingList } from '@presence/documents';
+import { sameAor } from '@presence/presence';
+import { aorOf, header, reply, type UserDirectory } from '@presence/runtime';
+import { getHeaders, param, parseNameAddr, randomToken } from '@presence/sip';
+import { dialogs, listRecords, put, remove, type DialogRecord, type Partition } from '@presence/state';
+import type { SubscriptionConfig } from './config.js';
+import { notify, notifyHeaders, type NotifierDeps } from './notifier.js';
+import { selfDocument } from './self-view.js';
+
+export const ROAMING_SELF = 'vnd-microsoft-roaming-self';
+
+export interface SelfDeps extends NotifierDeps {
+  readonly pool: string;
+  readonly config: SubscriptionConfig;
+  readonly directory: UserDirectory | undefined;
+}
+
+function optionTags(cmd: SipRequestCommand, name: string): Set<string> {
+  const values = cmd.headers.filter((h) => h.name.toLowerCase() === name.toLowerCase()).map((h) => h.value);
+  return new Set(getHeaders({ headers: values.map((value) => ({ name, value })) }, name).map((t) => t.toLowerCase()));
+}
+
+/**
+ * Self subscription ([MS-PRES] §3.3.5.1): a roaming-self SUBSCRIBE creates, refreshes, re-scopes or
+ * ends the endpoint's self dialog, and every successful one returns all data in scope: in the 200
+ * when the client takes `ms-piggyback-first-notify`, else in a NOTIFY right after it.
+ */
+export async function handleSelfSubscribe(d: SelfDeps, cmd: SipRequestCommand): Promise<SipReply> {
+  const from = aorOf(cmd, 'From');
+  const to = aorOf(cmd, 'To');
+  if (!from || !to) return reply(400, 'Bad From or To');
+  if (!sameAor(from, to)) {
+    // §3.3.5.3: a configured To user gets 400, anyone else 404.
+    return d.directory?.get(to) ? reply(400, 'From and To differ') : reply(404);
+  }
+  const p: Partition = { pool: d.pool, user: cmd.user };
+  const toHeader = parseNameAddr(header(cmd, 'To') ?? '');
+  const fromHeader = parseNameAddr(header(cmd, 'From') ?? '');
+  const toTag = toHeader.ok ? param(toHeader.value.params, 'tag') : undefined;
+  const fromTag = (fromHeader.ok ? param(fromHeader.value.params, 'tag') : undefined) ?? '';
+  const callId = header(cmd, 'Call-ID') ?? '';
+  const cseq = Number((header(cmd, 'CSeq') ?? '0').split(/\s+/)[0]);
+  const expiresHeader = header(cmd, 'Expires');
+  const requested = expiresHeader === undefined ? d.config.SUBSCRIBE_DEFAULT_EXPIRES : Number(expiresHeader);
+  const now = d.now?.() ?? Date.now();
+
+  // An existing dialog: refresh, re-scope, or unsubscribe (Expires: 0).
+  let existing: { id: string; value: DialogRecord; version: number } | undefined;
+  if (toTag) {
+    const id = dialogs.idOf({ callId, localTag: toTag } as DialogRecord);
+    existing = await d.store.get<DialogRecord>(p, dialogs.name, id).then((r) => r && { id, value: r.value, version: r.version });
+    if (!existing || existing.value.event !== ROAMING_SELF) return reply(481);
+    if (requested === 0) {
+      await d.store.apply(p, [remove(dialogs, id)]);
+      return reply(200, undefined, [{ name: 'Expires', value: '0' }]);
+    }
+  }
+  if (requested !== 0 && requested < d.config.SUBSCRIBE_MIN_EXPIRES) {
+    return reply(423, undefined, [{ name: 'Min-Expires', value: String(d.config.SUBSCRIBE_MIN_EXPIRES) }]);
+  }
+  const scope = parseRoamingList(cmd.body);
+  if (!scope.ok) return reply(400, scope.error.message.slice(0, 120));
+  const supported = optionTags(cmd, 'Supported');
+  const piggyback = supported.has('ms-piggyback-first-notify');
+  const benotify = supported.has('ms-benotify');
+  const body = (await selfDocument(d.store, p, scope.value))!;
+  const contentHeaders = [
+    { name: 'Event', value: ROAMING_SELF },
+    { name: 'Require', value: 'eventlist' },
+    { name: 'Content-Type', value: CONTENT_TYPE.roamingSelf },
+  ];
+
+  // Polling (§3.4.5.1.2 applied to self): answer with the data and keep nothing.
+  if (requested === 0) {
+    return reply(200, undefined, [{ name: 'Expires', value: '0' }, { name: 'subscription-state', value: 'terminated;expires=0' }, ...contentHeaders], body);
+  }
+
+  const expires = Math.min(requested, d.config.SUBSCRIBE_MAX_EXPIRES);
+  const localTag = existing?.value.localTag ?? randomToken(4).toUpperCase();
+  const contact = parseNameAddr(header(cmd, 'Contact') ?? '');
+  const dialog: DialogRecord = {
+    callId,
+    localTag,
+    remoteTag: existing?.value.remoteTag ?? fromTag,
+    event: ROAMING_SELF,
+    subscriber: cmd.user,
+    epid: cmd.epid ?? '',
+    edgeId: cmd.edgeId,
+    connectionId: cmd.connectionId,
+    remoteTarget: contact.ok ? contact.value.uri : cmd.user,
+    routeSet: [],
+    // The piggybacked 200 uses up NOTIFY CSeq N, N being the SUBSCRIBE's CSeq in every example
+    // ([MS-PRES] §4.4.2); later notifications on the dialog count on from there.
+    localCseq: Math.max(existing?.value.localCseq ?? 0, piggyback ? cseq : 0),
+    benotify,
+    scope: [...scope.value],
+  };
+  const r = await d.store.apply(p, [put(dialogs, dialog, { ...(existing ? { expect: existing.version } : { expect: 0 }), expiresAt: now + expires * 1000 })]);
+  if (!r.ok) return reply(500, 'Concurrent Change, Retry');
+
+  // One self dialog per endpoint: a new one ends the old ones with a terminating NOTIFY (§3.3.5.1).
+  if (!existing && cmd.epid) {
+    const id = dialogs.idOf(dialog);
+    for (const old of await listRecords(d.store, p, dialogs)) {
+      if (old.id === id || old.value.event !== ROAMING_SELF || old.value.epid !== cmd.epid) continue;
+      await notify(d, p, old.id, undefined, undefined, 'terminated;reason=deactivated').catch(() => false);
+      await d.store.apply(p, [remove(dialogs, old.id)]);
+    }
+  }
+
+  const state = [{ name: 'Expires', value: String(expires) }, { name: 'subscription-state', value: `active;expires=${expires}` }];
+  if (piggyback) {
+    return {
+      status: 200,
+      toTag: localTag,
+      headers: [
+        ...state,
+        ...contentHeaders,
+        { name: 'ms-piggyback-cseq', value: String(dialog.localCseq) },
+        { name: 'Supported', value: benotify ? 'ms-benotify, ms-piggyback-first-notify' : 'ms-piggyback-first-notify' },
+      ],
+      body,
+    };
+  }
+  // Without piggybacking, the state goes in a NOTIFY sent right after the 200 (RFC 6665 §4.2.1.2).
+  const first = dialog.localCseq + 1;
+  await d.store.apply(p, [put(dialogs, { ...dialog, localCseq: first }, { expect: r.versions[0]!, expiresAt: now + expires * 1000 })]);
+  const method = 'NOTIFY';
+  return {
+    status: 200,
+    toTag: localTag,
+    headers: [...state, { name: 'Event', value: ROAMING_SELF }],
+    followUps: [
+      {
+        method,
+        uri: dialog.remoteTarget,
+        headers: notifyHeaders({ ...dialog, localCseq: first }, first, method, `active;expires=${expires}`, CONTENT_TYPE.roamingSelf),
+        body,
+        ref: JSON.stringify([cmd.user, dialogs.idOf(dialog), first]),
+      },
+    ],
+  };
+}
