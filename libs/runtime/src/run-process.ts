@@ -28,6 +28,8 @@ export interface RunningProcess {
   /** The HTTP server's address (its port when HTTP_PORT=0). */
   readonly httpPort: number;
   readonly adapters: Adapters;
+  /** The running services, in start order (tests read the edge's ports from them). */
+  readonly services: readonly RunningService[];
   shutdown(): Promise<void>;
 }
 
@@ -102,7 +104,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
       logger.info('stopped');
     })());
 
-  return { config, logger, httpPort, adapters, shutdown };
+  return { config, logger, httpPort, adapters, services: running, shutdown };
 }
 
 /**

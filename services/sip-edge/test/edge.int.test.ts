@@ -6,7 +6,7 @@ import { getRecord, poolPattern, RedisStore, registrations } from '@presence/sta
 import { createLogger } from '@presence/telemetry';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { DEV_USERS_FILE, startEdge, type RunningEdge } from '../src/index.js';
-import { authorize, buildRequest, TestClient } from './support/sip-client.js';
+import { authorize, buildRequest, TestClient } from '../../../test/support/sip-client.js';
 
 describe('SIP edge in clustered mode (real NATS and Redis)', () => {
   const pool = `t${randomUUID().slice(0, 8)}`;

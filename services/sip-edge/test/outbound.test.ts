@@ -1,7 +1,7 @@
 import { edgeSend, notifyOutcome, type NotifyOutcome } from '@presence/bus';
 import { createResponse, getHeader, serialize, type SipRequest } from '@presence/sip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildRequest, TestClient } from './support/sip-client.js';
+import { buildRequest, TestClient } from '../../../test/support/sip-client.js';
 import { startEdgeWorld, type EdgeWorld } from './support/edge-world.js';
 
 describe('outbound NOTIFY and BENOTIFY through the edge (sip.edge.<edgeId>.send)', () => {

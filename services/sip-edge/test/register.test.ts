@@ -2,7 +2,7 @@ import { endpointGone, type EndpointGone } from '@presence/bus';
 import { getHeader, getHeaders, serialize, type SipResponse } from '@presence/sip';
 import { getRecord, listRecords, registrations } from '@presence/state';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { authorize, buildRequest, TestClient } from './support/sip-client.js';
+import { authorize, buildRequest, TestClient } from '../../../test/support/sip-client.js';
 import { startEdgeWorld, type EdgeWorld } from './support/edge-world.js';
 
 const ALICE = { user: 'sip:alice@contoso.com', password: 'alice-dev-password' };

@@ -1,7 +1,7 @@
 import { sipRequestCommands, type SipRequestCommand } from '@presence/bus';
 import { getHeader, getHeaders, serialize } from '@presence/sip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { buildRequest, TestClient } from './support/sip-client.js';
+import { buildRequest, TestClient } from '../../../test/support/sip-client.js';
 import { startEdgeWorld, type EdgeWorld } from './support/edge-world.js';
 
 const PUBLISH_TYPE = { name: 'Content-Type', value: 'application/msrtc-category-publish+xml' };

@@ -1,7 +1,7 @@
 import { fc } from '@fast-check/vitest';
 import { getHeader, serialize } from '@presence/sip';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { authorize, buildRequest, TestClient } from './support/sip-client.js';
+import { authorize, buildRequest, TestClient } from '../../../test/support/sip-client.js';
 import { startEdgeWorld, type EdgeWorld } from './support/edge-world.js';
 
 /**

@@ -1,0 +1,109 @@
+import { getHeader, randomToken, serialize, type SipMessage, type SipRequest, type SipResponse } from '@presence/sip';
+import { buildRequest, TestClient } from './sip-client.js';
+
+export const ROAMING_LIST = `<roamingList xmlns="http://schemas.microsoft.com/2006/09/sip/roaming-self">
+  <roaming type="categories"/>
+  <roaming type="containers"/>
+  <roaming type="subscribers"/>
+  <roamingEx xmlns="http://schemas.microsoft.com/2007/09/sip/roaming-self-ex" type="delegates"/>
+</roamingList>`;
+
+/** A Lync-style endpoint over a real TCP connection: registers, self-subscribes, sends SERVICEs. */
+export class LyncClient {
+  private cseq = 1;
+  selfDialog?: { callId: string; toTag: string; fromTag: string };
+
+  private constructor(
+    readonly sip: TestClient,
+    readonly user: string,
+    readonly epid: string,
+  ) {}
+
+  static async connect(port: number, user: string, epid = randomToken(5)): Promise<LyncClient> {
+    return new LyncClient(await TestClient.tcp(port), user, epid);
+  }
+
+  request(method: string, extra: { headers?: { name: string; value: string }[]; body?: string; to?: string; uri?: string; callId?: string } = {}): Promise<SipResponse> {
+    return this.sip.request(buildRequest(this.sip, { method, user: this.user, epid: this.epid, cseq: this.cseq++, ...extra }));
+  }
+
+  async register(): Promise<SipResponse> {
+    const res = await this.request('REGISTER', { headers: [{ name: 'Supported', value: 'gruu-10, adhoclist, msrtc-event-categories' }] });
+    if (res.status !== 200) throw new Error(`REGISTER got ${res.status}`);
+    return res;
+  }
+
+  service(contentType: string, body: string): Promise<SipResponse> {
+    return this.request('SERVICE', { headers: [{ name: 'Content-Type', value: contentType }], body });
+  }
+
+  /** Self SUBSCRIBE as in [MS-PRES] §4.4.1. */
+  async selfSubscribe(o: { piggyback?: boolean; benotify?: boolean; expires?: number; body?: string } = {}): Promise<SipResponse> {
+    const piggyback = o.piggyback ?? true;
+    const benotify = o.benotify ?? true;
+    const callId = this.selfDialog?.callId ?? randomToken(16);
+    const fromTag = this.selfDialog?.fromTag ?? randomToken(5);
+    const req = buildRequest(this.sip, {
+      method: 'SUBSCRIBE',
+      user: this.user,
+      epid: this.epid,
+      cseq: this.cseq++,
+      callId,
+      headers: [
+        { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
+        { name: 'Event', value: 'vnd-microsoft-roaming-self' },
+        { name: 'Accept', value: 'application/vnd-microsoft-roaming-self+xml' },
+        ...(benotify ? [{ name: 'Supported', value: 'ms-benotify' }, { name: 'Proxy-Require', value: 'ms-benotify' }] : []),
+        ...(piggyback ? [{ name: 'Supported', value: 'ms-piggyback-first-notify' }] : []),
+        { name: 'Content-Type', value: 'application/vnd-microsoft-roaming-self+xml' },
+        ...(o.expires !== undefined ? [{ name: 'Expires', value: String(o.expires) }] : []),
+      ],
+      body: o.body ?? ROAMING_LIST,
+    });
+    const headers = req.headers.map((h) => {
+      if (h.name === 'From') return { name: 'From', value: `<${this.user}>;tag=${fromTag};epid=${this.epid}` };
+      if (h.name === 'To' && this.selfDialog) return { name: 'To', value: `<${this.user}>;tag=${this.selfDialog.toTag}` };
+      return h;
+    });
+    const res = await this.sip.request({ ...req, headers });
+    if (res.status === 200 && !this.selfDialog && o.expires !== 0) {
+      this.selfDialog = { callId, fromTag, toTag: /;tag=([^;]+)/.exec(getHeader(res, 'To') ?? '')![1]! };
+    }
+    if (o.expires === 0) this.selfDialog = undefined;
+    this.lastSelf = res;
+    return res;
+  }
+
+  /** The next NOTIFY or BENOTIFY on this connection (NOTIFYs are answered 200). */
+  async nextNotify(timeoutMs = 5000, match: (m: SipRequest) => boolean = () => true): Promise<SipRequest> {
+    const m = (await this.sip.next((x: SipMessage) => x.type === 'request' && (x.method === 'NOTIFY' || x.method === 'BENOTIFY') && match(x), timeoutMs)) as SipRequest;
+    if (m.method === 'NOTIFY') {
+      this.sip.send(
+        serialize({
+          type: 'response',
+          status: 200,
+          reason: 'OK',
+          headers: m.headers.filter((h) => ['Via', 'From', 'To', 'Call-ID', 'CSeq'].includes(h.name)),
+          body: Buffer.alloc(0),
+        }),
+      );
+    }
+    return m;
+  }
+
+  /** Notifications that arrived and were not taken yet. */
+  pendingNotifies(): SipRequest[] {
+    return this.sip.received.filter((x): x is SipRequest => x.type === 'request' && (x.method === 'NOTIFY' || x.method === 'BENOTIFY'));
+  }
+
+  /** The last self SUBSCRIBE's 200 (kept by selfSubscribe). */
+  sipLast(): { body: Buffer } {
+    return this.lastSelf ?? { body: Buffer.alloc(0) };
+  }
+
+  private lastSelf?: SipResponse;
+
+  close(): void {
+    this.sip.close();
+  }
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { aggregation } from '@presence/aggregation';
+import { eventStreamName, NatsBus } from '@presence/bus';
+import { federation } from '@presence/federation';
+import { publication } from '@presence/publication';
+import { startProcess, type RunningProcess } from '@presence/runtime';
+import type { RunningEdge } from '@presence/sip-edge';
+import { sipEdge } from '@presence/sip-edge';
+import { poolPattern, RedisStore, type Store } from '@presence/state';
+import { subscription } from '@presence/subscription';
+
+/** The whole server in this test process, embedded (memory) or clustered (real NATS and Redis). */
+export interface World {
+  readonly mode: 'embedded' | 'clustered';
+  readonly pool: string;
+  readonly ports: RunningEdge['ports'];
+  readonly store: Store;
+  readonly proc: RunningProcess;
+  stop(): Promise<void>;
+}
+
+export interface WorldOptions {
+  mode: 'embedded' | 'clustered';
+  natsUrl?: string;
+  redisUrl?: string;
+  env?: Record<string, string>;
+}
+
+export async function startWorld(o: WorldOptions): Promise<World> {
+  const pool = `w${randomUUID().slice(0, 8)}`;
+  const proc = await startProcess({
+    processName: 'presence-test',
+    mode: o.mode,
+    // The edge last, as in the embedded main: services listen before clients can reach them.
+    services: [publication, aggregation, subscription, federation, sipEdge],
+    env: {
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      SIP_PORT: '0',
+      SIP_TLS_PORT: '0',
+      SIP_HOST: '127.0.0.1',
+      LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+      POOL_ID: pool,
+      INSTANCE_ID: `edge-${pool}`,
+      PRESENCE_AUTH: 'none',
+      PRESENCE_SWEEP_MS: '200',
+      SUBSCRIBE_MIN_EXPIRES: '60',
+      ...(o.natsUrl ? { NATS_URL: o.natsUrl } : {}),
+      ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
+      ...(o.mode === 'clustered' ? { PRESENCE_USERS_FILE: 'config/dev-users.json' } : {}),
+      ...o.env,
+    },
+  });
+  const edge = proc.services[proc.services.length - 1] as RunningEdge;
+  return {
+    mode: o.mode,
+    pool,
+    ports: edge.ports,
+    store: proc.adapters.store,
+    proc,
+    stop: async () => {
+      if (o.mode === 'clustered') {
+        const redis = (proc.adapters.store as RedisStore).redis;
+        const keys = await redis.keys(poolPattern(pool));
+        if (keys.length > 0) await redis.del(...keys);
+        const jsm = await jetstreamManager((proc.adapters.bus as NatsBus).nc);
+        await jsm.streams.delete(eventStreamName(pool)).catch(() => undefined);
+      }
+      await proc.shutdown();
+    },
+  };
+}
