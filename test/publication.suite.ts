@@ -105,6 +105,25 @@ export function publicationSuite(name: string, makeWorld: () => Promise<World>):
         expect(n.body.toString()).toContain('name="contactCard"');
       });
 
+      it('keeps one self dialog per endpoint: a new one ends the old with a terminating NOTIFY (§3.3.5.1)', async () => {
+        await bob.selfSubscribe();
+        const old = bob.selfDialog!;
+        bob.selfDialog = undefined;
+        expect((await bob.selfSubscribe()).status).toBe(200);
+        const n = await bob.nextNotify(5000, (m) => getHeader(m, 'Call-ID') === old.callId);
+        expect(n.method).toBe('NOTIFY');
+        expect(getHeader(n, 'subscription-state')).toBe('terminated;reason=deactivated');
+        expect((await bob.service(PUBLISH, publishNote(0))).status).toBe(200);
+        const update = await bob.nextNotify();
+        expect(getHeader(update, 'Call-ID')).toBe(bob.selfDialog!.callId);
+      });
+
+      it('refuses a too short subscription with 423 and Min-Expires (RFC 6665 §4.2.1.1)', async () => {
+        const short = await bob.selfSubscribe({ expires: 10 });
+        expect(short.status).toBe(423);
+        expect(getHeader(short, 'Min-Expires')).toBe('60');
+      });
+
       it('answers 481 to a SUBSCRIBE on an unknown dialog, and 400 to a bad roamingList', async () => {
         const bad = await bob.selfSubscribe({ body: '<roamingList xmlns="http://schemas.microsoft.com/2006/09/sip/roaming-self"><roaming type="foo"/></roamingList>' });
         expect(bad.status).toBe(400);
