@@ -145,6 +145,12 @@ export interface EdgeSendRequest {
   headers: BusHeader[];
   body: string;
   ref: string;
+  /**
+   * The CSeq the dialog used just before this one. The edge holds this request until that one has
+   * gone out (or a short while has passed), so notifications on a dialog leave in CSeq order even
+   * when several service instances send them. Omitted when the previous CSeq went out in a 200.
+   */
+  prevCseq?: number;
 }
 
 export interface EdgeSendReply {

@@ -8,3 +8,14 @@ export { buildContainers, buildMembers, parseSetContainerMembers, type Container
 export { buildSubscribers, parseSetSubscribers, type SubscriberView } from './subscribers.js';
 export { buildDelegates, parseSetDelegates, type DelegateAction, type DelegateView } from './delegates.js';
 export { buildContactCard, buildLegacyInterop, buildUserProperties } from './server-categories.js';
+export {
+  BATCH_SUB_NS,
+  buildMultipart,
+  buildRlmiList,
+  parseBatchSub,
+  RLMI_NS,
+  type BatchAction,
+  type BatchResource,
+  type MimePart,
+  type RejectedResource,
+} from './batch-sub.js';

@@ -6,3 +6,4 @@ export { planAddSubscriber, planSetSubscribers, subscriberViews, type Subscriber
 export { delegateViews, planSetDelegates, type DelegateOutcome } from './delegates.js';
 export { CONTACT_CARD_CONTAINERS, planServerPublications, serverPublicationSet, type DirectoryEntry } from './server-publications.js';
 export { planEndpointGone, uniqueKeys } from './expiry.js';
+export { resolveContainer, subscribableCategories, viewFingerprint, watcherViews, type SourceNetwork, type Watcher } from './resolution.js';

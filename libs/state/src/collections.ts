@@ -2,6 +2,7 @@ import type {
   ContainerRecord,
   DelegateSetRecord,
   DialogRecord,
+  DialogSubscriptionRecord,
   PublicationRecord,
   RegistrationRecord,
   SubscriberRecord,
@@ -31,8 +32,10 @@ export const delegates = define<DelegateSetRecord>('dlg', () => 'set');
 export const registrations = define<RegistrationRecord>('reg', (r) => r.epid);
 /** SUBSCRIBE dialogs of a subscriber; id = `<callId>;<localTag>`. */
 export const dialogs = define<DialogRecord>('dia', (d) => `${d.callId};${d.localTag}`);
-/** Dialogs watching a publisher; id = `<pool>|<dialogId>`. */
-export const watchers = define<WatcherRecord>('wat', (w) => `${w.pool}|${w.dialogId}`);
+/** Dialogs watching a publisher; id = `<pool>|<subscriber>|<dialogId>`. */
+export const watchers = define<WatcherRecord>('wat', (w) => `${w.pool}|${w.subscriber}|${w.dialogId}`);
+/** Publishers watched on a subscriber's category dialogs; id = `<dialogId>|<publisher>`. */
+export const dialogSubscriptions = define<DialogSubscriptionRecord>('dsub', (s) => `${s.dialogId}|${s.publisher}`);
 
 export interface PutOptions {
   expect?: number;

@@ -8,6 +8,7 @@ export {
   containers,
   delegates,
   dialogs,
+  dialogSubscriptions,
   getRecord,
   listRecords,
   publications,

@@ -103,6 +103,8 @@ export interface DialogRecord {
   benotify: boolean;
   /** Self subscriptions: the roaming types in scope ([MS-PRES] §2.2.2.3.1). */
   scope?: string[];
+  /** Category subscriptions: a batch (adhoclist) dialog, as opposed to a single one. */
+  batch?: boolean;
 }
 
 /** A dialog watching a publisher, kept in the publisher's partition so a change finds its watchers. */
@@ -112,4 +114,18 @@ export interface WatcherRecord {
   pool: string;
   dialogId: string;
   categories: string[];
+  /** The subscriber's source network, for container resolution ([MS-PRES] §3.2.5.3). */
+  network: 'sameEnterprise' | 'federated' | 'publicCloud';
+}
+
+/**
+ * One publisher watched on one category dialog, kept in the subscriber's partition next to the
+ * dialog: the categories and, per category, a fingerprint of what the subscriber last saw, so a
+ * change notifies only when the view changed ([MS-PRES] §3.2.5.3).
+ */
+export interface DialogSubscriptionRecord {
+  dialogId: string;
+  publisher: string;
+  categories: string[];
+  seen: Record<string, string>;
 }

@@ -147,6 +147,8 @@ export class SipEdge implements FlowHandler {
     }
     const { response, followUps } = handled;
     tx.respond({ ...response, headers: [...response.headers, { name: 'Server', value: SERVER }] });
+    const piggyback = getHeader(response, 'ms-piggyback-cseq');
+    if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
     for (const f of followUps ?? []) this.o.outbound.send({ ...f, connectionId: flow.id });
   }
 

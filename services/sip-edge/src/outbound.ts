@@ -8,11 +8,13 @@ import {
   parseVia,
   randomToken,
   serialize,
+  realTimers,
   type SipResponse,
   type Timers,
 } from '@presence/sip';
 import type { Logger } from '@presence/telemetry';
 import type { Flow } from './flows.js';
+import { DialogSequencer } from './sequencer.js';
 
 /**
  * Requests the server sends to clients (NOTIFY, BENOTIFY) on the connection that holds them.
@@ -21,12 +23,44 @@ import type { Flow } from './flows.js';
  */
 export class Outbound {
   private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'> }>();
+  private readonly sequencers = new Map<string, DialogSequencer<EdgeSendRequest>>();
 
   constructor(
     private readonly o: { bus: Bus; pool: string; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers },
   ) {}
 
+  /** Sends now or once the dialog's previous CSeq went out (see {@link DialogSequencer}). */
   send(req: EdgeSendRequest): EdgeSendReply {
+    if (!this.o.flows.has(req.connectionId)) return { sent: false, reason: 'connection-gone' };
+    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
+    const cseq = Number(req.headers.find((h) => h.name.toLowerCase() === 'cseq')?.value.split(' ')[0]);
+    if (!Number.isSafeInteger(cseq)) return this.transmit(req);
+    const key = `${req.connectionId}|${callId}`;
+    let seq = this.sequencers.get(key);
+    if (!seq) {
+      // Kept while the connection lives: it remembers the dialog's last CSeq sent.
+      seq = new DialogSequencer<EdgeSendRequest>((r) => void this.transmit(r), this.o.timers ?? realTimers);
+      this.sequencers.set(key, seq);
+    }
+    return { sent: seq.offer(cseq, req.prevCseq, req) !== 'stale' };
+  }
+
+  /**
+   * A 200 to a SUBSCRIBE carried the first notification ([MS-SIP] piggyback, `ms-piggyback-cseq`):
+   * that CSeq has gone out on the dialog, so the NOTIFY after it need not wait.
+   */
+  piggybacked(connectionId: string, callId: string, cseq: number): void {
+    const key = `${connectionId}|${callId}`;
+    let seq = this.sequencers.get(key);
+    if (!seq) {
+      seq = new DialogSequencer<EdgeSendRequest>((r) => void this.transmit(r), this.o.timers ?? realTimers);
+      this.sequencers.set(key, seq);
+    }
+    seq.offer(cseq, undefined, undefined as unknown as EdgeSendRequest);
+  }
+
+  private transmit(req: EdgeSendRequest | undefined): EdgeSendReply {
+    if (req === undefined) return { sent: true }; // a piggybacked CSeq: the 200 carried it
     const flow = this.o.flows.get(req.connectionId);
     if (!flow) return { sent: false, reason: 'connection-gone' };
     const branch = `${BRANCH_MAGIC_COOKIE}${randomToken(10)}`;
@@ -70,6 +104,7 @@ export class Outbound {
 
   /** The connection closed: NOTIFYs waiting on it will get no response. */
   flowClosed(flowId: string): void {
+    for (const key of this.sequencers.keys()) if (key.startsWith(`${flowId}|`)) this.sequencers.delete(key);
     for (const [key, p] of this.pending) {
       if (p.flowId !== flowId) continue;
       this.pending.delete(key);

@@ -1,14 +1,22 @@
 import { env, loadConfig, type ConfigOf } from '@presence/telemetry';
 
-/** Subscription lifetimes (RFC 6665 §4.2.1.1): Lync's defaults 1,200 / 28,800 / 43,200 s. */
+/** Subscription lifetimes (RFC 6665 §4.2.1.1; Lync's defaults 1,200 / 28,800 / 43,200 s) and limits. */
 export const subscriptionEnv = {
   SUBSCRIBE_MIN_EXPIRES: env.int({ default: 1200, min: 1, max: 86_400, doc: 'Shortest subscription accepted (shorter: 423 with Min-Expires).' }),
   SUBSCRIBE_DEFAULT_EXPIRES: env.int({ default: 28_800, min: 1, max: 604_800, doc: 'Subscription lifetime when the client names none.' }),
   SUBSCRIBE_MAX_EXPIRES: env.int({ default: 43_200, min: 1, max: 604_800, doc: 'Longest subscription granted.' }),
+  MAX_CONTACTS_PER_DIALOG: env.int({ default: 1000, min: 1, max: 100_000, doc: 'Most publishers one category dialog may watch (413 beyond).' }),
+  MAX_CATEGORY_SUBSCRIPTIONS_PER_USER: env.int({ default: 3000, min: 1, max: 1_000_000, doc: 'Most publishers one user may watch over all their category dialogs (413 beyond).' }),
+  MAX_WATCHERS_PER_PUBLISHER: env.int({ default: 10_000, min: 1, max: 10_000_000, doc: 'Most dialogs that may watch one publisher; more are refused with quotaExceeded/413 in the rlmi list.' }),
 };
 
-export type SubscriptionConfig = ConfigOf<typeof subscriptionEnv> & { readonly PRESENCE_SWEEP_MS: number };
+const shared = {
+  PRESENCE_SWEEP_MS: env.int({ default: 1000, min: 50, max: 60_000, doc: '' }),
+  PRESENCE_DOMAINS: env.list({ default: ['contoso.com'], doc: '' }),
+};
+
+export type SubscriptionConfig = ConfigOf<typeof subscriptionEnv> & ConfigOf<typeof shared>;
 
 export function loadSubscriptionConfig(source: NodeJS.ProcessEnv): SubscriptionConfig {
-  return { ...loadConfig(subscriptionEnv, source), ...loadConfig({ PRESENCE_SWEEP_MS: env.int({ default: 1000, min: 50, max: 60_000, doc: '' }) }, source) };
+  return { ...loadConfig(subscriptionEnv, source), ...loadConfig(shared, source) };
 }

@@ -1,6 +1,7 @@
 import { sipRequestCommands, type SipRequestCommand } from '@presence/bus';
 import { header, loadDirectory, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadSubscriptionConfig } from './config.js';
+import { handleCategorySubscribe, type CategoryDeps } from './category.js';
 import { startSelfLifecycle } from './lifecycle.js';
 import { handleSelfSubscribe, ROAMING_SELF, type SelfDeps } from './self.js';
 
@@ -11,18 +12,20 @@ function eventOf(cmd: SipRequestCommand): string {
 }
 
 /**
- * The subscription service. Self subscriptions (roaming-self, [MS-PRES] §3.3) are served; category
- * subscriptions, contacts and provisioning answer 501 until their issues land, so clients turn the
- * feature off instead of waiting.
+ * The subscription service: self subscriptions (roaming-self, [MS-PRES] §3.3) and category
+ * subscriptions (§3.4) with their notification fan-out. Contacts and provisioning answer 501 until
+ * their issue lands, so clients turn the feature off instead of waiting.
  */
 export async function startSubscription(deps: ServiceDeps): Promise<RunningService> {
   const config = loadSubscriptionConfig(deps.env);
   const { directory } = loadDirectory(deps.env, deps.mode);
-  const d: SelfDeps = { store: deps.store, bus: deps.bus, logger: deps.logger, pool: deps.pool, config, directory };
+  const d: SelfDeps & CategoryDeps = { store: deps.store, bus: deps.bus, logger: deps.logger, pool: deps.pool, config, directory };
   const ping = await servePing('subscription', deps);
   const sip = await deps.bus.handle(sipRequestCommands.subscription, deps.pool, (cmd) => {
     if (cmd.method !== 'SUBSCRIBE') return reply(405);
-    if (eventOf(cmd) === ROAMING_SELF) return handleSelfSubscribe(d, cmd);
+    const event = eventOf(cmd);
+    if (event === ROAMING_SELF) return handleSelfSubscribe(d, cmd);
+    if (event === 'presence') return handleCategorySubscribe(d, cmd);
     return reply(501);
   });
   const lifecycle = await startSelfLifecycle(d, deps.bus);

@@ -1,7 +1,9 @@
 import { endpointGone, notifyOutcome, presenceChanged, type Bus, type BusSubscription } from '@presence/bus';
 import { CONTENT_TYPE } from '@presence/documents';
 import { every } from '@presence/runtime';
-import { dialogs, listRecords, remove, type DialogRecord, type Partition, type StoredRecord } from '@presence/state';
+import { dialogs, listRecords, type DialogRecord, type Partition, type StoredRecord } from '@presence/state';
+import { endDialog } from './dialogs.js';
+import { categoryFanOut } from './fanout.js';
 import { notify, parseNotifyRef } from './notifier.js';
 import { ROAMING_SELF, type SelfDeps } from './self.js';
 import { selfDocument } from './self-view.js';
@@ -21,17 +23,17 @@ export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(
         const body = await selfDocument(d.store, p, new Set(dlg.value.scope ?? []), e);
         if (body !== undefined) await notify(d, p, dlg.id, body, CONTENT_TYPE.roamingSelf);
       }
+      await categoryFanOut(d, e);
     }),
     await bus.consume(endpointGone, d.pool, 'subscription', async (e) => {
       const p: Partition = { pool: d.pool, user: e.user };
-      const ending = (await listRecords(d.store, p, dialogs)).filter((x) => x.value.epid === e.epid);
-      if (ending.length > 0) await d.store.apply(p, ending.map((x) => remove(dialogs, x.id)));
+      for (const x of (await listRecords(d.store, p, dialogs)).filter((x) => x.value.epid === e.epid)) await endDialog(d.store, p, x.id);
     }),
     await bus.consume(notifyOutcome, d.pool, 'subscription', async (o) => {
       const dead = o.failure !== undefined || o.status === 481 || o.status === 408;
       const ref = parseNotifyRef(o.ref);
       if (!dead || !ref) return;
-      await d.store.apply({ pool: d.pool, user: ref.user }, [remove(dialogs, ref.dialogId)]);
+      await endDialog(d.store, { pool: d.pool, user: ref.user }, ref.dialogId);
       d.logger.info({ user: ref.user, dialogId: ref.dialogId, status: o.status, failure: o.failure }, 'dialog ended by its NOTIFY outcome');
     }),
   ];
@@ -42,7 +44,7 @@ export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(
         const dlg = due.record as StoredRecord<DialogRecord>;
         // RFC 6665 §4.2.2: the subscription ended by timeout; tell the client, then forget it.
         await notify(d, due.partition, dlg.id, undefined, undefined, 'terminated;reason=timeout').catch(() => false);
-        await d.store.apply(due.partition, [remove(dialogs, dlg.id)]);
+        await endDialog(d.store, due.partition, dlg.id);
       }
     },
     d.logger,

@@ -1,6 +1,7 @@
 import { edgeSend, NoRespondersError, type Bus, type BusHeader } from '@presence/bus';
-import { dialogs, put, remove, type DialogRecord, type Partition, type Store, type StoredRecord } from '@presence/state';
+import { dialogs, put, type DialogRecord, type Partition, type Store, type StoredRecord } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
+import { endDialog } from './dialogs.js';
 
 export interface NotifierDeps {
   readonly store: Store;
@@ -51,6 +52,37 @@ async function nextCseq(store: Store, p: Partition, dialogId: string): Promise<{
   throw new Error(`could not take a CSeq on dialog ${dialogId}`);
 }
 
+/** Hands an already numbered notification to the edge holding the dialog's connection. */
+export async function sendOnDialog(
+  d: NotifierDeps,
+  p: Partition,
+  dialogId: string,
+  dialog: DialogRecord,
+  expiresAt: number | undefined,
+  cseq: number,
+  body: string,
+  contentType: string,
+): Promise<boolean> {
+  const now = d.now?.() ?? Date.now();
+  const remaining = Math.max(0, Math.round(((expiresAt ?? now) - now) / 1000));
+  const method = dialog.benotify ? 'BENOTIFY' : 'NOTIFY';
+  const sent = await d.bus
+    .request(edgeSend, dialog.edgeId, {
+      connectionId: dialog.connectionId,
+      method,
+      uri: dialog.remoteTarget,
+      headers: notifyHeaders(dialog, cseq, method, `active;expires=${remaining}`, contentType),
+      body,
+      ref: notifyRef(p.user, dialogId, cseq),
+      prevCseq: cseq - 1,
+    })
+    .catch((e: unknown) => {
+      if (e instanceof NoRespondersError) return { sent: false };
+      throw e;
+    });
+  return sent.sent;
+}
+
 /**
  * Sends a notification on a dialog through the edge that holds its connection: BENOTIFY when the
  * client takes it, else NOTIFY (whose outcome comes back as `notify-outcome`). A connection that is
@@ -79,6 +111,7 @@ export async function notify(
       headers: notifyHeaders(dialog.value, cseq, method, state, contentType),
       body: body ?? '',
       ref: notifyRef(p.user, dialogId, cseq),
+      prevCseq: cseq - 1,
     })
     // The edge that held the connection is gone: so is the connection.
     .catch((e: unknown) => {
@@ -86,7 +119,7 @@ export async function notify(
       throw e;
     });
   if (!sent.sent) {
-    await d.store.apply(p, [remove(dialogs, dialogId)]);
+    await endDialog(d.store, p, dialogId);
     d.logger.info({ user: p.user, dialogId }, 'dialog ended: its connection is gone');
   }
   return sent.sent;

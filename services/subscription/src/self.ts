@@ -5,6 +5,7 @@ import { aorOf, header, reply, type UserDirectory } from '@presence/runtime';
 import { getHeaders, param, parseNameAddr, randomToken } from '@presence/sip';
 import { dialogs, listRecords, put, remove, type DialogRecord, type Partition } from '@presence/state';
 import type { SubscriptionConfig } from './config.js';
+import { endDialog } from './dialogs.js';
 import { notify, notifyHeaders, type NotifierDeps } from './notifier.js';
 import { selfDocument } from './self-view.js';
 
@@ -92,7 +93,7 @@ export async function handleSelfSubscribe(d: SelfDeps, cmd: SipRequestCommand): 
     routeSet: [],
     // The piggybacked 200 uses up NOTIFY CSeq N, N being the SUBSCRIBE's CSeq in every example
     // ([MS-PRES] §4.4.2); later notifications on the dialog count on from there.
-    localCseq: Math.max(existing?.value.localCseq ?? 0, piggyback ? cseq : 0),
+    localCseq: existing ? Math.max(existing.value.localCseq + (piggyback ? 1 : 0), piggyback ? cseq : 0) : piggyback ? cseq : 0,
     benotify,
     scope: [...scope.value],
   };
@@ -105,7 +106,7 @@ export async function handleSelfSubscribe(d: SelfDeps, cmd: SipRequestCommand): 
     for (const old of await listRecords(d.store, p, dialogs)) {
       if (old.id === id || old.value.event !== ROAMING_SELF || old.value.epid !== cmd.epid) continue;
       await notify(d, p, old.id, undefined, undefined, 'terminated;reason=deactivated').catch(() => false);
-      await d.store.apply(p, [remove(dialogs, old.id)]);
+      await endDialog(d.store, p, old.id);
     }
   }
 
