@@ -74,6 +74,56 @@ export class LyncClient {
     return res;
   }
 
+  /**
+   * A category SUBSCRIBE ([MS-PRES] §4.5): batch (Require: adhoclist, categoryList) unless `single`;
+   * continues the last category dialog when `inDialog`.
+   */
+  async categorySubscribe(
+    resources: { uri: string; context?: string }[],
+    o: { categories?: string[]; action?: 'subscribe' | 'unsubscribe'; single?: boolean; to?: string; expires?: number; inDialog?: boolean; piggyback?: boolean; benotify?: boolean; extraHeaders?: { name: string; value: string }[] } = {},
+  ): Promise<SipResponse> {
+    const cats = o.categories ?? ['calendarData', 'contactCard', 'note', 'services', 'state'];
+    const body = `<batchSub xmlns="http://schemas.microsoft.com/2006/01/sip/batch-subscribe" uri="${this.user}" name=""><action name="${o.action ?? 'subscribe'}" id="1177624"><adhocList>${resources
+      .map((r) => `<resource uri="${r.uri}">${r.context !== undefined ? `<context>${r.context}</context>` : ''}</resource>`)
+      .join('')}</adhocList><categoryList xmlns="http://schemas.microsoft.com/2006/09/sip/categorylist">${cats.map((c) => `<category name="${c}"/>`).join('')}</categoryList></action></batchSub>`;
+    const dialog = o.inDialog ? this.categoryDialog : undefined;
+    const callId = dialog?.callId ?? randomToken(16);
+    const fromTag = dialog?.fromTag ?? randomToken(5);
+    const to = o.to ?? this.user;
+    const req = buildRequest(this.sip, {
+      method: 'SUBSCRIBE',
+      user: this.user,
+      epid: this.epid,
+      cseq: this.cseq++,
+      callId,
+      to,
+      uri: to,
+      headers: [
+        { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
+        { name: 'Event', value: 'presence' },
+        { name: 'Accept', value: 'application/msrtc-event-categories+xml, application/xpidf+xml, text/xml+msrtc.pidf, application/pidf+xml, application/rlmi+xml, multipart/related' },
+        ...((o.benotify ?? true) ? [{ name: 'Supported', value: 'ms-benotify' }, { name: 'Proxy-Require', value: 'ms-benotify' }] : []),
+        ...((o.piggyback ?? true) ? [{ name: 'Supported', value: 'ms-piggyback-first-notify' }] : []),
+        ...(o.single ? [] : [{ name: 'Require', value: 'adhoclist, categoryList' }, { name: 'Supported', value: 'eventlist' }]),
+        { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
+        ...(o.expires !== undefined ? [{ name: 'Expires', value: String(o.expires) }] : []),
+        ...(o.extraHeaders ?? []),
+      ],
+      body,
+    });
+    const headers = req.headers.map((h) => {
+      if (h.name === 'From') return { name: 'From', value: `<${this.user}>;tag=${fromTag};epid=${this.epid}` };
+      if (h.name === 'To' && dialog) return { name: 'To', value: `<${to}>;tag=${dialog.toTag}` };
+      return h;
+    });
+    const res = await this.sip.request({ ...req, headers });
+    const tag = /;tag=([^;]+)/.exec(getHeader(res, 'To') ?? '')?.[1];
+    if (res.status === 200 && !dialog && tag && getHeader(res, 'Expires') !== '0') this.categoryDialog = { callId, fromTag, toTag: tag };
+    return res;
+  }
+
+  categoryDialog?: { callId: string; toTag: string; fromTag: string };
+
   /** The next NOTIFY or BENOTIFY on this connection (NOTIFYs are answered 200). */
   async nextNotify(timeoutMs = 5000, match: (m: SipRequest) => boolean = () => true): Promise<SipRequest> {
     const m = (await this.sip.next((x: SipMessage) => x.type === 'request' && (x.method === 'NOTIFY' || x.method === 'BENOTIFY') && match(x), timeoutMs)) as SipRequest;
