@@ -1,7 +1,6 @@
 // Two endpoints of one user: endpoint A publishes, endpoint B's self dialog is notified. Measures
 // publish-to-notify latency (SERVICE sent by A -> BENOTIFY received by B) over real TCP sockets.
 // node bench/self-notify.mjs [--mode embedded|clustered] [--count 500]
-import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { aggregation } from '../services/aggregation/dist/index.js';
 import { federation } from '../services/federation/dist/index.js';
@@ -9,8 +8,9 @@ import { publication } from '../services/publication/dist/index.js';
 import { startProcess } from '../libs/runtime/dist/index.js';
 import { sipEdge } from '../services/sip-edge/dist/index.js';
 import { subscription } from '../services/subscription/dist/index.js';
-import { parseMessage, randomToken, serialize, SipFramer, getHeader } from '../libs/sip/dist/index.js';
+import { randomToken } from '../libs/sip/dist/index.js';
 import { percentile, writeResults } from './common.mjs';
+import { endpoint, PUBLISH_TYPE } from './sip-client.mjs';
 
 const { values: o } = parseArgs({ options: { mode: { type: 'string', default: 'embedded' }, count: { type: 'string', default: '500' } } });
 const count = Number(o.count);
@@ -24,43 +24,8 @@ const proc = await startProcess({
 const port = proc.services.at(-1).ports.tcp;
 const user = 'sip:bob@contoso.com';
 
-async function endpoint(epid) {
-  const s = await new Promise((r) => { const x = net.connect({ host: '127.0.0.1', port }, () => r(x)); });
-  s.setNoDelay(true);
-  const framer = new SipFramer();
-  const waiters = [];
-  const inbox = [];
-  s.on('data', (d) => {
-    for (const e of framer.push(d)) {
-      if (e.type !== 'message') continue;
-      const m = parseMessage(e.bytes).value;
-      const w = waiters.findIndex((x) => x.match(m));
-      if (w >= 0) waiters.splice(w, 1)[0].resolve(m);
-      else inbox.push(m);
-    }
-  });
-  let cseq = 1;
-  const fromTag = randomToken(4);
-  const next = (match) => {
-    const i = inbox.findIndex(match);
-    if (i >= 0) return Promise.resolve(inbox.splice(i, 1)[0]);
-    return new Promise((resolve) => waiters.push({ match, resolve }));
-  };
-  const request = async (method, headers, body = '') => {
-    const callId = randomToken(8);
-    const c = cseq++;
-    s.write(serialize({ type: 'request', method, uri: method === 'REGISTER' ? 'sip:contoso.com' : user, headers: [
-      { name: 'Via', value: `SIP/2.0/TCP 127.0.0.1:${s.localPort};branch=z9hG4bK${randomToken()}` },
-      { name: 'From', value: `<${user}>;tag=${fromTag};epid=${epid}` }, { name: 'To', value: `<${user}>` },
-      { name: 'Call-ID', value: callId }, { name: 'CSeq', value: `${c} ${method}` },
-      { name: 'Contact', value: `<sip:127.0.0.1:${s.localPort};transport=tcp>` }, ...headers], body: Buffer.from(body) }));
-    return next((m) => m.type === 'response' && getHeader(m, 'Call-ID') === callId);
-  };
-  return { request, next, close: () => s.destroy() };
-}
-
-const a = await endpoint('epA');
-const b = await endpoint('epB');
+const a = await endpoint(port, user, 'epA');
+const b = await endpoint(port, user, 'epB');
 await a.request('REGISTER', []);
 await b.request('REGISTER', []);
 await new Promise((r) => setTimeout(r, 500)); // server publications of the sign-in
@@ -77,7 +42,7 @@ for (let i = 0; i < count; i++) {
   const marker = `>n${i}<`;
   const started = performance.now();
   const notified = b.next((m) => m.type === 'request' && m.method === 'BENOTIFY' && m.body.toString().includes(marker));
-  const res = await a.request('SERVICE', [{ name: 'Content-Type', value: 'application/msrtc-category-publish+xml' }], body);
+  const res = await a.request('SERVICE', PUBLISH_TYPE, body);
   if (res.status !== 200) throw new Error(`publish ${i} got ${res.status}`);
   await notified;
   latencies.push(performance.now() - started);

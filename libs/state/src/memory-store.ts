@@ -60,6 +60,10 @@ export class MemoryStore implements Store {
     return col ? [...col].map(([id, r]) => toStored<T>(id, r)) : [];
   }
 
+  async count(p: Partition, collection: string): Promise<number> {
+    return this.collection(p, collection, false)?.size ?? 0;
+  }
+
   async apply(p: Partition, changes: readonly Change[]): Promise<ApplyResult> {
     validateChanges(changes);
     const conflicts: Conflict[] = [];

@@ -63,6 +63,8 @@ export class RedisStore implements Store {
       maxRetriesPerRequest: 1,
       commandTimeout: opts.commandTimeoutMs ?? 2000,
       connectTimeout: 2000,
+      // Concurrent commands of one event loop tick go out as one pipeline (fan-out reads thousands).
+      enableAutoPipelining: true,
       retryStrategy: (times) => Math.min(times * 100, 1000),
     };
     const redis = new Redis(opts.url, options) as ScriptedRedis;
@@ -99,6 +101,10 @@ export class RedisStore implements Store {
   async list<T>(p: Partition, collection: string): Promise<StoredRecord<T>[]> {
     const all = await this.run('list', () => this.redis.hgetall(collectionKey(p, collection)));
     return Object.entries(all).map(([id, raw]) => toStored<T>(id, parseField(raw)));
+  }
+
+  async count(p: Partition, collection: string): Promise<number> {
+    return this.run('count', () => this.redis.hlen(collectionKey(p, collection)));
   }
 
   async apply(p: Partition, changes: readonly Change[]): Promise<ApplyResult> {

@@ -71,6 +71,8 @@ export interface Store {
   get<T = unknown>(p: Partition, collection: string, id: string): Promise<StoredRecord<T> | undefined>;
   list<T = unknown>(p: Partition, collection: string): Promise<StoredRecord<T>[]>;
   apply(p: Partition, changes: readonly Change[]): Promise<ApplyResult>;
+  /** How many records a collection of a partition holds (cheap: no records are read). */
+  count(p: Partition, collection: string): Promise<number>;
   /**
    * Records of `collection` in `pool` whose `expiresAt` <= `now`, at most `limit`, oldest first.
    * Each service sweeps its own collections. A record stays due until it is changed or removed;

@@ -137,6 +137,13 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
     });
 
     describe('partitions', () => {
+      it('counts the records of a collection', async () => {
+        expect(await store.count(alice, 'pub')).toBe(0);
+        await store.apply(alice, [put(publications, note('0', 400, 'a')), put(publications, note('1', 400, 'b'))]);
+        expect(await store.count(alice, 'pub')).toBe(2);
+        expect(await store.count(bob, 'pub')).toBe(0);
+      });
+
       it('keeps users apart', async () => {
         await store.apply(alice, [put(publications, note('0', 400, 'alice'), { expect: 0 })]);
         await store.apply(bob, [put(publications, note('0', 400, 'bob'), { expect: 0 })]);

@@ -120,9 +120,10 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
       return { accepted: false, rejected: { uri, state: 'resubscribe', cid }, status: 403 };
     }
     if (d.directory && !d.directory.get(aor)) return { accepted: false, rejected: { uri, state: 'resubscribe', cid }, status: 404 };
-    const watching = await listRecords(d.store, { pool: d.pool, user: aor }, watchers);
-    const already = watching.some((w) => w.value.subscriber === cmd.user);
-    if (!already && watching.length >= d.config.MAX_WATCHERS_PER_PUBLISHER) {
+    const pp = { pool: d.pool, user: aor };
+    // Only a publisher at its quota is listed in full: one already watching may refresh.
+    const full = (await d.store.count(pp, watchers.name)) >= d.config.MAX_WATCHERS_PER_PUBLISHER;
+    if (full && !(await listRecords(d.store, pp, watchers)).some((w) => w.value.subscriber === cmd.user)) {
       return { accepted: false, rejected: { uri, state: 'terminated', reason: 'quotaExceeded', statusCode: 413, cid }, status: 413 };
     }
     return { accepted: true, uri: aor };
@@ -154,7 +155,7 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
   }
 
   // Limits: publishers per dialog, publishers watched per user (§3.4.5.1.3 step 1).
-  const mine = (await listRecords(d.store, sp, dialogSubscriptions)).filter((s) => !existing || s.value.dialogId !== existing.id || true);
+  const mine = await listRecords(d.store, sp, dialogSubscriptions);
   const onDialog = new Set(mine.filter((s) => existing && s.value.dialogId === existing.id).map((s) => s.value.publisher));
   for (const uri of subscribe.keys()) onDialog.add(uri);
   if (onDialog.size > d.config.MAX_CONTACTS_PER_DIALOG) return reply(413, 'Too Many Contacts On The Dialog');
