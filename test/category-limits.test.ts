@@ -39,3 +39,26 @@ it('refuses more contacts on one dialog than configured with 413', async () => {
   const res = await alice.categorySubscribe([{ uri: 'sip:bob@contoso.com' }, { uri: 'sip:john@contoso.com' }, { uri: 'sip:carol@contoso.com' }]);
   expect(res.status).toBe(413);
 });
+
+it('without piggybacking, sends the rlmi multipart in a NOTIFY right after an empty 200', async () => {
+  w = await startWorld({ mode: 'embedded' });
+  const alice = await signIn('sip:alice@contoso.com');
+  const res = await alice.categorySubscribe([{ uri: 'sip:bob@contoso.com' }], { piggyback: false, benotify: false });
+  expect(res.status).toBe(200);
+  expect(res.body.length).toBe(0);
+  const n = await alice.nextNotify();
+  expect(n.method).toBe('NOTIFY');
+  expect(parts(n).map((p) => p.headers['content-type'])).toEqual(['application/rlmi+xml', 'application/msrtc-event-categories+xml']);
+});
+
+it('takes the subscriber’s source network from ms-source-network: a federated context entry is typed so', async () => {
+  w = await startWorld({ mode: 'embedded' });
+  const bob = await signIn('sip:bob@contoso.com');
+  await bob.selfSubscribe();
+  bob.sip.received.length = 0;
+  const carol = await signIn('sip:carol@contoso.com');
+  const trust = { name: 'ms-edge-proxy-message-trust', value: 'ms-source-type=DirectPartner;ms-source-verified-user=verified;ms-source-network=federation' };
+  await carol.categorySubscribe([{ uri: 'sip:bob@contoso.com', context: '' }], { extraHeaders: [trust] });
+  const n = await bob.nextNotify(5000, (m) => m.body.toString().includes('<subscribers'));
+  expect(n.body.toString()).toContain('<subscriber user="carol@contoso.com" displayName="Carol" acknowledged="false" type="federated"/>');
+});
