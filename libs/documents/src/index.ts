@@ -19,3 +19,14 @@ export {
   type MimePart,
   type RejectedResource,
 } from './batch-sub.js';
+export {
+  buildAggregateMachineState,
+  buildAggregateState,
+  buildDndState,
+  buildWorkingHours,
+  parseCalendarWorkingHours,
+  parseStateDoc,
+  type Activity,
+  type AggregateStateView,
+  type StateDoc,
+} from './state.js';

@@ -7,9 +7,12 @@ export function buildContactCard(displayName: string, email?: string): string {
   return element('contactCard', [['xmlns', NS.contactCard]], identity);
 }
 
-/** legacyInterop for container 32000: hard-coded offline (§3.2.6.2). */
-export function buildLegacyInterop(): string {
-  return element('legacyInterop', [['xmlns', NS.categories], ['availability', 18500]]);
+/**
+ * legacyInterop ([MS-PRES] §2.2.2.7.6): the server's container-32000 instance is hard-coded offline
+ * (§3.2.6.2); computed ones carry the aggregated availability and activity token (§3.8.5.1.1).
+ */
+export function buildLegacyInterop(availability = 18500, token?: string): string {
+  return element('legacyInterop', [['xmlns', NS.categories], ['availability', availability], ['token', token]]);
 }
 
 /** userProperties for container 1 (§3.2.6.2, §2.2.2.7): the user's own properties from the directory. */
