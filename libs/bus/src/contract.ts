@@ -200,7 +200,7 @@ export interface PresenceChanged {
   at: string;
 }
 
-export const presenceChanged = defineEvent<PresenceChanged>('presence-changed', ['subscription']);
+export const presenceChanged = defineEvent<PresenceChanged>('presence-changed', ['subscription', 'aggregation']);
 
 /** Every event of the contract. */
 export const allEvents: readonly EventDef<unknown>[] = [endpointGone, notifyOutcome, endpointRegistered, presenceChanged] as EventDef<unknown>[];

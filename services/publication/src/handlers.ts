@@ -23,6 +23,7 @@ import {
 } from '@presence/presence';
 import { aorOf, commitAndAnnounce, conflictReply, mediaType, reply, roamingReply, type CommitDeps, type UserDirectory } from '@presence/runtime';
 import { containers, delegates, getRecord, listRecords, publications, registrations, subscribers, type Partition } from '@presence/state';
+import { withAggregation } from './aggregate.js';
 
 export interface HandlerDeps extends CommitDeps {
   readonly policy: PublicationPolicy;
@@ -63,26 +64,36 @@ export async function handleService(d: HandlerDeps, cmd: SipRequestCommand): Pro
 async function publish(d: HandlerDeps, cmd: SipRequestCommand, p: Partition, from: string, to: string): Promise<SipReply> {
   const doc = parsePublish(cmd.body);
   if (!doc.ok) return reply(400, doc.error.message.slice(0, 120));
-  const [current, reg] = await Promise.all([
-    listRecords(d.store, p, publications),
-    cmd.epid ? getRecord(d.store, p, registrations, cmd.epid) : Promise.resolve(undefined),
-  ]);
-  const endpointId = endpointIdOf(reg?.value.instance);
-  const plan = planPublish(doc.value, {
-    publisher: cmd.user,
-    fromAor: from,
-    toAor: to,
-    ...(reg ? { endpoint: { epid: reg.id, ...(endpointId ? { endpointId } : {}) } } : {}),
-    now: new Date(d.now?.() ?? Date.now()),
-    current,
-    policy: d.policy,
-  });
-  if (!plan.ok) return plan.faults ? conflictReply(PUBLISH_DIAGNOSTICS, buildFault(plan.faults)) : reply(plan.status, plan.reason);
-  const r = await commitAndAnnounce(d, p, plan.changes, { categories: [...plan.touched] });
-  if (!r.ok) return conflictReply(PUBLISH_DIAGNOSTICS, buildFault(conflictFaults(doc.value, r.conflicts)));
-  // The 200 carries every instance of each touched (container, category) (§3.2.5.1.2).
-  const after = await listRecords(d.store, p, publications);
-  return roamingReply(buildRoamingData({ categories: buildCategories(cmd.user, selfViewsOf(after, plan.touched)) }));
+  // A conflict on a computed instance only (another endpoint's publish got in first) is not the
+  // client's: plan again on the new state. A conflict on the client's own publications is a 409.
+  for (let attempt = 0; ; attempt++) {
+    const [current, reg] = await Promise.all([
+      listRecords(d.store, p, publications),
+      cmd.epid ? getRecord(d.store, p, registrations, cmd.epid) : Promise.resolve(undefined),
+    ]);
+    const endpointId = endpointIdOf(reg?.value.instance);
+    const now = new Date(d.now?.() ?? Date.now());
+    const plan = planPublish(doc.value, {
+      publisher: cmd.user,
+      fromAor: from,
+      toAor: to,
+      ...(reg ? { endpoint: { epid: reg.id, ...(endpointId ? { endpointId } : {}) } } : {}),
+      now,
+      current,
+      policy: d.policy,
+    });
+    if (!plan.ok) return plan.faults ? conflictReply(PUBLISH_DIAGNOSTICS, buildFault(plan.faults)) : reply(plan.status, plan.reason);
+    const all = withAggregation(current, plan.changes, plan.touched, now);
+    const r = await commitAndAnnounce(d, p, all.changes, { categories: all.touched });
+    if (!r.ok) {
+      const mine = r.conflicts.filter((c) => c.index < all.clientChanges);
+      if (mine.length > 0 || attempt >= 5) return conflictReply(PUBLISH_DIAGNOSTICS, buildFault(conflictFaults(doc.value, mine.length > 0 ? mine : r.conflicts)));
+      continue;
+    }
+    // The 200 carries every instance of each touched (container, category), computed ones included (§3.2.5.1.2, §4.3).
+    const after = await listRecords(d.store, p, publications);
+    return roamingReply(buildRoamingData({ categories: buildCategories(cmd.user, selfViewsOf(after, all.touched)) }));
+  }
 }
 
 async function setContainerMembers(d: HandlerDeps, cmd: SipRequestCommand, p: Partition, from: string, to: string): Promise<SipReply> {

@@ -1,7 +1,8 @@
 import { endpointGone, endpointRegistered, type Bus, type BusSubscription } from '@presence/bus';
-import { planEndpointGone, planServerPublications, uniqueKeys, type DirectoryEntry } from '@presence/presence';
+import { planEndpointGone, planServerPublications, uniqueKeys, type CategoryKey, type DirectoryEntry } from '@presence/presence';
 import { commitAndAnnounce, every, sweepOutbox, type UserDirectory } from '@presence/runtime';
-import { listRecords, publications, registrations, remove, type Partition, type PublicationRecord, type StoredRecord } from '@presence/state';
+import { listRecords, publications, registrations, remove, type Change, type Partition, type PublicationRecord, type StoredRecord } from '@presence/state';
+import { withAggregation } from './aggregate.js';
 import type { HandlerDeps } from './handlers.js';
 
 /** The per-user server publication timer ([MS-PRES] §3.2.6.2), kept as a record with an expiry. */
@@ -31,12 +32,20 @@ export async function startLifecycle(d: HandlerDeps & { intervalS: number; sweep
     await d.store.apply(p, [{ op: 'put', collection: SERVER_TIMER, id: 'timer', value: {}, expiresAt: (d.now?.() ?? Date.now()) + d.intervalS * 1000 }]);
   };
 
+  /** Commits removals with the aggregation they trigger; a race with a publish is planned again. */
+  const removeWithAggregation = async (p: Partition, plan: (current: StoredRecord<PublicationRecord>[]) => { changes: Change[]; touched: CategoryKey[] }) => {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const current = await listRecords(d.store, p, publications);
+      const base = plan(current);
+      const all = withAggregation(current, base.changes, base.touched, new Date(d.now?.() ?? Date.now()));
+      if ((await commitAndAnnounce(d, p, all.changes, { categories: all.touched })).ok) return;
+    }
+    throw new RetryError(`removal for ${p.user} kept racing publishes`);
+  };
+
   subs.push(
     await bus.consume(endpointGone, d.pool, 'publication', async (e) => {
-      const p: Partition = { pool: d.pool, user: e.user };
-      const plan = planEndpointGone(await listRecords(d.store, p, publications), e.epid, e.lastEndpoint);
-      const r = await commitAndAnnounce(d, p, plan.changes, { categories: plan.touched });
-      if (!r.ok) throw new RetryError('endpoint-gone raced a publish'); // redelivered, planned again
+      await removeWithAggregation({ pool: d.pool, user: e.user }, (current) => planEndpointGone(current, e.epid, e.lastEndpoint));
     }),
     await bus.consume(endpointRegistered, d.pool, 'publication', async (e) => serverPublish(e.user)),
   );
@@ -47,7 +56,10 @@ export async function startLifecycle(d: HandlerDeps & { intervalS: number; sweep
       const now = d.now?.() ?? Date.now();
       for (const due of await d.store.due(d.pool, publications.name, now, 200)) {
         const rec = due.record as StoredRecord<PublicationRecord>;
-        await commitAndAnnounce(d, due.partition, [remove(publications, rec.id, { expect: rec.version })], { categories: uniqueKeys([rec]) });
+        await removeWithAggregation(due.partition, (current) => {
+          const still = current.find((r) => r.id === rec.id && r.version === rec.version);
+          return still ? { changes: [remove(publications, rec.id, { expect: rec.version })], touched: uniqueKeys([rec]) } : { changes: [], touched: [] };
+        });
       }
       for (const due of await d.store.due(d.pool, SERVER_TIMER, now, 200)) {
         const signedIn = (await listRecords(d.store, due.partition, registrations)).length > 0;
