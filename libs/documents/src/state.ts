@@ -135,3 +135,82 @@ export function parseCalendarWorkingHours(data: string): { mailboxID?: string; w
 export function buildWorkingHours(mailboxID: string | undefined, workingHours: string): string {
   return element('calendarData', [['xmlns', CALENDAR_NS], ['mailboxID', mailboxID]], workingHours);
 }
+
+/** One capability of a device (§2.2.2.7.4): its type (element name) and attributes as published. */
+export interface DeviceCapability {
+  readonly type: string;
+  readonly render: boolean;
+  readonly capture: boolean;
+  readonly publish: boolean;
+  readonly version?: number;
+}
+
+/** A `device` payload as services aggregation reads it (§3.8.5.2). */
+export interface DeviceDoc {
+  readonly endpointId?: string;
+  readonly capabilities: readonly { readonly uri: string; readonly items: readonly DeviceCapability[] }[];
+}
+
+const flag = (v: string | undefined) => v === 'true' || v === '1';
+
+export function parseDeviceDoc(data: string): DeviceDoc | undefined {
+  if (data.trim() === '') return undefined;
+  const parsed = parseXml(data);
+  if (!parsed.ok || parsed.value.name !== 'device') return undefined;
+  return {
+    ...(parsed.value.attrs.endpointId ? { endpointId: parsed.value.attrs.endpointId } : {}),
+    capabilities: parsed.value.children
+      .filter((c) => c.name === 'capabilities' && c.attrs.uri)
+      .map((c) => ({
+        uri: c.attrs.uri!,
+        items: c.children.map((i) => ({
+          type: i.name,
+          render: flag(i.attrs.render),
+          capture: flag(i.attrs.capture),
+          publish: flag(i.attrs.publish),
+          ...(i.attrs.version !== undefined && /^\d+$/.test(i.attrs.version) ? { version: Number(i.attrs.version) } : {}),
+        })),
+      })),
+  };
+}
+
+/** One winning capability in a services document (§3.8.5.2.2). */
+export interface ServiceCapabilityView {
+  readonly type: string;
+  readonly render: boolean;
+  readonly capture: boolean;
+  /** Self view only: publish, version and the preferred endpoint. */
+  readonly publish?: boolean;
+  readonly version?: number;
+  readonly preferredEndpointId?: string;
+  readonly deviceAvailability: number;
+}
+
+/** `<services xmlns="…/service">` (note: the namespace ends in "service"). */
+export function buildServices(services: readonly { readonly uri: string; readonly capabilities: readonly ServiceCapabilityView[] }[]): string {
+  const inner = services
+    .map((s) =>
+      element(
+        'service',
+        [['uri', s.uri]],
+        element(
+          'capabilities',
+          [],
+          s.capabilities
+            .map((c) =>
+              element(c.type, [
+                ['render', c.render],
+                ['capture', c.capture],
+                ['publish', c.publish],
+                ['version', c.version],
+                ['preferredEndpointId', c.preferredEndpointId],
+                ['deviceAvailability', c.deviceAvailability],
+              ]),
+            )
+            .join(''),
+        ),
+      ),
+    )
+    .join('');
+  return element('services', [['xmlns', SERVICE_NS]], inner);
+}

@@ -1,4 +1,19 @@
-import { buildAggregateMachineState, buildAggregateState, buildDndState, buildLegacyInterop, buildWorkingHours, parseCalendarWorkingHours, parseStateDoc, type Activity, type AggregateStateView, type StateDoc } from '@presence/documents';
+import {
+  buildAggregateMachineState,
+  buildAggregateState,
+  buildDndState,
+  buildLegacyInterop,
+  buildServices,
+  buildWorkingHours,
+  parseCalendarWorkingHours,
+  parseDeviceDoc,
+  parseStateDoc,
+  type Activity,
+  type AggregateStateView,
+  type DeviceCapability,
+  type ServiceCapabilityView,
+  type StateDoc,
+} from '@presence/documents';
 import { publications, put, remove, type Change, type ExpireType, type PublicationRecord, type StoredRecord } from '@presence/state';
 import type { CategoryKey } from './publish.js';
 import { publishTime } from './time.js';
@@ -167,6 +182,76 @@ export function computeWorkingHours(pubs: readonly StoredRecord<PublicationRecor
   return [{ container: 1, name: 'workingHours', instance: '0', expireType: 'static', data: buildWorkingHours(parsed.mailboxID, parsed.workingHours) }];
 }
 
+/** Containers that get the services instance (§3.8.5.2.2): 2 the self view, the others the subscriber view. */
+const SERVICES_OUT: readonly number[] = [2, 100, 200, 300, 400];
+
+/**
+ * Services aggregation (§3.8.5.2): per URI and capability type, the winning capability over all
+ * devices in container 2, judged with the machineState of each device's endpoint.
+ */
+export function computeServices(pubs: readonly StoredRecord<PublicationRecord>[]): Computed[] {
+  const machines = new Map<string, { availability: number; time: number }>();
+  for (const s of statesIn(pubs, 2)) {
+    if (s.doc.type !== 'machineState' || s.doc.availability === undefined || !s.rec.value.endpointId) continue;
+    machines.set(s.rec.value.endpointId.toLowerCase(), { availability: s.doc.availability, time: ms(s.rec.value.publishTime) });
+  }
+  const devices = pubs
+    .filter((r) => r.value.categoryName === 'device' && r.value.container === 2)
+    .sort((a, b) => ms(a.value.publishTime) - ms(b.value.publishTime) || a.id.localeCompare(b.id))
+    .flatMap((r) => {
+      const doc = parseDeviceDoc(r.value.data);
+      return doc ? [{ doc, endpointId: (doc.endpointId ?? r.value.endpointId ?? '').toLowerCase() }] : [];
+    });
+  // An endpoint without a machineState counts as offline and as old as can be (digest GAP).
+  const machineOf = (endpointId: string) => machines.get(endpointId) ?? { availability: 18500, time: -Infinity };
+  const moreActive = (a: string, b: string) => {
+    const x = machineOf(a);
+    const y = machineOf(b);
+    return x.availability < y.availability || (x.availability === y.availability && x.time > y.time);
+  };
+  const uris: string[] = [];
+  const winners = new Map<string, Map<string, { cap: DeviceCapability; endpointId: string }>>();
+  for (const d of devices) {
+    for (const c of d.doc.capabilities) {
+      if (!winners.has(c.uri)) {
+        uris.push(c.uri);
+        winners.set(c.uri, new Map());
+      }
+      const byType = winners.get(c.uri)!;
+      for (const cap of c.items) {
+        const w = byType.get(cap.type);
+        const wins =
+          !w ||
+          (cap.publish && ((cap.version ?? 0) > (w.cap.version ?? 0) || ((cap.version ?? 0) === (w.cap.version ?? 0) && moreActive(d.endpointId, w.endpointId)))) ||
+          (!cap.publish && ((!w.cap.render && !w.cap.capture) || moreActive(d.endpointId, w.endpointId)));
+        if (wins) byType.set(cap.type, { cap, endpointId: d.endpointId });
+      }
+    }
+  }
+  if (uris.length === 0) return [];
+  const self = uris.map((uri) => ({
+    uri,
+    capabilities: [...winners.get(uri)!.values()].map(
+      ({ cap, endpointId }): ServiceCapabilityView => ({
+        type: cap.type,
+        render: cap.render,
+        capture: cap.capture,
+        publish: cap.publish,
+        ...(cap.version !== undefined ? { version: cap.version } : {}),
+        preferredEndpointId: endpointId,
+        deviceAvailability: machineOf(endpointId).availability,
+      }),
+    ),
+  }));
+  const others = self
+    .map((s) => ({ uri: s.uri, capabilities: s.capabilities.filter((c) => !c.publish).map((c) => ({ type: c.type, render: c.render, capture: c.capture, deviceAvailability: c.deviceAvailability })) }))
+    .filter((s) => s.capabilities.length > 0);
+  return SERVICES_OUT.flatMap((container) => {
+    const list = container === 2 ? self : others;
+    return list.length === 0 ? [] : [{ container, name: 'services', instance: '0', expireType: 'user' as const, data: buildServices(list) }];
+  });
+}
+
 /** A computation: the instances it owns (writes, and deletes when it no longer wants them) and how it computes them. */
 interface Computation {
   readonly keys: readonly { container: number; name: string; instance: string }[];
@@ -185,6 +270,7 @@ const COMPUTATIONS: Readonly<Record<string, Computation>> = {
   dnd2: { keys: DND_OUT[2].map((c) => ({ container: c, name: 'dndState', instance: '0' })), compute: (p) => computeDnd(p, 2) },
   dnd3: { keys: DND_OUT[3].map((c) => ({ container: c, name: 'dndState', instance: '0' })), compute: (p) => computeDnd(p, 3) },
   workingHours: { keys: [{ container: 1, name: 'workingHours', instance: '0' }], compute: computeWorkingHours },
+  services: { keys: SERVICES_OUT.map((c) => ({ container: c, name: 'services', instance: '0' })), compute: computeServices },
 };
 
 /** Which computations a change of these (container, category) pairs triggers (§3.2.5.6, §3.8). */
@@ -195,6 +281,7 @@ export function triggeredBy(touched: readonly CategoryKey[]): string[] {
       out.add(`state${k.container}`);
       out.add(`dnd${k.container}`);
     }
+    if ((k.name === 'state' || k.name === 'device') && k.container === 2) out.add('services');
     if (k.name === 'calendarData' && k.container === 1) out.add('workingHours');
   }
   return [...out];

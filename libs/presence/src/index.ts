@@ -7,4 +7,4 @@ export { delegateViews, planSetDelegates, type DelegateOutcome } from './delegat
 export { CONTACT_CARD_CONTAINERS, planServerPublications, serverPublicationSet, type DirectoryEntry } from './server-publications.js';
 export { planEndpointGone, uniqueKeys } from './expiry.js';
 export { resolveContainer, subscribableCategories, viewFingerprint, watcherViews, type SourceNetwork, type Watcher } from './resolution.js';
-export { aggregateStateOf, AMS_INSTANCE, applyVirtually, computeDnd, computeState, computeWorkingHours, planAggregation, triggeredBy, type Computed, type StateAggregate } from './aggregation.js';
+export { aggregateStateOf, AMS_INSTANCE, applyVirtually, computeDnd, computeServices, computeState, computeWorkingHours, planAggregation, triggeredBy, type Computed, type StateAggregate } from './aggregation.js';

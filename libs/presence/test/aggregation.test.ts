@@ -1,7 +1,7 @@
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import type { PublicationRecord, StoredRecord } from '@presence/state';
-import { applyVirtually, computeDnd, computeState, computeWorkingHours, planAggregation, type Computed } from '../src/index.js';
+import { applyVirtually, computeDnd, computeServices, computeState, computeWorkingHours, planAggregation, type Computed } from '../src/index.js';
 
 const NS = 'xmlns="http://schemas.microsoft.com/2006/09/sip/state" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"';
 const CT = 'xmlns="http://schemas.microsoft.com/2006/09/sip/commontypes"';
@@ -181,5 +181,58 @@ describe('properties of state aggregation', () => {
     const ams = machines.length ? Math.min(...machines) : 18500;
     expect(got).toBeGreaterThanOrEqual(ams);
     expect(got).toBeLessThanOrEqual(Math.max(ams, ...list.filter((x) => x.kind !== 'machine').map((x) => x.availability)) + 1500);
+  });
+});
+
+describe('services aggregation ([MS-PRES] §3.8.5.2)', () => {
+  const device = (inst: number, pub: string, endpointId: string, caps: string): StoredRecord<PublicationRecord> => ({
+    id: `2:device:${inst}`,
+    version: 1,
+    value: { categoryName: 'device', instance: String(inst), container: 2, expireType: 'endpoint', publishTime: pub, endpointId, data: `<device xmlns="http://schemas.microsoft.com/2006/09/sip/device" endpointId="${endpointId}">${caps}<machineName>M</machineName></device>` },
+  });
+  const SIP_CAPS = (uri: string) =>
+    `<capabilities preferred="false" uri="${uri}"><text capture="true" render="true" publish="false"></text><gifInk capture="false" render="true" publish="false"></gifInk><isfInk capture="false" render="true" publish="false"></isfInk></capabilities>`;
+  const SVC = 'xmlns="http://schemas.microsoft.com/2006/09/sip/service"';
+
+  it('V4 (§4.3.2.1): per URI and type, the capability of the most active endpoint; subscribers see only render/capture ones', () => {
+    const pubs = [
+      device(2210988456, '2008-01-22T22:14:36.780', 'A8F9A3A8-EE61-56D7-B306-C67B08FB28D8', SIP_CAPS('sip:bob@contoso.com') + '<capabilities preferred="false" uri="tel:+11234567890;ext=67890"><remoteCallControl capture="false" render="false" publish="true"></remoteCallControl></capabilities>'),
+      machine(2, 943493146, '2008-01-22T22:14:36.233', 3500, '', 'A8F9A3A8-EE61-56D7-B306-C67B08FB28D8'),
+      device(1827441964, '2008-01-22T22:20:22.313', '2CD4F7CA-B1D1-5EDA-8D79-79EE4298414D', SIP_CAPS('sip:bob@contoso.com') + '<capabilities preferred="false" uri="bob@exchange.contoso.com"><calendar capture="false" render="false" publish="true" version="655616"></calendar></capabilities>'),
+      machine(2, 919521490, '2008-01-22T22:20:22.313', 3500, '', '2CD4F7CA-B1D1-5EDA-8D79-79EE4298414D'),
+    ];
+    const result = computeServices(pubs);
+    const c2 = '2cd4f7ca-b1d1-5eda-8d79-79ee4298414d';
+    const a8 = 'a8f9a3a8-ee61-56d7-b306-c67b08fb28d8';
+    expect(out(result, 2, 'services')).toEqual({
+      container: 2,
+      name: 'services',
+      instance: '0',
+      expireType: 'user',
+      data:
+        `<services ${SVC}><service uri="sip:bob@contoso.com"><capabilities>` +
+        `<text render="true" capture="true" publish="false" preferredEndpointId="${c2}" deviceAvailability="3500"/>` +
+        `<gifInk render="true" capture="false" publish="false" preferredEndpointId="${c2}" deviceAvailability="3500"/>` +
+        `<isfInk render="true" capture="false" publish="false" preferredEndpointId="${c2}" deviceAvailability="3500"/>` +
+        `</capabilities></service><service uri="tel:+11234567890;ext=67890"><capabilities><remoteCallControl render="false" capture="false" publish="true" preferredEndpointId="${a8}" deviceAvailability="3500"/></capabilities></service>` +
+        `<service uri="bob@exchange.contoso.com"><capabilities><calendar render="false" capture="false" publish="true" version="655616" preferredEndpointId="${c2}" deviceAvailability="3500"/></capabilities></service></services>`,
+    });
+    expect(out(result, 100, 'services')?.data).toBe(
+      `<services ${SVC}><service uri="sip:bob@contoso.com"><capabilities><text render="true" capture="true" deviceAvailability="3500"/><gifInk render="true" capture="false" deviceAvailability="3500"/><isfInk render="true" capture="false" deviceAvailability="3500"/></capabilities></service></services>`,
+    );
+  });
+
+  it('V3 (§4.3.2): a publish-only capability goes to the more active endpoint at equal versions', () => {
+    const caps = (extra: string) => `<capabilities uri="sip:alice@contoso.com"><text capture="true" render="true" publish="false"/><breakthrough render="false" capture="false" publish="true"/>${extra}</capabilities>`;
+    const pubs = [
+      device(1, '2008-01-24T19:15:43.999', '6F2B83F8-01A1-5BFC-A93A-FC855C8E0754', caps('')),
+      machine(2, 967115030, '2008-01-24T19:44:20.873', 5000, '', '6F2B83F8-01A1-5BFC-A93A-FC855C8E0754'),
+      device(2, '2008-01-24T19:45:38.950', 'BD2807C7-8590-530E-B54C-93C749F2E470', caps('')),
+      machine(2, 1042220217, '2008-01-24T19:45:38.950', 3500, '', 'BD2807C7-8590-530E-B54C-93C749F2E470'),
+    ];
+    const self = out(computeServices(pubs), 2, 'services')!.data;
+    expect(self).toContain('<breakthrough render="false" capture="false" publish="true" preferredEndpointId="bd2807c7-8590-530e-b54c-93c749f2e470" deviceAvailability="3500"/>');
+    expect(self).toContain('<text render="true" capture="true" publish="false" preferredEndpointId="bd2807c7-8590-530e-b54c-93c749f2e470" deviceAvailability="3500"/>');
+    expect(out(computeServices(pubs), 300, 'services')!.data).not.toContain('breakthrough');
   });
 });
