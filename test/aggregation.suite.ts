@@ -59,6 +59,19 @@ export function aggregationSuite(name: string, makeWorld: () => Promise<World>):
       );
     });
 
+    it('[MS-PRES] §4.3.2: a device publish gives colleagues the services of the most active endpoint, without publish-only capabilities', async () => {
+      await alice.categorySubscribe([{ uri: BOB }], { categories: ['services'] });
+      // The device's endpointId is the endpoint's +sip.instance UUID, as the machineState's endpointId is (§3.8.5.2).
+      const device = `<publication categoryName="device" instance="3790621588" container="2" version="0" expireType="endpoint"><device xmlns="http://schemas.microsoft.com/2006/09/sip/device" endpointId="9B2B7E1C-5C5F-5B8F-9A7B-1C1D1E1F2A2B"><capabilities preferred="false" uri="sip:bob@contoso.com"><text capture="true" render="true" publish="false"/><breakthrough render="false" capture="false" publish="true"/></capabilities><machineName>BOB-MACHINE</machineName></device></publication>`;
+      const res = await bob.service(PUBLISH, publish(device + machineState(2, 0, 3500)));
+      expect(res.status).toBe(200);
+      expect(res.body.toString()).toMatch(/<category name="services" instance="0" publishTime="[^"]+" container="2" version="1" expireType="user"><services xmlns="http:\/\/schemas\.microsoft\.com\/2006\/09\/sip\/service"><service uri="sip:bob@contoso\.com"><capabilities><text render="true" capture="true" publish="false" preferredEndpointId="9b2b7e1c-5c5f-5b8f-9a7b-1c1d1e1f2a2b" deviceAvailability="3500"\/><breakthrough /);
+      const n = await alice.nextNotify(3000, (m) => m.body.toString().includes('<services'));
+      expect(n.body.toString()).toContain(
+        '<services xmlns="http://schemas.microsoft.com/2006/09/sip/service"><service uri="sip:bob@contoso.com"><capabilities><text render="true" capture="true" deviceAvailability="3500"/></capabilities></service></services>',
+      );
+    });
+
     it('shows watchers offline (18500) within 1 s of the user’s last endpoint signing out', async () => {
       expect((await bob.service(PUBLISH, publish(machineState(2, 0, 3500)))).status).toBe(200);
       await alice.categorySubscribe([{ uri: BOB }], { categories: ['state'] });
