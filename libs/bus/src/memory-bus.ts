@@ -215,10 +215,9 @@ export class MemoryBus implements Bus {
     if (this.closed) throw new BusClosedError();
     const subject = cmd.subject(scope);
     const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
-    const started = performance.now();
     const carrier = mapCarrier();
-    try {
-      const res = await sendSpan(`send ${cmd.name}`, SpanKind.CLIENT, subject, carrier, async () => {
+    return this.metrics.timeRequest(cmd.name, () =>
+      sendSpan(`send ${cmd.name}`, SpanKind.CLIENT, subject, carrier, async () => {
         const responders = this.network.pickResponders(subject);
         if (responders.length === 0) throw new NoRespondersError(subject);
         const msg: Wire = { data: encode(payload), headers: carrier.map };
@@ -237,13 +236,8 @@ export class MemoryBus implements Bus {
         const env = decodeEnvelope(subject, reply);
         if (!env.ok) throw new RemoteHandlerError(subject, env.error.code, env.error.message);
         return env.value as Res;
-      });
-      this.metrics.request(cmd.name, 'ok', performance.now() - started);
-      return res;
-    } catch (e) {
-      this.metrics.request(cmd.name, (e as { code?: string }).code ?? 'error', performance.now() - started);
-      throw e;
-    }
+      }),
+    );
   }
 
   async handle<Req, Res>(

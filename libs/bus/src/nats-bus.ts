@@ -125,9 +125,8 @@ export class NatsBus implements Bus {
     const subject = cmd.subject(scope);
     const timeoutMs = opts.timeoutMs ?? this.o.requestTimeoutMs;
     const h = natsHeaders();
-    const started = performance.now();
-    try {
-      const value = await sendSpan(`send ${cmd.name}`, SpanKind.CLIENT, subject, carrierOf(h), async () => {
+    return this.metrics.timeRequest(cmd.name, () =>
+      sendSpan(`send ${cmd.name}`, SpanKind.CLIENT, subject, carrierOf(h), async () => {
         let reply: Msg;
         try {
           reply = await this.nc.request(subject, encode(payload), { timeout: timeoutMs, headers: h });
@@ -143,13 +142,8 @@ export class NatsBus implements Bus {
         const env = decodeEnvelope(subject, reply.data);
         if (!env.ok) throw new RemoteHandlerError(subject, env.error.code, env.error.message);
         return env.value as Res;
-      });
-      this.metrics.request(cmd.name, 'ok', performance.now() - started);
-      return value;
-    } catch (e) {
-      this.metrics.request(cmd.name, (e as { code?: string }).code ?? 'error', performance.now() - started);
-      throw e;
-    }
+      }),
+    );
   }
 
   async handle<Req, Res>(

@@ -9,6 +9,7 @@ import {
   type Attributes,
   type Counter,
   type Histogram,
+  type Span,
 } from '@opentelemetry/api';
 
 /** Message headers as both buses carry them (NATS MsgHdrs is adapted to this). */
@@ -47,17 +48,22 @@ export async function sendSpan<T>(
     { kind, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
     async (span) => {
       propagation.inject(context.active(), carrier, { set: (c, k, v) => c.set(k, v) });
-      try {
-        return await fn();
-      } catch (e) {
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        throw e;
-      } finally {
-        span.end();
-      }
+      return inSpan(span, fn);
     },
   );
+}
+
+/** Runs `fn`, recording a failure on `span`, and ends the span either way. */
+async function inSpan<T>(span: Span, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    span.recordException(e as Error);
+    span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
+    throw e;
+  } finally {
+    span.end();
+  }
 }
 
 /** Runs `fn` in a SERVER/CONSUMER span that continues the trace found in `carrier`. */
@@ -76,17 +82,7 @@ export async function receiveSpan<T>(
     name,
     { kind, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, ...attributes } },
     parent,
-    async (span) => {
-      try {
-        return await fn();
-      } catch (e) {
-        span.recordException(e as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: (e as Error).message });
-        throw e;
-      } finally {
-        span.end();
-      }
-    },
+    (span) => inSpan(span, fn),
   );
 }
 
@@ -108,9 +104,21 @@ export class BusMetrics {
     this.handled = meter.createCounter('bus_events_handled', { description: 'Event deliveries handled, by outcome' });
   }
 
-  request(command: string, outcome: string, ms: number): void {
-    this.requests.add(1, { command, outcome });
-    this.requestDuration.record(ms, { command });
+  /** Runs a command round trip, counting it by outcome (its error code when it fails) and timing it. */
+  async timeRequest<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    const record = (outcome: string) => {
+      this.requests.add(1, { command, outcome });
+      this.requestDuration.record(performance.now() - started, { command });
+    };
+    try {
+      const value = await fn();
+      record('ok');
+      return value;
+    } catch (e) {
+      record((e as { code?: string }).code ?? 'error');
+      throw e;
+    }
   }
 
   publish(event: string): void {

@@ -1,4 +1,4 @@
-import type { CategoryView, FaultOperation, PublicationOp, PublishRequest } from '@presence/documents';
+import type { CategoryView, FaultOperation, PublishRequest } from '@presence/documents';
 import { publications, put, remove, type Change, type Conflict, type PublicationRecord, type StoredRecord } from '@presence/state';
 import { isReadOnly, type PublicationPolicy } from './policy.js';
 import { publishTime } from './time.js';

@@ -9,7 +9,7 @@ import {
   type RejectedResource,
 } from '@presence/documents';
 import { planAddSubscriber, sameAor, subscribableCategories, type SourceNetwork } from '@presence/presence';
-import { aorOf, commitAndAnnounce, header, normalizeAor, reply, type UserDirectory } from '@presence/runtime';
+import { commitAndAnnounce, header, normalizeAor, reply, type UserDirectory } from '@presence/runtime';
 import { param, parseNameAddr, parseParams, randomToken } from '@presence/sip';
 import {
   dialogs,
@@ -28,6 +28,7 @@ import type { SubscriptionConfig } from './config.js';
 import { dialogsOf, endDialog } from './dialogs.js';
 import { readPublisher, viewsFor } from './fanout.js';
 import { notify, type NotifierDeps } from './notifier.js';
+import { cseqAfter, dialogFor, optionTags, readSubscribe } from './subscribe-request.js';
 
 export interface CategoryDeps extends NotifierDeps {
   readonly pool: string;
@@ -48,16 +49,6 @@ function networkOf(cmd: SipRequestCommand): SourceNetwork {
   return v === 'federation' || v === 'federated' ? 'federated' : v === 'publiccloud' ? 'publicCloud' : 'sameEnterprise';
 }
 
-function optionTags(cmd: SipRequestCommand, name: string): Set<string> {
-  return new Set(
-    cmd.headers
-      .filter((h) => h.name.toLowerCase() === name.toLowerCase())
-      .flatMap((h) => h.value.split(','))
-      .map((t) => t.trim().toLowerCase())
-      .filter((t) => t !== ''),
-  );
-}
-
 type Classified = { accepted: true; uri: string } | { accepted: false; rejected: RejectedResource; status: number };
 
 /**
@@ -67,21 +58,13 @@ type Classified = { accepted: true; uri: string } | { accepted: false; rejected:
  * else sent as the first NOTIFY right after the 200.
  */
 export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCommand): Promise<SipReply> {
-  const from = aorOf(cmd, 'From');
-  const to = aorOf(cmd, 'To');
-  if (!from || !to) return reply(400, 'Bad From or To');
+  const req = readSubscribe(cmd, d.config.SUBSCRIBE_DEFAULT_EXPIRES);
+  if (!req) return reply(400, 'Bad From or To');
+  const { from, to, toTag, callId, cseq, requested, piggyback, benotify } = req;
   const require = optionTags(cmd, 'Require');
   const batch = require.has('adhoclist') && require.has('categorylist');
   // §3.4.5.3: a batch subscribes for oneself.
   if (batch && !sameAor(from, to)) return reply(403, 'From and To differ');
-  const toHeader = parseNameAddr(header(cmd, 'To') ?? '');
-  const toTag = toHeader.ok ? param(toHeader.value.params, 'tag') : undefined;
-  const fromHeader = parseNameAddr(header(cmd, 'From') ?? '');
-  const fromTag = (fromHeader.ok ? param(fromHeader.value.params, 'tag') : undefined) ?? '';
-  const callId = header(cmd, 'Call-ID') ?? '';
-  const cseq = Number((header(cmd, 'CSeq') ?? '0').split(/\s+/)[0]);
-  const expiresHeader = header(cmd, 'Expires');
-  const requested = expiresHeader === undefined ? d.config.SUBSCRIBE_DEFAULT_EXPIRES : Number(expiresHeader);
   const polling = requested === 0 && !toTag;
   const sp: Partition = { pool: d.pool, user: cmd.user };
   const now = d.now?.() ?? Date.now();
@@ -163,9 +146,6 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
   for (const uri of subscribe.keys()) watchedByUser.add(uri);
   if (watchedByUser.size > d.config.MAX_CATEGORY_SUBSCRIPTIONS_PER_USER) return reply(413, 'Too Many Category Subscriptions');
 
-  const supported = optionTags(cmd, 'Supported');
-  const piggyback = supported.has('ms-piggyback-first-notify');
-  const benotify = supported.has('ms-benotify');
   const boundary = randomToken(16);
   const expires = Math.min(requested, d.config.SUBSCRIBE_MAX_EXPIRES);
   const createsNothing = !existing && subscribe.size === 0 && unsubscribe.size === 0;
@@ -177,26 +157,11 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
   // (dialog, publisher) record, and only then the data; see categoryFanOut for why this order.
   let dialog: DialogRecord | undefined;
   if (!terminated) {
-    const contact = parseNameAddr(header(cmd, 'Contact') ?? '');
-    dialog = {
-      callId,
-      localTag,
-      remoteTag: existing?.value.remoteTag ?? fromTag,
-      event: 'presence',
-      subscriber: cmd.user,
-      epid: cmd.epid ?? '',
-      edgeId: cmd.edgeId,
-      connectionId: cmd.connectionId,
-      remoteTarget: contact.ok ? contact.value.uri : cmd.user,
-      routeSet: [],
-      localCseq: existing ? Math.max(existing.value.localCseq + (piggyback ? 1 : 0), piggyback ? cseq : 0) : piggyback ? cseq : 0,
-      benotify,
-      batch,
-    };
+    dialog = { ...dialogFor(cmd, req, 'presence', localTag, existing?.value), batch };
     for (let attempt = 0; ; attempt++) {
       const cur = existing ? await getRecord(d.store, sp, dialogs, dialogId) : undefined;
       if (existing && !cur) return reply(481);
-      if (cur) dialog = { ...dialog, localCseq: Math.max(cur.value.localCseq + (piggyback ? 1 : 0), piggyback ? cseq : 0) };
+      if (cur) dialog = { ...dialog, localCseq: cseqAfter(req, cur.value.localCseq) };
       const r = await d.store.apply(sp, [put(dialogs, dialog, { expect: cur?.version ?? 0, expiresAt: now + expires * 1000 })]);
       if (r.ok) break;
       if (attempt > 10) return reply(500, 'Concurrent Change, Retry');

@@ -1,13 +1,14 @@
 import type { SipReply, SipRequestCommand } from '@presence/bus';
 import { CONTENT_TYPE, parseRoamingList } from '@presence/documents';
 import { sameAor } from '@presence/presence';
-import { aorOf, header, reply, type UserDirectory } from '@presence/runtime';
-import { getHeaders, param, parseNameAddr, randomToken } from '@presence/sip';
+import { reply, type UserDirectory } from '@presence/runtime';
+import { randomToken } from '@presence/sip';
 import { dialogs, listRecords, put, remove, type DialogRecord, type Partition } from '@presence/state';
 import type { SubscriptionConfig } from './config.js';
 import { endDialog } from './dialogs.js';
 import { notify, notifyHeaders, type NotifierDeps } from './notifier.js';
 import { selfDocument } from './self-view.js';
+import { dialogFor, readSubscribe } from './subscribe-request.js';
 
 export const ROAMING_SELF = 'vnd-microsoft-roaming-self';
 
@@ -17,33 +18,20 @@ export interface SelfDeps extends NotifierDeps {
   readonly directory: UserDirectory | undefined;
 }
 
-function optionTags(cmd: SipRequestCommand, name: string): Set<string> {
-  const values = cmd.headers.filter((h) => h.name.toLowerCase() === name.toLowerCase()).map((h) => h.value);
-  return new Set(getHeaders({ headers: values.map((value) => ({ name, value })) }, name).map((t) => t.toLowerCase()));
-}
-
 /**
  * Self subscription ([MS-PRES] §3.3.5.1): a roaming-self SUBSCRIBE creates, refreshes, re-scopes or
  * ends the endpoint's self dialog, and every successful one returns all data in scope: in the 200
  * when the client takes `ms-piggyback-first-notify`, else in a NOTIFY right after it.
  */
 export async function handleSelfSubscribe(d: SelfDeps, cmd: SipRequestCommand): Promise<SipReply> {
-  const from = aorOf(cmd, 'From');
-  const to = aorOf(cmd, 'To');
-  if (!from || !to) return reply(400, 'Bad From or To');
-  if (!sameAor(from, to)) {
+  const r = readSubscribe(cmd, d.config.SUBSCRIBE_DEFAULT_EXPIRES);
+  if (!r) return reply(400, 'Bad From or To');
+  if (!sameAor(r.from, r.to)) {
     // §3.3.5.3: a configured To user gets 400, anyone else 404.
-    return d.directory?.get(to) ? reply(400, 'From and To differ') : reply(404);
+    return d.directory?.get(r.to) ? reply(400, 'From and To differ') : reply(404);
   }
   const p: Partition = { pool: d.pool, user: cmd.user };
-  const toHeader = parseNameAddr(header(cmd, 'To') ?? '');
-  const fromHeader = parseNameAddr(header(cmd, 'From') ?? '');
-  const toTag = toHeader.ok ? param(toHeader.value.params, 'tag') : undefined;
-  const fromTag = (fromHeader.ok ? param(fromHeader.value.params, 'tag') : undefined) ?? '';
-  const callId = header(cmd, 'Call-ID') ?? '';
-  const cseq = Number((header(cmd, 'CSeq') ?? '0').split(/\s+/)[0]);
-  const expiresHeader = header(cmd, 'Expires');
-  const requested = expiresHeader === undefined ? d.config.SUBSCRIBE_DEFAULT_EXPIRES : Number(expiresHeader);
+  const { toTag, callId, requested, piggyback, benotify } = r;
   const now = d.now?.() ?? Date.now();
 
   // An existing dialog: refresh, re-scope, or unsubscribe (Expires: 0).
@@ -62,9 +50,6 @@ export async function handleSelfSubscribe(d: SelfDeps, cmd: SipRequestCommand): 
   }
   const scope = parseRoamingList(cmd.body);
   if (!scope.ok) return reply(400, scope.error.message.slice(0, 120));
-  const supported = optionTags(cmd, 'Supported');
-  const piggyback = supported.has('ms-piggyback-first-notify');
-  const benotify = supported.has('ms-benotify');
   const body = (await selfDocument(d.store, p, scope.value))!;
   const contentHeaders = [
     { name: 'Event', value: ROAMING_SELF },
@@ -79,26 +64,9 @@ export async function handleSelfSubscribe(d: SelfDeps, cmd: SipRequestCommand): 
 
   const expires = Math.min(requested, d.config.SUBSCRIBE_MAX_EXPIRES);
   const localTag = existing?.value.localTag ?? randomToken(4).toUpperCase();
-  const contact = parseNameAddr(header(cmd, 'Contact') ?? '');
-  const dialog: DialogRecord = {
-    callId,
-    localTag,
-    remoteTag: existing?.value.remoteTag ?? fromTag,
-    event: ROAMING_SELF,
-    subscriber: cmd.user,
-    epid: cmd.epid ?? '',
-    edgeId: cmd.edgeId,
-    connectionId: cmd.connectionId,
-    remoteTarget: contact.ok ? contact.value.uri : cmd.user,
-    routeSet: [],
-    // The piggybacked 200 uses up NOTIFY CSeq N, N being the SUBSCRIBE's CSeq in every example
-    // ([MS-PRES] §4.4.2); later notifications on the dialog count on from there.
-    localCseq: existing ? Math.max(existing.value.localCseq + (piggyback ? 1 : 0), piggyback ? cseq : 0) : piggyback ? cseq : 0,
-    benotify,
-    scope: [...scope.value],
-  };
-  const r = await d.store.apply(p, [put(dialogs, dialog, { ...(existing ? { expect: existing.version } : { expect: 0 }), expiresAt: now + expires * 1000 })]);
-  if (!r.ok) return reply(500, 'Concurrent Change, Retry');
+  const dialog: DialogRecord = { ...dialogFor(cmd, r, ROAMING_SELF, localTag, existing?.value), scope: [...scope.value] };
+  const written = await d.store.apply(p, [put(dialogs, dialog, { ...(existing ? { expect: existing.version } : { expect: 0 }), expiresAt: now + expires * 1000 })]);
+  if (!written.ok) return reply(500, 'Concurrent Change, Retry');
 
   // One self dialog per endpoint: a new one ends the old ones with a terminating NOTIFY (§3.3.5.1).
   if (!existing && cmd.epid) {
@@ -126,7 +94,7 @@ export async function handleSelfSubscribe(d: SelfDeps, cmd: SipRequestCommand): 
   }
   // Without piggybacking, the state goes in a NOTIFY sent right after the 200 (RFC 6665 §4.2.1.2).
   const first = dialog.localCseq + 1;
-  await d.store.apply(p, [put(dialogs, { ...dialog, localCseq: first }, { expect: r.versions[0]!, expiresAt: now + expires * 1000 })]);
+  await d.store.apply(p, [put(dialogs, { ...dialog, localCseq: first }, { expect: written.versions[0]!, expiresAt: now + expires * 1000 })]);
   const method = 'NOTIFY';
   return {
     status: 200,
