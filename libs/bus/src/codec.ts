@@ -1,4 +1,7 @@
-import { BusDecodeError } from './errors.js';
+import type { CommandDef } from './contract.js';
+import type { CommandHandler } from './bus.js';
+import { BusDecodeError, RemoteHandlerError } from './errors.js';
+import { receiveSpan, SpanKind, type HeaderCarrier } from './trace.js';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -30,4 +33,29 @@ export function decodeEnvelope(subject: string, data: Uint8Array): ReplyEnvelope
   if (v && v.ok === true && 'value' in v) return v as ReplyEnvelope;
   if (v && v.ok === false && typeof v.error?.code === 'string') return v as ReplyEnvelope;
   throw new BusDecodeError(subject, 'not a reply envelope');
+}
+
+/** The value of a reply, or the handler's failure as a {@link RemoteHandlerError}. */
+export function unwrapReply<Res>(subject: string, data: Uint8Array): Res {
+  const env = decodeEnvelope(subject, data);
+  if (!env.ok) throw new RemoteHandlerError(subject, env.error.code, env.error.message);
+  return env.value as Res;
+}
+
+/** Runs a command handler on a request in a SERVER span, and encodes what it answers (or throws) as the reply. */
+export async function serveCommand<Req, Res>(
+  cmd: CommandDef<Req, Res>,
+  subject: string,
+  handler: CommandHandler<Req, Res>,
+  data: Uint8Array,
+  carrier: HeaderCarrier | undefined,
+): Promise<Uint8Array> {
+  let env: ReplyEnvelope;
+  try {
+    const value = await receiveSpan(`handle ${cmd.name}`, SpanKind.SERVER, subject, carrier, async () => handler(decode(subject, data) as Req, { subject }));
+    env = { ok: true, value: value ?? null };
+  } catch (e) {
+    env = errorEnvelope(e);
+  }
+  return encode(env);
 }

@@ -1,7 +1,7 @@
 import type { Bus, BusSubscription, CommandHandler, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
-import { decode, decodeEnvelope, encode, errorEnvelope, type ReplyEnvelope } from './codec.js';
+import { decode, encode, serveCommand, unwrapReply } from './codec.js';
 import type { CommandDef, EventDef } from './contract.js';
-import { BusClosedError, BusTimeoutError, NoRespondersError, RemoteHandlerError, UndeclaredConsumerError } from './errors.js';
+import { BusClosedError, BusTimeoutError, NoRespondersError, UndeclaredConsumerError } from './errors.js';
 import { durableName } from './subjects.js';
 import { settleWithin } from './drain.js';
 import { BusMetrics, mapCarrier, receiveSpan, sendSpan, SpanKind } from './trace.js';
@@ -233,9 +233,7 @@ export class MemoryBus implements Bus {
             );
           }
         });
-        const env = decodeEnvelope(subject, reply);
-        if (!env.ok) throw new RemoteHandlerError(subject, env.error.code, env.error.message);
-        return env.value as Res;
+        return unwrapReply<Res>(subject, reply);
       }),
     );
   }
@@ -253,16 +251,7 @@ export class MemoryBus implements Bus {
       reply: (msg) =>
         this.track(
           new Promise<void>((r) => setImmediate(r)).then(async () => {
-            let env: ReplyEnvelope;
-            try {
-              const value = await receiveSpan(`handle ${cmd.name}`, SpanKind.SERVER, subject, mapCarrier(msg.headers), async () =>
-                handler(decode(subject, msg.data) as Req, { subject }),
-              );
-              env = { ok: true, value: value ?? null };
-            } catch (e) {
-              env = errorEnvelope(e);
-            }
-            return encode(env);
+            return serveCommand(cmd, subject, handler, msg.data, mapCarrier(msg.headers));
           }),
         ),
     };

@@ -23,9 +23,9 @@ import {
   type Subscription,
 } from '@nats-io/transport-node';
 import type { Bus, BusSubscription, CommandHandler, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
-import { decode, decodeEnvelope, encode, errorEnvelope, type ReplyEnvelope } from './codec.js';
+import { decode, encode, serveCommand, unwrapReply } from './codec.js';
 import type { CommandDef, EventDef } from './contract.js';
-import { BusClosedError, BusTimeoutError, NoRespondersError, RemoteHandlerError, UndeclaredConsumerError } from './errors.js';
+import { BusClosedError, BusTimeoutError, NoRespondersError, UndeclaredConsumerError } from './errors.js';
 import type { EventDeliveryOptions } from './memory-bus.js';
 import { settleWithin } from './drain.js';
 import { durableName, eventStreamName, poolEventsWildcard } from './subjects.js';
@@ -139,9 +139,7 @@ export class NatsBus implements Bus {
           }
           throw e;
         }
-        const env = decodeEnvelope(subject, reply.data);
-        if (!env.ok) throw new RemoteHandlerError(subject, env.error.code, env.error.message);
-        return env.value as Res;
+        return unwrapReply<Res>(subject, reply.data);
       }),
     );
   }
@@ -155,20 +153,7 @@ export class NatsBus implements Bus {
     if (this.closing) throw new BusClosedError();
     const subject = cmd.subject(scope);
     const serve = async (msg: Msg): Promise<void> => {
-      let env: ReplyEnvelope;
-      try {
-        const value = await receiveSpan(
-          `handle ${cmd.name}`,
-          SpanKind.SERVER,
-          subject,
-          msg.headers ? carrierOf(msg.headers) : undefined,
-          async () => handler(decode(subject, msg.data) as Req, { subject }),
-        );
-        env = { ok: true, value: value ?? null };
-      } catch (e) {
-        env = errorEnvelope(e);
-      }
-      msg.respond(encode(env));
+      msg.respond(await serveCommand(cmd, subject, handler, msg.data, msg.headers ? carrierOf(msg.headers) : undefined));
     };
     const sub: Subscription = this.nc.subscribe(subject, {
       queue: opts.queue ?? cmd.queue,
