@@ -15,7 +15,11 @@ export function embeddedAdapters(config: ProcessConfig): Adapters {
   const bus = new MemoryBus(new MemoryNetwork({ ackWaitMs: config.EVENT_ACK_WAIT_MS }), {
     requestTimeoutMs: config.BUS_REQUEST_TIMEOUT_MS,
   });
-  const store = new MemoryStore();
+  return adaptersOf(bus, new MemoryStore());
+}
+
+/** Shutdown order: the bus drains first (in-flight handlers may still write), then the store closes. */
+function adaptersOf(bus: Bus, store: Store): Adapters {
   return {
     bus,
     store,
@@ -42,12 +46,5 @@ export async function clusteredAdapters(config: ProcessConfig, processName: stri
     onDeadLetter: (event, consumer, msgId, error) =>
       logger.error({ event, consumer, msgId, err: error }, 'event given up after the maximum number of deliveries'),
   });
-  return {
-    bus,
-    store,
-    close: async () => {
-      await bus.close();
-      await store.close();
-    },
-  };
+  return adaptersOf(bus, store);
 }
