@@ -139,6 +139,8 @@ export const sipRequestCommands: Readonly<Record<SipServiceName, CommandDef<SipR
  * {@link NotifyOutcome} event with the same `ref`; a BENOTIFY has none (no response is sent to it).
  */
 export interface EdgeSendRequest {
+  /** The sender's pool: the NOTIFY's outcome event goes to that pool's stream. */
+  pool: string;
   connectionId: string;
   method: 'NOTIFY' | 'BENOTIFY';
   uri: string;

@@ -8,3 +8,4 @@ export { CONTACT_CARD_CONTAINERS, planServerPublications, serverPublicationSet, 
 export { planEndpointGone, uniqueKeys } from './expiry.js';
 export { resolveContainer, subscribableCategories, viewFingerprint, watcherViews, type SourceNetwork, type Watcher } from './resolution.js';
 export { aggregateStateOf, AMS_INSTANCE, applyVirtually, computeDnd, computeServices, computeState, computeWorkingHours, planAggregation, triggeredBy, type Computed, type StateAggregate } from './aggregation.js';
+export { homePool, parsePools, poolGruu, poolOfUri, type Pool } from './pools.js';

@@ -17,6 +17,8 @@ export interface UserEntry {
   readonly password: string;
   readonly displayName?: string;
   readonly email?: string;
+  /** The pool the user is homed in, when assigned explicitly. */
+  readonly pool?: string;
 }
 
 /** The user directory: who may sign in, with what password. */
@@ -51,13 +53,20 @@ export class UserDirectory {
     const list = (doc as { users?: unknown }).users;
     if (!Array.isArray(list)) throw bad('expected {"users": [...]}');
     const users = list.map((u: unknown, i) => {
-      const { uri, password, displayName, email } = (u ?? {}) as Record<string, unknown>;
+      const { uri, password, displayName, email, pool } = (u ?? {}) as Record<string, unknown>;
       const aor = typeof uri === 'string' ? normalizeAor(uri) : undefined;
       if (aor === undefined) throw bad(`users[${i}].uri must be a sip: URI with a user part`);
       if (typeof password !== 'string' || password === '') throw bad(`users[${i}].password must be a non-empty string`);
       if (displayName !== undefined && typeof displayName !== 'string') throw bad(`users[${i}].displayName must be a string`);
       if (email !== undefined && typeof email !== 'string') throw bad(`users[${i}].email must be a string`);
-      return { aor, password, ...(displayName !== undefined ? { displayName } : {}), ...(email !== undefined ? { email } : {}) };
+      if (pool !== undefined && (typeof pool !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(pool))) throw bad(`users[${i}].pool must be a pool id`);
+      return {
+        aor,
+        password,
+        ...(displayName !== undefined ? { displayName } : {}),
+        ...(email !== undefined ? { email } : {}),
+        ...(pool !== undefined ? { pool: pool as string } : {}),
+      };
     });
     return new UserDirectory(users);
   }

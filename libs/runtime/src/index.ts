@@ -5,3 +5,4 @@ export { servePing, type RunningService, type ServiceDeps, type ServiceModule } 
 export { DEV_USERS_FILE, loadDirectory, normalizeAor, UserDirectory, type UserEntry } from './directory.js';
 export { commitAndAnnounce, every, OUTBOX, sweepOutbox, type Announcement, type CommitDeps } from './changes.js';
 export { aorOf, conflictReply, header, mediaType, reply, roamingReply } from './sip-request.js';
+export { loadPools, type Pools } from './pools.js';

@@ -13,6 +13,18 @@ export const processEnv = {
   HTTP_HOST: env.string({ default: '0.0.0.0', doc: 'Address the HTTP server listens on.' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'pino log level.' }),
   POOL_ID: env.string({ default: 'pool1', pattern: TOKEN, patternText: TOKEN_TEXT, doc: 'The pool (shard) this process serves.' }),
+  PRESENCE_POOLS: env.list({
+    default: [],
+    item: /^[A-Za-z0-9_-]{1,64}(=[A-Za-z0-9.-]+)?$/,
+    itemText: 'pool ids, each optionally =fqdn',
+    doc: 'Every pool of the deployment as id or id=fqdn (FQDN default: <id>.<first domain>). Unset: POOL_ID alone. Embedded mode runs them all.',
+  }),
+  PRESENCE_DOMAINS: env.list({
+    default: ['contoso.com'],
+    item: /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/,
+    itemText: 'domain names',
+    doc: 'SIP domains this server serves, comma separated; the first is the digest realm and the pools’ domain.',
+  }),
   INSTANCE_ID: env.optionalString({ doc: 'This instance’s id (NATS connection name, edge address). Default: host name and pid.' }),
   NATS_URL: env.url({ default: 'nats://127.0.0.1:4222', protocols: ['nats', 'tls'], doc: 'NATS server(s), comma separated (clustered mode).' }),
   REDIS_URL: env.url({ default: 'redis://127.0.0.1:6379', protocols: ['redis', 'rediss'], doc: 'Redis server (clustered mode).' }),

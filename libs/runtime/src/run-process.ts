@@ -8,6 +8,8 @@ import {
 } from '@presence/telemetry';
 import { pingCommands } from '@presence/bus';
 import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
+import { loadDirectory } from './directory.js';
+import { loadPools } from './pools.js';
 import { loadProcessConfig, type ProcessConfig } from './process-config.js';
 import type { RunningService, ServiceModule } from './service.js';
 
@@ -56,6 +58,10 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     if (!adapters) throw new Error(opts.mode === 'clustered' ? 'connecting to NATS' : 'starting');
     return adapters;
   };
+  const { directory } = loadDirectory(opts.env ?? process.env, opts.mode);
+  const pools = loadPools(config, directory);
+  // Embedded mode runs every pool's services in this process; a clustered process serves POOL_ID.
+  const servedPools = opts.mode === 'embedded' ? pools.all.map((p) => p.id) : [config.POOL_ID];
   const checks: ReadinessCheck[] =
     opts.mode === 'clustered'
       ? [
@@ -69,7 +75,11 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
       if (!running) throw new Error('starting');
       // Embedded: every service answers over the bus. Clustered: this process's own services do.
       const bus = needAdapters().bus;
-      await Promise.all(opts.services.map((s) => bus.request(pingCommands[s.name], config.POOL_ID, {}, { timeoutMs: 1000 })));
+      await Promise.all(
+        servedPools.flatMap((pool) =>
+          opts.services.filter((s) => s.name !== 'sip-edge' || pool === servedPools[0]).map((s) => bus.request(pingCommands[s.name], pool, {}, { timeoutMs: 1000 })),
+        ),
+      );
     },
   });
 
@@ -80,18 +90,24 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
 
   adapters = opts.mode === 'clustered' ? await clusteredAdapters(config, opts.processName, logger) : embeddedAdapters(config);
   const deps = {
-    pool: config.POOL_ID,
     instanceId: config.instanceId,
     bus: adapters.bus,
     store: adapters.store,
     env: opts.env ?? process.env,
     mode: opts.mode,
+    pools,
+    domains: config.PRESENCE_DOMAINS,
+    directory,
   };
   running = [];
-  for (const s of opts.services) {
-    running.push(await s.start({ ...deps, logger: logger.child({ component: s.name }) }));
+  // The edge serves every pool (it routes by home pool), so it starts once; the others once per pool.
+  for (const pool of servedPools) {
+    for (const s of opts.services) {
+      if (s.name === 'sip-edge' && pool !== servedPools[0]) continue;
+      running.push(await s.start({ ...deps, pool, logger: logger.child({ component: s.name, pool }) }));
+    }
   }
-  logger.info({ httpPort, services: opts.services.map((s) => s.name) }, 'started');
+  logger.info({ httpPort, services: opts.services.map((s) => s.name), pools: servedPools }, 'started');
 
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>

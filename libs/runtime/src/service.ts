@@ -1,6 +1,8 @@
 import { pingCommands, type Bus, type ServiceName } from '@presence/bus';
 import type { Store } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
+import type { UserDirectory } from './directory.js';
+import type { Pools } from './pools.js';
 
 /** What a service gets from the process that runs it. The same in embedded and clustered mode. */
 export interface ServiceDeps {
@@ -13,6 +15,12 @@ export interface ServiceDeps {
   readonly env: NodeJS.ProcessEnv;
   /** embedded: one process with every service; clustered: this service alone against NATS and Redis. */
   readonly mode: 'embedded' | 'clustered';
+  /** The deployment's pools; `pool` is the one this instance serves. */
+  readonly pools: Pools;
+  /** The SIP domains served. */
+  readonly domains: readonly string[];
+  /** The user directory (PRESENCE_USERS_FILE, or the development accounts in embedded mode). */
+  readonly directory: UserDirectory | undefined;
 }
 
 export interface RunningService {

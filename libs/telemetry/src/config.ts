@@ -143,7 +143,7 @@ export const env = {
     const expected = `a comma-separated list of ${opts.itemText ?? 'values'}`;
     return {
       doc: opts.doc,
-      defaultText: opts.default?.join(','),
+      defaultText: opts.default?.length ? opts.default.join(',') : undefined,
       parse(raw, name) {
         const v = withDefault(name, raw, opts, expected);
         if (typeof v !== 'string') return v;

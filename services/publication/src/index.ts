@@ -1,5 +1,5 @@
 import { sipRequestCommands } from '@presence/bus';
-import { loadDirectory, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadPublicationConfig, policyOf } from './config.js';
 import { handleService, type HandlerDeps } from './handlers.js';
 import { startLifecycle } from './lifecycle.js';
@@ -13,8 +13,7 @@ export { publicationEnv, loadPublicationConfig } from './config.js';
  */
 export async function startPublication(deps: ServiceDeps): Promise<RunningService> {
   const config = loadPublicationConfig(deps.env);
-  const { directory } = loadDirectory(deps.env, deps.mode);
-  const d: HandlerDeps = { store: deps.store, bus: deps.bus, pool: deps.pool, logger: deps.logger, policy: policyOf(config), directory };
+  const d: HandlerDeps = { store: deps.store, bus: deps.bus, pool: deps.pool, logger: deps.logger, policy: policyOf(config), directory: deps.directory };
   const ping = await servePing('publication', deps);
   const sip = await deps.bus.handle(sipRequestCommands.publication, deps.pool, (cmd) => handleService(d, cmd));
   const lifecycle = await startLifecycle({ ...d, intervalS: config.SERVER_PUBLICATION_INTERVAL_S, sweepMs: config.PRESENCE_SWEEP_MS }, deps.bus);

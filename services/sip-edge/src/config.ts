@@ -1,7 +1,5 @@
 import { env, loadConfig, type ConfigOf } from '@presence/telemetry';
 
-const DOMAIN = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
-
 /** The SIP edge's own settings. README's configuration table lists these too. */
 export const edgeEnv = {
   SIP_PORT: env.port({ default: 5060, doc: 'SIP over UDP and TCP.' }),
@@ -10,7 +8,6 @@ export const edgeEnv = {
   SIP_TLS_CERT_FILE: env.optionalString({ doc: 'PEM certificate (chain) for TLS. Unset: a self-signed one is generated at start.' }),
   SIP_TLS_KEY_FILE: env.optionalString({ doc: 'PEM private key for SIP_TLS_CERT_FILE.' }),
   SIP_MAX_BODY_BYTES: env.int({ default: 262_144, min: 1024, max: 16_777_216, doc: 'Largest SIP body accepted; larger ones get 413.' }),
-  PRESENCE_DOMAINS: env.list({ default: ['contoso.com'], item: DOMAIN, itemText: 'domain names', doc: 'SIP domains this server serves.' }),
   PRESENCE_AUTH: env.oneOf(['digest', 'none'], { default: 'digest', doc: '`digest`: challenge unauthenticated connections; `none`: trust the From header (trusted networks only).' }),
   PRESENCE_DIGEST_ALGORITHMS: env.list({
     default: ['SHA-256', 'MD5'],

@@ -12,6 +12,7 @@ import {
   createResponse,
   cseqOf,
   getHeader,
+  getHeaders,
   param,
   parseMessage,
   parseNameAddr,
@@ -26,6 +27,7 @@ import {
   type SipResponse,
   type Timers,
 } from '@presence/sip';
+import type { Pools } from '@presence/runtime';
 import type { Logger } from '@presence/telemetry';
 import type { Authenticator } from './authenticator.js';
 import type { Flow, FlowHandler } from './flows.js';
@@ -44,7 +46,7 @@ const RETRY_AFTER_S = 5;
 
 export interface EdgeOptions {
   bus: Bus;
-  pool: string;
+  pools: Pools;
   edgeId: string;
   logger: Logger;
   limits: SipLimits;
@@ -198,7 +200,28 @@ export class SipEdge implements FlowHandler {
 
     const route = routeRequest(req);
     if ('status' in route) return reply(route.status, route.allowEvents ? [{ name: 'Allow-Events', value: ALLOW_EVENTS }] : [], route.reason);
-    return this.forward(req, flow, auth.user, route.service, from.ok ? param(from.value.params, 'epid') : undefined);
+    const pool = this.poolFor(req, auth.user);
+    if (pool === undefined) return reply(404, [], 'Unknown Pool');
+    return this.forward(req, flow, auth.user, route.service, from.ok ? param(from.value.params, 'epid') : undefined, pool);
+  }
+
+  /**
+   * The pool a request goes to ([DESIGN] Pools): the pool a pool-GRUU Request-URI names
+   * ([MS-PRES] §3.4.5.1.3.1); for a single category SUBSCRIBE the target's home pool (it is routed
+   * by To); otherwise the sender's home pool, where their own data lives. Undefined: an unknown pool GRUU.
+   */
+  private poolFor(req: SipRequest, user: string): string | undefined {
+    const addressed = this.o.pools.ofUri(req.uri);
+    if (addressed === 'unknown') return undefined;
+    if (addressed) return addressed.id;
+    const event = (getHeader(req, 'Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    const batch = /adhoclist/i.test(getHeaders(req, 'Require').join(',')) && /categorylist/i.test(getHeaders(req, 'Require').join(','));
+    if (req.method === 'SUBSCRIBE' && event === 'presence' && !batch) {
+      const to = parseNameAddr(getHeader(req, 'To') ?? '');
+      const toUri = to.ok ? parseUri(to.value.uri) : undefined;
+      if (toUri?.ok) return this.o.pools.home(addressOfRecord(toUri.value));
+    }
+    return this.o.pools.home(user);
   }
 
   private options(req: SipRequest): SipResponse {
@@ -214,12 +237,12 @@ export class SipEdge implements FlowHandler {
   }
 
   /** Hands the request to its service; a service that does not answer in time gives 503 with Retry-After. */
-  private async forward(req: SipRequest, flow: Flow, user: string, service: keyof typeof sipRequestCommands, epid: string | undefined): Promise<Handled> {
+  private async forward(req: SipRequest, flow: Flow, user: string, service: keyof typeof sipRequestCommands, epid: string | undefined, pool: string): Promise<Handled> {
     let answer: SipReply;
     try {
       answer = await this.o.bus.request(
         sipRequestCommands[service],
-        this.o.pool,
+        pool,
         {
           method: req.method,
           uri: req.uri,

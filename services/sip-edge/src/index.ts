@@ -36,7 +36,8 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   if (config.REGISTER_MIN_EXPIRES > config.REGISTER_DEFAULT_EXPIRES || config.REGISTER_DEFAULT_EXPIRES > config.REGISTER_MAX_EXPIRES) {
     throw new ConfigError('REGISTER_DEFAULT_EXPIRES', 'Invalid registration lifetimes: need REGISTER_MIN_EXPIRES <= REGISTER_DEFAULT_EXPIRES <= REGISTER_MAX_EXPIRES');
   }
-  const { directory: users, file: usersFile } = loadDirectory(deps.env, deps.mode);
+  const { file: usersFile } = loadDirectory(deps.env, deps.mode);
+  const users = deps.directory;
   if (config.PRESENCE_AUTH === 'digest' && users === undefined) {
     throw new ConfigError('PRESENCE_USERS_FILE', 'Missing environment variable PRESENCE_USERS_FILE: expected the users file (or PRESENCE_AUTH=none)');
   }
@@ -49,19 +50,20 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   } else if (config.SIP_TLS_CERT_FILE || config.SIP_TLS_KEY_FILE) {
     throw new ConfigError('SIP_TLS_CERT_FILE', 'Invalid TLS configuration: set both SIP_TLS_CERT_FILE and SIP_TLS_KEY_FILE, or neither');
   } else {
-    tlsOptions = selfSignedCertificate(config.PRESENCE_DOMAINS[0]!, ['localhost', '127.0.0.1']);
+    tlsOptions = selfSignedCertificate(deps.domains[0]!, ['localhost', '127.0.0.1']);
     if (deps.mode === 'clustered') log.warn('no SIP_TLS_CERT_FILE/SIP_TLS_KEY_FILE: TLS uses a generated self-signed certificate');
   }
 
   const flows = new Map<string, Flow>();
   const limits = { ...DEFAULT_LIMITS, maxBodyBytes: config.SIP_MAX_BODY_BYTES };
-  const outbound = new Outbound({ bus: deps.bus, pool: deps.pool, edgeId: deps.instanceId, logger: log, flows });
+  const outbound = new Outbound({ bus: deps.bus, edgeId: deps.instanceId, logger: log, flows });
   const registrar = new Registrar({
     store: deps.store,
     bus: deps.bus,
-    pool: deps.pool,
     edgeId: deps.instanceId,
-    domains: config.PRESENCE_DOMAINS.map((d) => d.toLowerCase()),
+    domains: deps.domains.map((d) => d.toLowerCase()),
+    homePool: (aor) => deps.pools.home(aor),
+    pools: deps.pools.all.map((p) => p.id),
     minExpires: config.REGISTER_MIN_EXPIRES,
     defaultExpires: config.REGISTER_DEFAULT_EXPIRES,
     maxExpires: config.REGISTER_MAX_EXPIRES,
@@ -70,14 +72,14 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   });
   const edge = new SipEdge({
     bus: deps.bus,
-    pool: deps.pool,
+    pools: deps.pools,
     edgeId: deps.instanceId,
     logger: log,
     limits,
     authenticator: new Authenticator(
       config.PRESENCE_AUTH,
       users,
-      config.PRESENCE_DOMAINS[0]!,
+      deps.domains[0]!,
       new NonceService(),
       log,
       config.PRESENCE_DIGEST_ALGORITHMS as readonly DigestAlgorithm[],
@@ -99,7 +101,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   }, SWEEP_MS);
   sweeper.unref();
   const ports = { udp: listeners[0]!.port, tcp: listeners[1]!.port, tls: listeners[2]!.port };
-  log.info({ ports, auth: config.PRESENCE_AUTH, domains: config.PRESENCE_DOMAINS, users: users?.size ?? 0 }, 'SIP edge listening');
+  log.info({ ports, auth: config.PRESENCE_AUTH, domains: deps.domains, pools: deps.pools.all.map((p) => p.id), users: users?.size ?? 0 }, 'SIP edge listening');
 
   return {
     ports,

@@ -22,11 +22,11 @@ import { DialogSequencer } from './sequencer.js';
  * ([MS-SIP] best-effort NOTIFY) gets no response, so it is just written to the connection.
  */
 export class Outbound {
-  private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'> }>();
+  private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; pool: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'> }>();
   private readonly sequencers = new Map<string, DialogSequencer<EdgeSendRequest>>();
 
   constructor(
-    private readonly o: { bus: Bus; pool: string; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers },
+    private readonly o: { bus: Bus; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers },
   ) {}
 
   /** Sends now or once the dialog's previous CSeq went out (see {@link DialogSequencer}). */
@@ -84,13 +84,13 @@ export class Outbound {
       bytes,
       flow,
       {
-        onFinal: (r) => void this.report({ ...outcome, status: r.status }),
-        onTimeout: () => void this.report({ ...outcome, failure: 'timeout' }),
+        onFinal: (r) => void this.report(req.pool, { ...outcome, status: r.status }),
+        onTimeout: () => void this.report(req.pool, { ...outcome, failure: 'timeout' }),
       },
       () => this.pending.delete(key),
       this.o.timers,
     );
-    this.pending.set(key, { tx, flowId: flow.id, outcome });
+    this.pending.set(key, { tx, flowId: flow.id, pool: req.pool, outcome });
     tx.start();
     return { sent: true };
   }
@@ -109,13 +109,13 @@ export class Outbound {
       if (p.flowId !== flowId) continue;
       this.pending.delete(key);
       p.tx.abort();
-      void this.report({ ...p.outcome, failure: 'connection-lost' });
+      void this.report(p.pool, { ...p.outcome, failure: 'connection-lost' });
     }
   }
 
-  private async report(o: NotifyOutcome): Promise<void> {
+  private async report(pool: string, o: NotifyOutcome): Promise<void> {
     try {
-      await this.o.bus.publish(notifyOutcome, this.o.pool, o, { msgId: `notify-outcome:${o.ref}` });
+      await this.o.bus.publish(notifyOutcome, pool, o, { msgId: `notify-outcome:${o.ref}` });
     } catch (e) {
       this.o.logger.error({ err: e, ref: o.ref }, 'could not publish a NOTIFY outcome');
     }

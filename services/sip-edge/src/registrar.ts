@@ -22,7 +22,9 @@ import { endpointGruu } from './gruu.js';
 export interface RegistrarOptions {
   store: Store;
   bus: Bus;
-  pool: string;
+  /** Every pool (the sweeper sweeps them all) and the home pool of a user, where their bindings live. */
+  pools: readonly string[];
+  homePool(aor: string): string;
   edgeId: string;
   domains: readonly string[];
   minExpires: number;
@@ -49,7 +51,7 @@ export class Registrar {
   }
 
   private partition(user: string): Partition {
-    return { pool: this.o.pool, user };
+    return { pool: this.o.homePool(user), user };
   }
 
   async register(req: SipRequest, flow: Flow, user: string): Promise<SipResponse> {
@@ -131,7 +133,7 @@ export class Registrar {
   private async announceNew(user: string, epid: string): Promise<void> {
     const count = (await listRecords(this.o.store, this.partition(user), registrations)).length;
     const at = new Date(this.now()).toISOString();
-    await this.o.bus.publish(endpointRegistered, this.o.pool, { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
+    await this.o.bus.publish(endpointRegistered, this.o.homePool(user), { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
   }
 
   private track(flowId: string, user: string, epid: string): void {
@@ -148,7 +150,7 @@ export class Registrar {
     const lastEndpoint = (await listRecords(this.o.store, p, registrations)).length === 0;
     await this.o.bus.publish(
       endpointGone,
-      this.o.pool,
+      p.pool,
       { user, epid: rec.id, reason, lastEndpoint, at: new Date(this.now()).toISOString() },
       { msgId: `endpoint-gone:${user}:${rec.id}:${rec.version}` },
     );
@@ -159,8 +161,10 @@ export class Registrar {
   /** Ends registrations whose time has passed; returns how many. Safe to run on every edge at once. */
   async sweepExpired(limit = 200): Promise<number> {
     let n = 0;
-    for (const due of await this.o.store.due(this.o.pool, registrations.name, this.now(), limit)) {
-      if (await this.end(due.partition.user, due.record as StoredRecord<RegistrationRecord>, 'expired')) n++;
+    for (const pool of this.o.pools) {
+      for (const due of await this.o.store.due(pool, registrations.name, this.now(), limit)) {
+        if (await this.end(due.partition.user, due.record as StoredRecord<RegistrationRecord>, 'expired')) n++;
+      }
     }
     return n;
   }

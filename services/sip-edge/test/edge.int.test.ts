@@ -5,6 +5,7 @@ import { createResponse, getHeader, serialize, type SipRequest } from '@presence
 import { getRecord, poolPattern, RedisStore, registrations } from '@presence/state';
 import { createLogger } from '@presence/telemetry';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { loadPools, loadProcessConfig, UserDirectory } from '@presence/runtime';
 import { DEV_USERS_FILE, startEdge, type RunningEdge } from '../src/index.js';
 import { authorize, buildRequest, TestClient } from '../../../test/support/sip-client.js';
 
@@ -28,6 +29,9 @@ describe('SIP edge in clustered mode (real NATS and Redis)', () => {
       logger: createLogger({ level: 'silent', base: {} }),
       env: { SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', PRESENCE_USERS_FILE: DEV_USERS_FILE },
       mode: 'clustered',
+      pools: loadPools(loadProcessConfig({ POOL_ID: pool }), UserDirectory.fromFile(DEV_USERS_FILE)),
+      domains: ['contoso.com'],
+      directory: UserDirectory.fromFile(DEV_USERS_FILE),
     });
   });
   afterAll(async () => {
@@ -59,6 +63,7 @@ describe('SIP edge in clustered mode (real NATS and Redis)', () => {
       expect(res.body.toString()).toBe(`served sip:alice@contoso.com on ${binding!.value.connectionId}`);
 
       const sent = await serviceBus.request(edgeSend, 'edge-int-1', {
+        pool,
         connectionId: binding!.value.connectionId,
         method: 'NOTIFY',
         uri: 'sip:alice@contoso.com',

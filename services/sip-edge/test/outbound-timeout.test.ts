@@ -24,8 +24,8 @@ describe('NOTIFY over UDP that is never answered', () => {
       close: () => undefined,
     };
     const timers: Timers = { set: (fn, ms) => setTimeout(fn, ms), clear: (h) => clearTimeout(h as NodeJS.Timeout) };
-    const out = new Outbound({ bus, pool: 'pool1', edgeId: 'e1', logger: createLogger({ level: 'silent', base: {} }), flows: new Map([[flow.id, flow]]), timers });
-    out.send({ connectionId: 'udp-1', method: 'NOTIFY', uri: 'sip:a@contoso.com', ref: 'x', headers: [{ name: 'Call-ID', value: 'c1' }, { name: 'CSeq', value: '1 NOTIFY' }], body: '' });
+    const out = new Outbound({ bus, edgeId: 'e1', logger: createLogger({ level: 'silent', base: {} }), flows: new Map([[flow.id, flow]]), timers });
+    out.send({ pool: 'pool1', connectionId: 'udp-1', method: 'NOTIFY', uri: 'sip:a@contoso.com', ref: 'x', headers: [{ name: 'Call-ID', value: 'c1' }, { name: 'CSeq', value: '1 NOTIFY' }], body: '' });
     await vi.advanceTimersByTimeAsync(31_999);
     expect(outcomes).toEqual([]);
     expect(sent.length).toBeGreaterThan(5);

@@ -24,6 +24,7 @@ describe('outbound NOTIFY and BENOTIFY through the edge (sip.edge.<edgeId>.send)
   });
 
   const notify = (method: 'NOTIFY' | 'BENOTIFY', ref: string) => ({
+    pool: 'pool1',
     connectionId,
     method,
     uri: 'sip:alice@contoso.com',

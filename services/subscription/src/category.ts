@@ -9,7 +9,7 @@ import {
   type RejectedResource,
 } from '@presence/documents';
 import { planAddSubscriber, sameAor, subscribableCategories, type SourceNetwork } from '@presence/presence';
-import { commitAndAnnounce, header, normalizeAor, reply, type UserDirectory } from '@presence/runtime';
+import { commitAndAnnounce, header, normalizeAor, reply, type Pools, type UserDirectory } from '@presence/runtime';
 import { param, parseNameAddr, parseParams, randomToken } from '@presence/sip';
 import {
   dialogs,
@@ -34,6 +34,8 @@ export interface CategoryDeps extends NotifierDeps {
   readonly pool: string;
   readonly config: SubscriptionConfig;
   readonly directory: UserDirectory | undefined;
+  readonly pools: Pools;
+  readonly domains: readonly string[];
 }
 
 const RLMI_PART = [
@@ -99,10 +101,13 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
     const cid = uri.replace(/^sips?:/i, '');
     const domain = aor?.split('@')[1];
     // Another deployment: the client resubscribes with a single SUBSCRIBE to the resource (§3.4.5.1.3.1).
-    if (!aor || !domain || !d.config.PRESENCE_DOMAINS.map((x) => x.toLowerCase()).includes(domain)) {
+    if (!aor || !domain || !d.domains.map((x) => x.toLowerCase()).includes(domain)) {
       return { accepted: false, rejected: { uri, state: 'resubscribe', cid }, status: 403 };
     }
     if (d.directory && !d.directory.get(aor)) return { accepted: false, rejected: { uri, state: 'resubscribe', cid }, status: 404 };
+    // Homed in another pool: the client subscribes there, through that pool's GRUU (§3.4.5.1.3.1).
+    const home = d.pools.home(aor);
+    if (home !== d.pool) return { accepted: false, rejected: { uri, state: 'resubscribe', cid, poolFqdn: d.pools.gruu(home) }, status: 404 };
     const pp = { pool: d.pool, user: aor };
     // Only a publisher at its quota is listed in full: one already watching may refresh.
     const full = (await d.store.count(pp, watchers.name)) >= d.config.MAX_WATCHERS_PER_PUBLISHER;
@@ -250,6 +255,7 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
     headers: common,
     followUps: [
       {
+        pool: d.pool,
         method: 'NOTIFY',
         uri: dialog!.remoteTarget,
         headers: [

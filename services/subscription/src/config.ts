@@ -12,7 +12,6 @@ export const subscriptionEnv = {
 
 const shared = {
   PRESENCE_SWEEP_MS: env.int({ default: 1000, min: 50, max: 60_000, doc: '' }),
-  PRESENCE_DOMAINS: env.list({ default: ['contoso.com'], doc: '' }),
 };
 
 export type SubscriptionConfig = ConfigOf<typeof subscriptionEnv> & ConfigOf<typeof shared>;

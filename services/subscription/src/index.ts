@@ -1,5 +1,5 @@
 import { sipRequestCommands, type SipRequestCommand } from '@presence/bus';
-import { header, loadDirectory, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { header, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadSubscriptionConfig } from './config.js';
 import { handleCategorySubscribe, type CategoryDeps } from './category.js';
 import { startSelfLifecycle } from './lifecycle.js';
@@ -18,8 +18,16 @@ function eventOf(cmd: SipRequestCommand): string {
  */
 export async function startSubscription(deps: ServiceDeps): Promise<RunningService> {
   const config = loadSubscriptionConfig(deps.env);
-  const { directory } = loadDirectory(deps.env, deps.mode);
-  const d: SelfDeps & CategoryDeps = { store: deps.store, bus: deps.bus, logger: deps.logger, pool: deps.pool, config, directory };
+  const d: SelfDeps & CategoryDeps = {
+    store: deps.store,
+    bus: deps.bus,
+    logger: deps.logger,
+    pool: deps.pool,
+    config,
+    directory: deps.directory,
+    pools: deps.pools,
+    domains: deps.domains,
+  };
   const ping = await servePing('subscription', deps);
   const sip = await deps.bus.handle(sipRequestCommands.subscription, deps.pool, (cmd) => {
     if (cmd.method !== 'SUBSCRIBE') return reply(405);

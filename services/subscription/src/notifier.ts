@@ -68,6 +68,7 @@ export async function sendOnDialog(
   const method = dialog.benotify ? 'BENOTIFY' : 'NOTIFY';
   const sent = await d.bus
     .request(edgeSend, dialog.edgeId, {
+      pool: p.pool,
       connectionId: dialog.connectionId,
       method,
       uri: dialog.remoteTarget,
@@ -105,6 +106,7 @@ export async function notify(
   const state = terminated ?? `active;expires=${remaining}`;
   const sent = await d.bus
     .request(edgeSend, dialog.value.edgeId, {
+      pool: p.pool,
       connectionId: dialog.value.connectionId,
       method,
       uri: dialog.value.remoteTarget,

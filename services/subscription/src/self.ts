@@ -102,6 +102,7 @@ export async function handleSelfSubscribe(d: SelfDeps, cmd: SipRequestCommand): 
     headers: [...state, { name: 'Event', value: ROAMING_SELF }],
     followUps: [
       {
+        pool: d.pool,
         method,
         uri: dialog.remoteTarget,
         headers: notifyHeaders({ ...dialog, localCseq: first }, first, method, `active;expires=${expires}`, CONTENT_TYPE.roamingSelf),

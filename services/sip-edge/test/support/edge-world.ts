@@ -1,5 +1,5 @@
 import { MemoryBus, MemoryNetwork } from '@presence/bus';
-import type { ServiceDeps } from '@presence/runtime';
+import { loadPools, loadProcessConfig, UserDirectory, type ServiceDeps } from '@presence/runtime';
 import { MemoryStore } from '@presence/state';
 import { createLogger } from '@presence/telemetry';
 import { DEV_USERS_FILE, startEdge, type RunningEdge } from '../../src/index.js';
@@ -16,8 +16,12 @@ export interface EdgeWorld {
 export async function startEdgeWorld(env: Record<string, string> = {}): Promise<EdgeWorld> {
   const bus = new MemoryBus(new MemoryNetwork({ ackWaitMs: 2000 }), { requestTimeoutMs: 1000 });
   const store = new MemoryStore();
+  const directory = UserDirectory.fromFile(DEV_USERS_FILE);
   const deps: ServiceDeps = {
     pool: 'pool1',
+    pools: loadPools(loadProcessConfig({}), directory),
+    domains: ['contoso.com'],
+    directory,
     instanceId: 'edge-test',
     bus,
     store,
