@@ -38,7 +38,7 @@ if (o.mode === 'clustered') {
   second = spawn(process.execPath, ['services/subscription/dist/main.js'], { env: { ...env, HTTP_PORT: '0', INSTANCE_ID: `sub2-${pool}` }, stdio: 'inherit' });
   await new Promise((r) => setTimeout(r, 1500));
 }
-const port = proc.services.at(-1).ports.tcp;
+const port = proc.services.find((s) => 'ports' in s).ports.tcp;
 const publisher = 'sip:bob@contoso.com';
 const pub = await endpoint(port, publisher, 'pubep');
 await pub.request('REGISTER', []);

@@ -80,7 +80,19 @@ export class LyncClient {
    */
   async categorySubscribe(
     resources: { uri: string; context?: string }[],
-    o: { categories?: string[]; action?: 'subscribe' | 'unsubscribe'; single?: boolean; to?: string; expires?: number; inDialog?: boolean; piggyback?: boolean; benotify?: boolean; extraHeaders?: { name: string; value: string }[] } = {},
+    o: {
+      categories?: string[];
+      action?: 'subscribe' | 'unsubscribe';
+      single?: boolean;
+      to?: string;
+      /** Request-URI, e.g. a pool GRUU; default the To URI. */
+      requestUri?: string;
+      expires?: number;
+      inDialog?: boolean;
+      piggyback?: boolean;
+      benotify?: boolean;
+      extraHeaders?: { name: string; value: string }[];
+    } = {},
   ): Promise<SipResponse> {
     const cats = o.categories ?? ['calendarData', 'contactCard', 'note', 'services', 'state'];
     const body = `<batchSub xmlns="http://schemas.microsoft.com/2006/01/sip/batch-subscribe" uri="${this.user}" name=""><action name="${o.action ?? 'subscribe'}" id="1177624"><adhocList>${resources
@@ -97,7 +109,7 @@ export class LyncClient {
       cseq: this.cseq++,
       callId,
       to,
-      uri: to,
+      uri: o.requestUri ?? to,
       headers: [
         { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
         { name: 'Event', value: 'presence' },

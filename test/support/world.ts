@@ -28,7 +28,7 @@ export interface WorldOptions {
 }
 
 export async function startWorld(o: WorldOptions): Promise<World> {
-  const pool = `w${randomUUID().slice(0, 8)}`;
+  const pool = o.env?.POOL_ID ?? `w${randomUUID().slice(0, 8)}`;
   const proc = await startProcess({
     processName: 'presence-test',
     mode: o.mode,
@@ -52,7 +52,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       ...o.env,
     },
   });
-  const edge = proc.services[proc.services.length - 1] as RunningEdge;
+  const edge = proc.services.find((s) => 'ports' in s) as RunningEdge;
   return {
     mode: o.mode,
     pool,

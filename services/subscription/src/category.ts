@@ -158,8 +158,8 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
   const localTag = existing?.value.localTag ?? randomToken(4).toUpperCase();
   const dialogId = dialogs.idOf({ callId, localTag } as DialogRecord);
 
-  // Persistent: the dialog first, then per publisher the watcher (so later changes find us), the
-  // (dialog, publisher) record, and only then the data; see categoryFanOut for why this order.
+  // Persistent: the dialog first, then per publisher the (dialog, publisher) record, the watcher (so
+  // later changes find us), and only then the data; see categoryFanOut for why this order.
   let dialog: DialogRecord | undefined;
   if (!terminated) {
     dialog = { ...dialogFor(cmd, req, 'presence', localTag, existing?.value), batch };
@@ -201,9 +201,11 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
       const subId = `${dialogId}|${uri}`;
       const cur = await getRecord(d.store, sp, dialogSubscriptions, subId);
       merged = [...new Set([...(cur?.value.categories ?? []), ...cats])];
-      await d.store.apply({ pool: d.pool, user: uri }, [put(watchers, { subscriber: cmd.user, pool: d.pool, dialogId, categories: merged, network })]);
+      // The (dialog, publisher) record before the watcher: a fan-out that finds a watcher without its
+      // record takes the watcher for a leftover of an ended dialog and removes it.
       const rec: DialogSubscriptionRecord = { dialogId, publisher: uri, categories: merged, seen: cur?.value.seen ?? {} };
       await d.store.apply(sp, [put(dialogSubscriptions, rec)]);
+      await d.store.apply({ pool: d.pool, user: uri }, [put(watchers, { subscriber: cmd.user, pool: d.pool, dialogId, categories: merged, network })]);
     }
     const state = await readPublisher(d, { pool: d.pool, user: uri });
     const views = viewsFor({ uri: cmd.user, network }, cats, state);
