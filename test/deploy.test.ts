@@ -22,26 +22,35 @@ interface ComposeService {
 
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
+  const BACKEND = SERVICES.filter((s) => s !== 'sip-edge');
 
-  it('runs NATS with JetStream, Redis and every service', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['nats', 'redis', ...SERVICES].sort());
+  it('runs NATS with JetStream, Redis, two edges and two pools with every service', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['nats', 'redis', 'edge-1', 'edge-2', ...['pool1', 'pool2'].flatMap((p) => BACKEND.map((s) => `${p}-${s}`))].sort(),
+    );
     expect(compose.services.nats!.command).toContain('-js');
     expect(compose.services.redis!.image).toMatch(/^redis:/);
   });
 
-  it.each(SERVICES)('starts %s from the shared image with the clustered configuration', (name) => {
-    const s = compose.services[name]!;
-    expect(s.build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
-    expect(s.command).toEqual(['node', `services/${name}/dist/main.js`]);
-    expect(existsSync(join(repoRoot, `services/${name}/src/main.ts`))).toBe(true);
-    expect(s.environment).toMatchObject({ NATS_URL: 'nats://nats:4222', REDIS_URL: 'redis://redis:6379', POOL_ID: 'pool1' });
-    for (const key of Object.keys(s.environment!)) expect(Object.keys({ ...processEnv, ...edgeEnv })).toContain(key);
-    expect(s.depends_on).toEqual({ nats: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
-    expect(s.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:8080/readyz');
-  });
+  it.each([...['pool1', 'pool2'].flatMap((p) => BACKEND.map((s) => [`${p}-${s}`, s, p])), ['edge-1', 'sip-edge', 'pool1'], ['edge-2', 'sip-edge', 'pool1']])(
+    'starts %s from the shared image with the clustered configuration',
+    (container, name, pool) => {
+      const s = compose.services[container]!;
+      expect(s.build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
+      expect(s.command).toEqual(['node', `services/${name}/dist/main.js`]);
+      expect(existsSync(join(repoRoot, `services/${name}/src/main.ts`))).toBe(true);
+      expect(s.environment).toMatchObject({ NATS_URL: 'nats://nats:4222', REDIS_URL: 'redis://redis:6379', POOL_ID: pool, PRESENCE_POOLS: 'pool1,pool2' });
+      for (const key of Object.keys(s.environment!)) expect(Object.keys({ ...processEnv, ...edgeEnv })).toContain(key);
+      expect(s.depends_on).toEqual({ nats: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
+      expect(s.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:8080/readyz');
+    },
+  );
 
-  it('publishes the SIP ports (UDP, TCP, TLS) and the HTTP port on the edge', () => {
-    expect(compose.services['sip-edge']!.ports).toEqual(['8080:8080', '5060:5060/udp', '5060:5060/tcp', '5061:5061/tcp']);
+  it('gives each edge its own instance id and publishes its SIP ports (UDP, TCP, TLS) and HTTP port', () => {
+    expect(compose.services['edge-1']!.environment!.INSTANCE_ID).toBe('edge-1');
+    expect(compose.services['edge-2']!.environment!.INSTANCE_ID).toBe('edge-2');
+    expect(compose.services['edge-1']!.ports).toEqual(['8080:8080', '5060:5060/udp', '5060:5060/tcp', '5061:5061/tcp']);
+    expect(compose.services['edge-2']!.ports).toEqual(['8081:8080', '5062:5060/udp', '5062:5060/tcp', '5063:5061/tcp']);
   });
 });
 
