@@ -204,5 +204,22 @@ export interface PresenceChanged {
 
 export const presenceChanged = defineEvent<PresenceChanged>('presence-changed', ['subscription', 'aggregation']);
 
+/** Moves a user to another pool (an operator's action); handled by the subscription service of the user's current pool. */
+export interface MoveUserRequest {
+  user: string;
+  to: string;
+}
+
+export interface MoveUserReply {
+  from: string;
+  to: string;
+  /** Records moved, per collection. */
+  moved: Record<string, number>;
+  /** Dialogs ended with a terminating NOTIFY (watchers of the user and the user's own). */
+  dialogsEnded: number;
+}
+
+export const moveUser = defineCommand<MoveUserRequest, MoveUserReply>('subscription', 'move-user');
+
 /** Every event of the contract. */
 export const allEvents: readonly EventDef<unknown>[] = [endpointGone, notifyOutcome, endpointRegistered, presenceChanged] as EventDef<unknown>[];

@@ -200,7 +200,7 @@ export class SipEdge implements FlowHandler {
 
     const route = routeRequest(req);
     if ('status' in route) return reply(route.status, route.allowEvents ? [{ name: 'Allow-Events', value: ALLOW_EVENTS }] : [], route.reason);
-    const pool = this.poolFor(req, auth.user);
+    const pool = await this.poolFor(req, auth.user);
     if (pool === undefined) return reply(404, [], 'Unknown Pool');
     return this.forward(req, flow, auth.user, route.service, from.ok ? param(from.value.params, 'epid') : undefined, pool);
   }
@@ -210,7 +210,7 @@ export class SipEdge implements FlowHandler {
    * ([MS-PRES] §3.4.5.1.3.1); for a single category SUBSCRIBE the target's home pool (it is routed
    * by To); otherwise the sender's home pool, where their own data lives. Undefined: an unknown pool GRUU.
    */
-  private poolFor(req: SipRequest, user: string): string | undefined {
+  private async poolFor(req: SipRequest, user: string): Promise<string | undefined> {
     const addressed = this.o.pools.ofUri(req.uri);
     if (addressed === 'unknown') return undefined;
     if (addressed) return addressed.id;

@@ -24,7 +24,7 @@ export interface RegistrarOptions {
   bus: Bus;
   /** Every pool (the sweeper sweeps them all) and the home pool of a user, where their bindings live. */
   pools: readonly string[];
-  homePool(aor: string): string;
+  homePool(aor: string): Promise<string>;
   edgeId: string;
   domains: readonly string[];
   minExpires: number;
@@ -50,8 +50,8 @@ export class Registrar {
     this.now = o.now ?? Date.now;
   }
 
-  private partition(user: string): Partition {
-    return { pool: this.o.homePool(user), user };
+  private async partition(user: string): Promise<Partition> {
+    return { pool: await this.o.homePool(user), user };
   }
 
   async register(req: SipRequest, flow: Flow, user: string): Promise<SipResponse> {
@@ -70,7 +70,7 @@ export class Registrar {
     const epidParam = from.ok ? param(from.value.params, 'epid') : undefined;
     const contacts = getHeaders(req, 'Contact');
     const expiresHeader = getHeader(req, 'Expires');
-    const p = this.partition(user);
+    const p = await this.partition(user);
 
     if (contacts.length === 1 && contacts[0] === '*') {
       if (expiresHeader !== '0') return reply(400, [], 'Wildcard Contact Requires Expires 0');
@@ -131,9 +131,9 @@ export class Registrar {
 
   /** A new endpoint (not a refresh): the publication service makes the user's server publications. */
   private async announceNew(user: string, epid: string): Promise<void> {
-    const count = (await listRecords(this.o.store, this.partition(user), registrations)).length;
+    const count = (await listRecords(this.o.store, await this.partition(user), registrations)).length;
     const at = new Date(this.now()).toISOString();
-    await this.o.bus.publish(endpointRegistered, this.o.homePool(user), { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
+    await this.o.bus.publish(endpointRegistered, await this.o.homePool(user), { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
   }
 
   private track(flowId: string, user: string, epid: string): void {
@@ -144,7 +144,7 @@ export class Registrar {
 
   /** Removes a binding (if it is still the version we saw) and announces it. */
   private async end(user: string, rec: StoredRecord<RegistrationRecord>, reason: EndpointGoneReason): Promise<boolean> {
-    const p = this.partition(user);
+    const p = await this.partition(user);
     const r = await this.o.store.apply(p, [remove(registrations, rec.id, { expect: rec.version })]);
     if (!r.ok) return false;
     const lastEndpoint = (await listRecords(this.o.store, p, registrations)).length === 0;
@@ -175,7 +175,7 @@ export class Registrar {
     this.byFlow.delete(flow.id);
     for (const key of bound ?? []) {
       const [user, epid] = key.split('\u0000') as [string, string];
-      const rec = await getRecord(this.o.store, this.partition(user), registrations, epid);
+      const rec = await getRecord(this.o.store, await this.partition(user), registrations, epid);
       if (rec && rec.value.connectionId === flow.id && rec.value.edgeId === this.o.edgeId) await this.end(user, rec, 'connection-lost');
     }
   }

@@ -106,7 +106,7 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
     }
     if (d.directory && !d.directory.get(aor)) return { accepted: false, rejected: { uri, state: 'resubscribe', cid }, status: 404 };
     // Homed in another pool: the client subscribes there, through that pool's GRUU (§3.4.5.1.3.1).
-    const home = d.pools.home(aor);
+    const home = await d.pools.home(aor);
     if (home !== d.pool) return { accepted: false, rejected: { uri, state: 'resubscribe', cid, poolFqdn: d.pools.gruu(home) }, status: 404 };
     const pp = { pool: d.pool, user: aor };
     // Only a publisher at its quota is listed in full: one already watching may refresh.

@@ -1,8 +1,9 @@
-import { sipRequestCommands, type SipRequestCommand } from '@presence/bus';
+import { moveUser, sipRequestCommands, type SipRequestCommand } from '@presence/bus';
 import { header, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadSubscriptionConfig } from './config.js';
 import { handleCategorySubscribe, type CategoryDeps } from './category.js';
 import { startSelfLifecycle } from './lifecycle.js';
+import { moveUserTo } from './move.js';
 import { handleSelfSubscribe, ROAMING_SELF, type SelfDeps } from './self.js';
 
 export { subscriptionEnv } from './config.js';
@@ -37,8 +38,10 @@ export async function startSubscription(deps: ServiceDeps): Promise<RunningServi
     return reply(501);
   });
   const lifecycle = await startSelfLifecycle(d, deps.bus);
+  const move = await deps.bus.handle(moveUser, deps.pool, (req) => moveUserTo(d, req));
   return {
     stop: async () => {
+      await move.stop();
       await lifecycle.stop();
       await sip.stop();
       await ping.stop();
