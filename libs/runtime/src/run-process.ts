@@ -44,7 +44,8 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   const config = loadProcessConfig(opts.env);
   const logger = createLogger({
     level: config.LOG_LEVEL,
-    base: { service: opts.processName, pool: config.POOL_ID, instance: config.instanceId, mode: opts.mode },
+    // An embedded process serves every pool: each service's logger names its own pool instead.
+    base: { service: opts.processName, ...(opts.mode === 'embedded' ? {} : { pool: config.POOL_ID }), instance: config.instanceId, mode: opts.mode },
   });
   const telemetry = startTelemetry({
     serviceName: opts.processName,
@@ -118,7 +119,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   for (const pool of servedPools) {
     for (const s of opts.services) {
       if (s.name === 'sip-edge' && pool !== servedPools[0]) continue;
-      running.push(await s.start({ ...deps, pool, logger: logger.child({ component: s.name, pool }) }));
+      running.push(await s.start({ ...deps, pool, logger: logger.child({ component: s.name, ...(opts.mode === 'embedded' ? { pool } : {}) }) }));
     }
   }
   logger.info({ httpPort, services: opts.services.map((s) => s.name), pools: servedPools }, 'started');
