@@ -154,4 +154,53 @@ describe('clustered: two pools, two edges, two instances of each service', () =>
       for (const c of clients) c.close();
     }
   }, 120_000);
+  it('resumes dialogs after their edge dies (-9): the client re-registers at the other edge and refreshes them', async () => {
+    const gruuB = `sip:${poolB}.contoso.com@contoso.com;gruu;opaque=srvr:HomeServer:${poolB}`;
+    const note = (v: number, text: string) =>
+      `<publish xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><publications uri="sip:john@contoso.com"><publication categoryName="note" instance="0" container="0" version="${v}" expireType="static"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">${text}</body></note></publication></publications></publish>`;
+    const bob = await LyncClient.connect(edges[1]!, 'sip:bob@contoso.com', 'fb');
+    const bobDesk = await LyncClient.connect(edges[0]!, 'sip:bob@contoso.com', 'fb2');
+    const john = await LyncClient.connect(edges[0]!, 'sip:john@contoso.com', 'fj');
+    let back: LyncClient | undefined;
+    try {
+      await bob.register();
+      await bobDesk.register();
+      await john.register();
+      expect((await bob.selfSubscribe()).status).toBe(200);
+      expect((await john.service('application/msrtc-category-publish+xml', note(0, 'before'))).status).toBe(200);
+      expect((await bob.categorySubscribe([{ uri: 'sip:john@contoso.com' }], { categories: ['note'], requestUri: gruuB })).status).toBe(200);
+
+      procs.filter((p) => p.name === 'sip-edge')[1]!.proc.child.kill('SIGKILL'); // the edge on edges[1]
+      bob.close();
+      // A change while bob has no edge: its notification cannot be delivered, the dialog stays.
+      expect((await john.service('application/msrtc-category-publish+xml', note(1, 'while away'))).status).toBe(200);
+      // So does one on bob's self dialog (bob's other endpoint publishes).
+      const own = `<publish xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><publications uri="sip:bob@contoso.com"><publication categoryName="note" instance="4242" container="0" version="0" expireType="static"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">desk note</body></note></publication></publications></publish>`;
+      expect((await bobDesk.service('application/msrtc-category-publish+xml', own)).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 1000));
+
+      back = await LyncClient.connect(edges[0]!, 'sip:bob@contoso.com', 'fb');
+      back.cseq = 1000; // later than anything sent on the dialog from the old connection
+      await back.register();
+      back.selfDialog = bob.selfDialog;
+      const self = await back.selfSubscribe();
+      expect(self.status).toBe(200);
+      expect(getHeader(self, 'Call-ID')).toBe(bob.selfDialog!.callId);
+      expect(self.body.toString()).toContain('desk note');
+      back.categoryDialog = bob.categoryDialog;
+      const refresh = await back.categorySubscribe([{ uri: 'sip:john@contoso.com' }], { categories: ['note'], requestUri: gruuB, inDialog: true });
+      expect(refresh.status).toBe(200);
+      // The refresh brings the current state (what bob missed), then changes flow on the same dialog.
+      const seen = refresh.body.toString().includes('while away') || (await back.nextNotify(5000, (m) => m.body.toString().includes('while away')).then(() => true));
+      expect(seen).toBe(true);
+      expect((await john.service('application/msrtc-category-publish+xml', note(2, 'after failover'))).status).toBe(200);
+      const after = await back.nextNotify(5000, (m) => m.body.toString().includes('after failover'));
+      expect(getHeader(after, 'Call-ID')).toBe(bob.categoryDialog!.callId);
+    } finally {
+      bob.close();
+      bobDesk.close();
+      john.close();
+      back?.close();
+    }
+  }, 60_000);
 });

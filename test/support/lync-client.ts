@@ -10,7 +10,8 @@ export const ROAMING_LIST = `<roamingList xmlns="http://schemas.microsoft.com/20
 
 /** A Lync-style endpoint over a real TCP connection: registers, self-subscribes, sends SERVICEs. */
 export class LyncClient {
-  private cseq = 1;
+  /** The next CSeq; a client taking over another connection's dialogs sets it past theirs. */
+  cseq = 1;
   selfDialog?: { callId: string; toTag: string; fromTag: string };
 
   private constructor(

@@ -136,7 +136,8 @@ export function busContract(name: string, makeWorld: () => Promise<BusWorld>): v
         });
         expect(seen?.traceId).toBe(callerTraceId);
         const ours = () => exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === callerTraceId);
-        await eventually(() => ours().some((s) => s.name === 'handle svc-a.echo'));
+        // Both spans end around the reply, in either order: wait for the two.
+        await eventually(() => ours().some((s) => s.name === 'handle svc-a.echo') && ours().some((s) => s.name === 'send svc-a.echo'));
         const spans = ours();
         const client = spans.find((s) => s.name === 'send svc-a.echo')!;
         const server = spans.find((s) => s.name === 'handle svc-a.echo')!;

@@ -1,5 +1,6 @@
 import { edgeSend, NoRespondersError, type Bus, type BusHeader } from '@presence/bus';
-import { dialogs, put, type DialogRecord, type Partition, type Store, type StoredRecord } from '@presence/state';
+import type { Pools } from '@presence/runtime';
+import { dialogs, getRecord, put, registrations, type DialogRecord, type Partition, type Store, type StoredRecord } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
 import { endDialog } from './dialogs.js';
 
@@ -7,6 +8,7 @@ export interface NotifierDeps {
   readonly store: Store;
   readonly bus: Bus;
   readonly logger: Logger;
+  readonly pools: Pools;
   readonly now?: () => number;
 }
 
@@ -115,14 +117,24 @@ export async function notify(
       ref: notifyRef(p.user, dialogId, cseq),
       prevCseq: cseq - 1,
     })
-    // The edge that held the connection is gone: so is the connection.
     .catch((e: unknown) => {
-      if (e instanceof NoRespondersError) return { sent: false };
+      if (e instanceof NoRespondersError) return { sent: false, edgeGone: true };
       throw e;
     });
-  if (!sent.sent) {
-    await endDialog(d.store, p, dialogId);
-    d.logger.info({ user: p.user, dialogId }, 'dialog ended: its connection is gone');
+  if (sent.sent) return true;
+  // The edge that held the connection died: the client reconnects to another edge, re-registers and
+  // refreshes its dialogs there ([DESIGN] Pools, edges). Keep the dialog while the endpoint is still
+  // registered, so the refresh finds it; the endpoint's expiry (endpoint-gone) ends it otherwise.
+  if ('edgeGone' in sent && !terminated && (await endpointRegistered(d, dialog.value))) {
+    d.logger.info({ user: p.user, dialogId, edgeId: dialog.value.edgeId }, 'notification not delivered: the edge is gone; the dialog waits for its endpoint');
+    return false;
   }
-  return sent.sent;
+  await endDialog(d.store, p, dialogId);
+  d.logger.info({ user: p.user, dialogId }, 'dialog ended: its connection is gone');
+  return false;
+}
+
+async function endpointRegistered(d: NotifierDeps, dialog: DialogRecord): Promise<boolean> {
+  const home = await d.pools.home(dialog.subscriber);
+  return (await getRecord(d.store, { pool: home, user: dialog.subscriber }, registrations, dialog.epid)) !== undefined;
 }
