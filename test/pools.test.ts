@@ -68,4 +68,22 @@ describe('moving a user to another pool (admin operation)', () => {
       carol.close();
     }
   });
+  it('ends a signed-out endpoint’s dialogs in the other pools too (endpoint-gone reaches only its home pool)', async () => {
+    const { LyncClient } = await import('./support/lync-client.js');
+    const { dialogs, listRecords } = await import('@presence/state');
+    const bob = await LyncClient.connect(w.ports.tcp, 'sip:bob@contoso.com', 'b-gone');
+    try {
+      await bob.register();
+      const gruu2 = 'sip:pool2.contoso.com@contoso.com;gruu;opaque=srvr:HomeServer:pool2';
+      expect((await bob.categorySubscribe([{ uri: 'sip:john@contoso.com' }], { categories: ['note'], requestUri: gruu2 })).status).toBe(200);
+      const inPool2 = async () => (await listRecords(w.store, { pool: 'pool2', user: 'sip:bob@contoso.com' }, dialogs)).filter((d) => d.value.epid === 'b-gone').length;
+      expect(await inPool2()).toBe(1);
+      expect((await bob.request('REGISTER', { headers: [{ name: 'Expires', value: '0' }] })).status).toBe(200);
+      const until = Date.now() + 3000;
+      while ((await inPool2()) > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      expect(await inPool2()).toBe(0);
+    } finally {
+      bob.close();
+    }
+  });
 });

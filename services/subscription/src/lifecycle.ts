@@ -25,9 +25,13 @@ export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(
       }
       await categoryFanOut(d, e);
     }),
+    // The endpoint's dialogs live in every pool it subscribed in (a pool GRUU puts them there,
+    // [MS-PRES] §3.4.5.1.3.1); the event comes to its home pool only, which ends them all.
     await bus.consume(endpointGone, d.pool, 'subscription', async (e) => {
-      const p: Partition = { pool: d.pool, user: e.user };
-      for (const x of (await listRecords(d.store, p, dialogs)).filter((x) => x.value.epid === e.epid)) await endDialog(d.store, p, x.id);
+      for (const pool of d.pools.all) {
+        const p: Partition = { pool: pool.id, user: e.user };
+        for (const x of (await listRecords(d.store, p, dialogs)).filter((x) => x.value.epid === e.epid)) await endDialog(d.store, p, x.id);
+      }
     }),
     await bus.consume(notifyOutcome, d.pool, 'subscription', async (o) => {
       const dead = o.failure !== undefined || o.status === 481 || o.status === 408;
