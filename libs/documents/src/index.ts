@@ -35,3 +35,17 @@ export {
   type AggregateStateView,
   type StateDoc,
 } from './state.js';
+export {
+  buildAddGroupResult,
+  buildContactDelta,
+  buildContactList,
+  CONTACT_SOAP_NS,
+  parseContactOp,
+  SOAP_ENV_NS,
+  type Contact,
+  type ContactDelta,
+  type ContactGroup,
+  type ContactList,
+  type ContactOp,
+  type UcsMode,
+} from './contacts.js';

@@ -21,4 +21,8 @@ export const CONTENT_TYPE = {
   setSubscribers: 'application/msrtc-presence-setsubscriber+xml',
   setDelegates: 'application/msrtc-setdelegate+xml',
   eventCategories: 'application/msrtc-event-categories+xml',
+  /** [MS-SIP] §2.2.4.1: full and delta contact lists. */
+  roamingContacts: 'application/vnd-microsoft-roaming-contacts+xml',
+  /** [MS-SIP] §2.2.4.2: contact management primitives (SOAP), and the addGroup answer. */
+  soap: 'application/SOAP+xml',
 } as const;

@@ -9,3 +9,14 @@ export { planEndpointGone, uniqueKeys } from './expiry.js';
 export { resolveContainer, subscribableCategories, viewFingerprint, watcherViews, type SourceNetwork, type Watcher } from './resolution.js';
 export { aggregateStateOf, AMS_INSTANCE, applyVirtually, computeDnd, computeServices, computeState, computeWorkingHours, planAggregation, triggeredBy, type Computed, type StateAggregate } from './aggregation.js';
 export { homePool, parsePools, poolGruu, poolOfUri, type Pool } from './pools.js';
+export {
+  applyContactOp,
+  DEFAULT_GROUP,
+  DEFAULT_MAX_CONTACTS,
+  emptyContactList,
+  MAX_GROUP_ID,
+  normalizeContactUri,
+  type ContactLimits,
+  type ContactOutcome,
+  type ContactRefusal,
+} from './contacts.js';
