@@ -221,5 +221,23 @@ export interface MoveUserReply {
 
 export const moveUser = defineCommand<MoveUserRequest, MoveUserReply>('subscription', 'move-user');
 
+/**
+ * Replaces a user's contact list (an operator's action: seeding, migrating users); handled by the
+ * subscription service of the user's home pool. Groups are named; contacts name their groups.
+ */
+export interface SetContactListRequest {
+  user: string;
+  groups: { name: string; externalURI?: string }[];
+  contacts: { uri: string; name?: string; groups?: string[]; subscribed?: boolean; externalURI?: string }[];
+}
+
+export interface SetContactListReply {
+  deltaNum: number;
+  groups: number;
+  contacts: number;
+}
+
+export const setContactList = defineCommand<SetContactListRequest, SetContactListReply>('subscription', 'set-contact-list');
+
 /** Every event of the contract. */
 export const allEvents: readonly EventDef<unknown>[] = [endpointGone, notifyOutcome, endpointRegistered, presenceChanged] as EventDef<unknown>[];

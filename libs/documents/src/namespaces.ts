@@ -25,4 +25,6 @@ export const CONTENT_TYPE = {
   roamingContacts: 'application/vnd-microsoft-roaming-contacts+xml',
   /** [MS-SIP] §2.2.4.2: contact management primitives (SOAP), and the addGroup answer. */
   soap: 'application/SOAP+xml',
+  /** Answers to vnd-microsoft-provisioning-v2 subscriptions. */
+  provisioning: 'application/vnd-microsoft-roaming-provisioning-v2+xml',
 } as const;

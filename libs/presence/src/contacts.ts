@@ -106,3 +106,39 @@ export function applyContactOp(list: ContactList, op: ContactOp, limits: Contact
     }
   }
 }
+
+/** A list as an operator gives it: groups by name, contacts naming their groups. */
+export interface ContactListSeed {
+  readonly groups: readonly { readonly name: string; readonly externalURI?: string }[];
+  readonly contacts: readonly { readonly uri: string; readonly name?: string; readonly groups?: readonly string[]; readonly subscribed?: boolean; readonly externalURI?: string }[];
+}
+
+/**
+ * Builds the list that replaces a user's list from a seed: the default group first, the named groups
+ * numbered from 2, contacts in the groups they name (the default group when none), deltaNum one past
+ * the previous list's so clients holding the old one see the change. A string names what is wrong.
+ */
+export function contactListFromSeed(previousDeltaNum: number, seed: ContactListSeed, limits: ContactLimits): ContactList | string {
+  const groups: ContactGroup[] = [DEFAULT_GROUP];
+  for (const g of seed.groups) {
+    if (!g.name || g.name === DEFAULT_GROUP.name) continue;
+    if (groups.some((x) => x.name === g.name)) return `group ${g.name} is named twice`;
+    if (groups.length >= MAX_GROUP_ID) return `at most ${MAX_GROUP_ID - 1} groups besides the default one`;
+    groups.push({ id: groups.length + 1, name: g.name, externalURI: g.externalURI ?? '' });
+  }
+  if (seed.contacts.length > limits.maxContacts) return `at most ${limits.maxContacts} contacts`;
+  const contacts: Contact[] = [];
+  for (const c of seed.contacts) {
+    const uri = normalizeContactUri(c.uri);
+    if (!uri) return `contact ${c.uri} is not a user@host address`;
+    if (contacts.some((x) => x.uri === uri)) return `contact ${uri} is listed twice`;
+    const ids: number[] = [];
+    for (const name of c.groups ?? []) {
+      const g = name === DEFAULT_GROUP.name ? DEFAULT_GROUP : groups.find((x) => x.name === name);
+      if (!g) return `contact ${uri} names unknown group ${name}`;
+      ids.push(g.id);
+    }
+    contacts.push({ uri, name: c.name ?? '', groups: ids.length > 0 ? [...new Set(ids)] : [DEFAULT_GROUP.id], subscribed: c.subscribed ?? true, externalURI: c.externalURI ?? '' });
+  }
+  return { deltaNum: previousDeltaNum + 1, groups, contacts };
+}

@@ -11,6 +11,8 @@ export { aggregateStateOf, AMS_INSTANCE, applyVirtually, computeDnd, computeServ
 export { homePool, parsePools, poolGruu, poolOfUri, type Pool } from './pools.js';
 export {
   applyContactOp,
+  contactListFromSeed,
+  type ContactListSeed,
   DEFAULT_GROUP,
   DEFAULT_MAX_CONTACTS,
   emptyContactList,

@@ -1,4 +1,5 @@
 import type {
+  ContactListRecord,
   ContainerRecord,
   DelegateSetRecord,
   DialogRecord,
@@ -28,6 +29,8 @@ export const containers = define<ContainerRecord>('ctr', (c) => String(c.id));
 export const subscribers = define<SubscriberRecord>('sbr', (s) => s.user);
 /** The delegator's delegate set: a single record with id `set`. */
 export const delegates = define<DelegateSetRecord>('dlg', () => 'set');
+/** The user's contact list and groups ([MS-SIP] §3.7): a single record with id `list`. */
+export const contactLists = define<ContactListRecord>('cl', () => 'list');
 /** Registered endpoints; id = epid. */
 export const registrations = define<RegistrationRecord>('reg', (r) => r.epid);
 /** SUBSCRIBE dialogs of a subscriber; id = `<callId>;<localTag>`. */

@@ -5,6 +5,7 @@ export { RedisStore, type RedisStoreOptions } from './redis-store.js';
 export { collectionKey, dueKey, encodeUser, poolPattern } from './keys.js';
 export * from './records.js';
 export {
+  contactLists,
   containers,
   delegates,
   dialogs,

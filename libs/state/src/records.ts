@@ -129,3 +129,10 @@ export interface DialogSubscriptionRecord {
   categories: string[];
   seen: Record<string, string>;
 }
+
+/** A user's contact list ([MS-SIP] §2.2.4.1), versioned by deltaNum. */
+export interface ContactListRecord {
+  readonly deltaNum: number;
+  readonly groups: readonly { readonly id: number; readonly name: string; readonly externalURI: string }[];
+  readonly contacts: readonly { readonly uri: string; readonly name: string; readonly groups: readonly number[]; readonly subscribed: boolean; readonly externalURI: string; readonly extension?: string }[];
+}

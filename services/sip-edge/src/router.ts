@@ -19,6 +19,8 @@ const SERVICE_TYPES: Readonly<Record<string, SipServiceName>> = {
   'application/msrtc-presence-setsubscriber+xml': 'publication',
   // The spec writes it with varying case (and once with a stray space): media types are case-insensitive.
   'application/msrtc-setdelegate+xml': 'publication',
+  // [MS-SIP] §3.7.4.3: contact list changes, owned with the roaming-contacts dialogs they notify.
+  'application/soap+xml': 'subscription',
 };
 
 export const ACCEPTED_SERVICE_TYPES = Object.keys(SERVICE_TYPES);

@@ -7,6 +7,8 @@ export const subscriptionEnv = {
   SUBSCRIBE_MAX_EXPIRES: env.int({ default: 43_200, min: 1, max: 604_800, doc: 'Longest subscription granted.' }),
   MAX_CONTACTS_PER_DIALOG: env.int({ default: 1000, min: 1, max: 100_000, doc: 'Most publishers one category dialog may watch (413 beyond).' }),
   MAX_CATEGORY_SUBSCRIPTIONS_PER_USER: env.int({ default: 3000, min: 1, max: 1_000_000, doc: 'Most publishers one user may watch over all their category dialogs (413 beyond).' }),
+  MAX_CONTACTS: env.int({ default: 250, min: 1, max: 100_000, doc: 'Most contacts in one user\'s contact list (Lync\'s default 250); setContact beyond gets 403.' }),
+  PROVISIONING_FILE: env.optionalString({ doc: 'JSON file of provisioning groups and their properties ({"ServerConfiguration": {"name": "value"}, "ucPolicy": {…}}) sent to vnd-microsoft-provisioning-v2 subscribers; unset: the groups with no properties.' }),
   MAX_WATCHERS_PER_PUBLISHER: env.int({ default: 10_000, min: 1, max: 10_000_000, doc: 'Most dialogs that may watch one publisher; more are refused with quotaExceeded/413 in the rlmi list.' }),
 };
 

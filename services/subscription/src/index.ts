@@ -1,7 +1,10 @@
-import { moveUser, sipRequestCommands, type SipRequestCommand } from '@presence/bus';
+import { moveUser, setContactList, sipRequestCommands, type SipRequestCommand } from '@presence/bus';
 import { header, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadSubscriptionConfig } from './config.js';
 import { handleCategorySubscribe, type CategoryDeps } from './category.js';
+import { handleContactService, replaceContactList, ROAMING_CONTACTS, roamingContacts } from './contacts.js';
+import { handleOwnSubscribe } from './own-subscription.js';
+import { loadProvisioning, PROVISIONING, provisioningPackage } from './provisioning.js';
 import { startSelfLifecycle } from './lifecycle.js';
 import { moveUserTo } from './move.js';
 import { handleSelfSubscribe, ROAMING_SELF, type SelfDeps } from './self.js';
@@ -13,9 +16,9 @@ function eventOf(cmd: SipRequestCommand): string {
 }
 
 /**
- * The subscription service: self subscriptions (roaming-self, [MS-PRES] §3.3) and category
- * subscriptions (§3.4) with their notification fan-out. Contacts and provisioning answer 501 until
- * their issue lands, so clients turn the feature off instead of waiting.
+ * The subscription service: self subscriptions (roaming-self, [MS-PRES] §3.3), category
+ * subscriptions (§3.4) with their notification fan-out, the contact list (roaming-contacts and its
+ * SOAP SERVICE, [MS-SIP] §3.7) and provisioning.
  */
 export async function startSubscription(deps: ServiceDeps): Promise<RunningService> {
   const config = loadSubscriptionConfig(deps.env);
@@ -29,18 +32,24 @@ export async function startSubscription(deps: ServiceDeps): Promise<RunningServi
     pools: deps.pools,
     domains: deps.domains,
   };
+  const provisioning = provisioningPackage(loadProvisioning(config.PROVISIONING_FILE));
   const ping = await servePing('subscription', deps);
   const sip = await deps.bus.handle(sipRequestCommands.subscription, deps.pool, (cmd) => {
+    if (cmd.method === 'SERVICE') return handleContactService(d, cmd);
     if (cmd.method !== 'SUBSCRIBE') return reply(405);
     const event = eventOf(cmd);
     if (event === ROAMING_SELF) return handleSelfSubscribe(d, cmd);
     if (event === 'presence') return handleCategorySubscribe(d, cmd);
-    return reply(501);
+    if (event === ROAMING_CONTACTS) return handleOwnSubscribe(d, cmd, roamingContacts);
+    if (event === PROVISIONING) return handleOwnSubscribe(d, cmd, provisioning);
+    return reply(489);
   });
   const lifecycle = await startSelfLifecycle(d, deps.bus);
   const move = await deps.bus.handle(moveUser, deps.pool, (req) => moveUserTo(d, req));
+  const seed = await deps.bus.handle(setContactList, deps.pool, (req) => replaceContactList(d, req));
   return {
     stop: async () => {
+      await seed.stop();
       await move.stop();
       await lifecycle.stop();
       await sip.stop();

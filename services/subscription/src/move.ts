@@ -9,7 +9,7 @@ import { notify } from './notifier.js';
  * The user's own data that moves with them. Dialogs (and the watchers that point at them) do not
  * move: they are ended below, and clients resubscribe where the user now lives.
  */
-const COLLECTIONS = ['pub', 'ctr', 'sbr', 'reg', 'srv'] as const;
+const COLLECTIONS = ['pub', 'ctr', 'sbr', 'dlg', 'reg', 'srv', 'cl'] as const;
 /** How long edges may still route to the old pool (their cache of moved users). */
 const ROUTING_SETTLE_MS = 1100;
 
