@@ -6,9 +6,10 @@ import {
   type Logger,
   type ReadinessCheck,
 } from '@presence/telemetry';
-import { moveUser, pingCommands, RemoteHandlerError } from '@presence/bus';
+import { pingCommands } from '@presence/bus';
+import { registerAdminRoutes } from './admin-routes.js';
 import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
-import { loadDirectory, normalizeAor } from './directory.js';
+import { loadDirectory } from './directory.js';
 import { loadPools } from './pools.js';
 import { loadProcessConfig, type ProcessConfig } from './process-config.js';
 import type { RunningService, ServiceModule } from './service.js';
@@ -85,20 +86,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   });
 
   const admin = createAdminServer({ logger, checks, prometheus: telemetry.prometheus });
-  // Operators move a user to another pool ([DESIGN] Pools): any process takes it and asks the
-  // subscription service of the user's current pool to do it.
-  admin.app.post('/admin/users/move', async (req, reply) => {
-    const body = (req.body ?? {}) as { user?: unknown; pool?: unknown };
-    const user = typeof body.user === 'string' ? normalizeAor(body.user) : undefined;
-    if (!user || typeof body.pool !== 'string' || !pools.all.some((p) => p.id === body.pool)) {
-      return reply.code(400).send({ error: 'expected {"user": "sip:…", "pool": "<one of PRESENCE_POOLS>"}' });
-    }
-    try {
-      return await needAdapters().bus.request(moveUser, await pools.home(user), { user, to: body.pool }, { timeoutMs: 30_000 });
-    } catch (e) {
-      return reply.code(e instanceof RemoteHandlerError ? 409 : 503).send({ error: (e as Error).message });
-    }
-  });
+  registerAdminRoutes(admin.app, pools, () => needAdapters().bus);
   await admin.app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
   const address = admin.app.server.address();
   const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
