@@ -20,7 +20,10 @@ export function loadProvisioning(file: string | undefined): ProvisionGroup[] {
     } catch (e) {
       throw new ProvisioningConfigError(`PROVISIONING_FILE ${file}: ${(e as Error).message}`);
     }
-    if (typeof configured !== 'object' || configured === null || Array.isArray(configured)) throw new ProvisioningConfigError(`PROVISIONING_FILE ${file}: expected an object of groups`);
+    const isObject = (v: unknown) => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (!isObject(configured) || !Object.values(configured).every(isObject)) {
+      throw new ProvisioningConfigError(`PROVISIONING_FILE ${file}: expected an object of groups, each an object of properties`);
+    }
   }
   const names = [...new Set([...REQUIRED_GROUPS, ...Object.keys(configured)])];
   return names.map((name) => ({ name, properties: Object.fromEntries(Object.entries(configured[name] ?? {}).map(([k, v]) => [k, String(v)])) }));
