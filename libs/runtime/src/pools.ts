@@ -8,6 +8,8 @@ const HOMES_POOL = '_homes';
 const HOME = 'home';
 /** How long a process trusts what it read of a moved user's home. */
 const CACHE_MS = 1000;
+/** Entries are only good for CACHE_MS: past this many, the cache starts over rather than grow. */
+const CACHE_MAX = 100_000;
 
 const homePartition = (aor: string): Partition => ({ pool: HOMES_POOL, user: aor.toLowerCase() });
 
@@ -39,6 +41,7 @@ export function loadPools(config: ProcessConfig, directory: UserDirectory | unde
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.pool;
     const rec = await s.get<{ pool: string }>(homePartition(aor), HOME, 'pool');
     const pool = rec && all.some((p) => p.id === rec.value.pool) ? rec.value.pool : undefined;
+    if (cache.size >= CACHE_MAX) cache.clear();
     cache.set(aor, { pool, at: Date.now() });
     return pool;
   };
