@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildAddGroupResult, buildContactDelta, buildContactList, parseContactOp } from '../src/index.js';
+import { buildAddGroupResult, buildContactDelta, buildContactList, parseContactOp, parseProvisioningRequest } from '../src/index.js';
 
 const soap = (inner: string) =>
   `<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>${inner}</SOAP-ENV:Body></SOAP-ENV:Envelope>`;
@@ -92,5 +93,17 @@ describe('contact management documents ([MS-SIP] §2.2.4)', () => {
     const xml = buildAddGroupResult(4);
     expect(xml).toContain('<m:addGroup xmlns:m="http://schemas.microsoft.com/winrtc/2002/11/sip"><m:groupID>4</m:groupID></m:addGroup>');
     expect(xml.startsWith('<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/">')).toBe(true);
+  });
+
+  it('never throws on arbitrary bodies: it parses or names the fault (property)', () => {
+    const xmlish = fc.oneof(fc.string(), fc.string().map((x) => soap(`<m:setContact ${M}>${x}</m:setContact>`)), fc.string().map((x) => `<provisioningGroupList>${x}</provisioningGroupList>`));
+    fc.assert(
+      fc.property(xmlish, (body) => {
+        const a = parseContactOp(body);
+        const b = parseProvisioningRequest(body);
+        expect(typeof a.ok).toBe('boolean');
+        expect(typeof b.ok).toBe('boolean');
+      }),
+    );
   });
 });
