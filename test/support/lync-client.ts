@@ -38,6 +38,16 @@ export class LyncClient {
     return this.request('SERVICE', { headers: [{ name: 'Content-Type', value: contentType }], body });
   }
 
+  /** The request with this dialog's From tag and, within a dialog, the To tag. */
+  private inDialog(req: SipRequest, fromTag: string, to: string, toTag: string | undefined): SipRequest {
+    const headers = req.headers.map((h) => {
+      if (h.name === 'From') return { name: 'From', value: `<${this.user}>;tag=${fromTag};epid=${this.epid}` };
+      if (h.name === 'To' && toTag) return { name: 'To', value: `<${to}>;tag=${toTag}` };
+      return h;
+    });
+    return { ...req, headers };
+  }
+
   /** Self SUBSCRIBE as in [MS-PRES] §4.4.1. */
   async selfSubscribe(o: { piggyback?: boolean; benotify?: boolean; expires?: number; body?: string } = {}): Promise<SipResponse> {
     const piggyback = o.piggyback ?? true;
@@ -61,12 +71,7 @@ export class LyncClient {
       ],
       body: o.body ?? ROAMING_LIST,
     });
-    const headers = req.headers.map((h) => {
-      if (h.name === 'From') return { name: 'From', value: `<${this.user}>;tag=${fromTag};epid=${this.epid}` };
-      if (h.name === 'To' && this.selfDialog) return { name: 'To', value: `<${this.user}>;tag=${this.selfDialog.toTag}` };
-      return h;
-    });
-    const res = await this.sip.request({ ...req, headers });
+    const res = await this.sip.request(this.inDialog(req, fromTag, this.user, this.selfDialog?.toTag));
     if (res.status === 200 && !this.selfDialog && o.expires !== 0) {
       this.selfDialog = { callId, fromTag, toTag: /;tag=([^;]+)/.exec(getHeader(res, 'To') ?? '')![1]! };
     }
@@ -124,12 +129,7 @@ export class LyncClient {
       ],
       body,
     });
-    const headers = req.headers.map((h) => {
-      if (h.name === 'From') return { name: 'From', value: `<${this.user}>;tag=${fromTag};epid=${this.epid}` };
-      if (h.name === 'To' && dialog) return { name: 'To', value: `<${to}>;tag=${dialog.toTag}` };
-      return h;
-    });
-    const res = await this.sip.request({ ...req, headers });
+    const res = await this.sip.request(this.inDialog(req, fromTag, to, dialog?.toTag));
     const tag = /;tag=([^;]+)/.exec(getHeader(res, 'To') ?? '')?.[1];
     if (res.status === 200 && !dialog && tag && getHeader(res, 'Expires') !== '0') this.categoryDialog = { callId, fromTag, toTag: tag };
     return res;

@@ -81,16 +81,10 @@ function activityXml(a: Activity): string {
 }
 
 /** What an aggregateState carries ([MS-PRES] §3.8.5.1.2.7); absent fields are left out. */
-export interface AggregateStateView {
+export interface AggregateStateView
+  extends Pick<StateDoc, 'endpointLocation' | 'meetingSubject' | 'meetingLocation' | 'timeZoneBias' | 'timeZoneName' | 'timeZoneAbbreviation' | 'device'> {
   readonly availability: number;
   readonly activity?: Activity;
-  readonly endpointLocation?: string;
-  readonly meetingSubject?: string;
-  readonly meetingLocation?: string;
-  readonly timeZoneBias?: string;
-  readonly timeZoneName?: string;
-  readonly timeZoneAbbreviation?: string;
-  readonly device?: string;
   /** `YYYY-MM-DDThh:mm:ss`, an attribute of the root. */
   readonly lastActive?: string;
 }
