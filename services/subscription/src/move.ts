@@ -1,6 +1,18 @@
 import { presenceChanged, type MoveUserReply, type MoveUserRequest } from '@presence/bus';
 import { uniqueKeys } from '@presence/presence';
-import { dialogs, listRecords, publications, type Change, type Partition } from '@presence/state';
+import {
+  contactLists,
+  containers,
+  delegates,
+  dialogs,
+  listRecords,
+  publications,
+  registrations,
+  subscribers,
+  watchers,
+  type Change,
+  type Partition,
+} from '@presence/state';
 import type { CategoryDeps } from './category.js';
 import { endDialog } from './dialogs.js';
 import { notify } from './notifier.js';
@@ -9,7 +21,10 @@ import { notify } from './notifier.js';
  * The user's own data that moves with them. Dialogs (and the watchers that point at them) do not
  * move: they are ended below, and clients resubscribe where the user now lives.
  */
-const COLLECTIONS = ['pub', 'ctr', 'sbr', 'dlg', 'reg', 'srv', 'cl'] as const;
+const COLLECTIONS = [
+  ...[publications, containers, subscribers, delegates, registrations, contactLists].map((c) => c.name),
+  'srv', // the publication service's server-publication timer
+];
 /** How long edges may still route to the old pool (their cache of moved users). */
 const ROUTING_SETTLE_MS = 1100;
 
@@ -48,7 +63,7 @@ export async function moveUserTo(d: CategoryDeps, req: MoveUserRequest): Promise
 
   // Watchers of the user, then the user's own dialogs: a terminating NOTIFY makes clients resubscribe.
   let dialogsEnded = 0;
-  for (const w of await d.store.list<{ subscriber: string; pool: string; dialogId: string }>(src, 'wat')) {
+  for (const w of await listRecords(d.store, src, watchers)) {
     const sp: Partition = { pool: w.value.pool, user: w.value.subscriber };
     await notify(d, sp, w.value.dialogId, undefined, undefined, 'terminated;reason=deactivated').catch(() => false);
     await endDialog(d.store, sp, w.value.dialogId);

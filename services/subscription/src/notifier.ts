@@ -54,6 +54,44 @@ async function nextCseq(store: Store, p: Partition, dialogId: string): Promise<{
   throw new Error(`could not take a CSeq on dialog ${dialogId}`);
 }
 
+/**
+ * Hands a numbered request on a dialog to the edge holding its connection. `edge-gone`: no edge
+ * answers for the dialog's edge id (it died), as opposed to an edge that no longer has the connection.
+ */
+async function handToEdge(
+  d: NotifierDeps,
+  p: Partition,
+  dialogId: string,
+  dialog: DialogRecord,
+  cseq: number,
+  method: 'NOTIFY' | 'BENOTIFY',
+  state: string,
+  body: string,
+  contentType: string | undefined,
+): Promise<'sent' | 'not-sent' | 'edge-gone'> {
+  return d.bus
+    .request(edgeSend, dialog.edgeId, {
+      pool: p.pool,
+      connectionId: dialog.connectionId,
+      method,
+      uri: dialog.remoteTarget,
+      headers: notifyHeaders(dialog, cseq, method, state, contentType),
+      body,
+      ref: notifyRef(p.user, dialogId, cseq),
+      prevCseq: cseq - 1,
+    })
+    .then((r) => (r.sent ? ('sent' as const) : ('not-sent' as const)))
+    .catch((e: unknown) => {
+      if (e instanceof NoRespondersError) return 'edge-gone' as const;
+      throw e;
+    });
+}
+
+const remainingSeconds = (d: NotifierDeps, expiresAt: number | undefined): number => {
+  const now = d.now?.() ?? Date.now();
+  return Math.max(0, Math.round(((expiresAt ?? now) - now) / 1000));
+};
+
 /** Hands an already numbered notification to the edge holding the dialog's connection. */
 export async function sendOnDialog(
   d: NotifierDeps,
@@ -65,25 +103,8 @@ export async function sendOnDialog(
   body: string,
   contentType: string,
 ): Promise<boolean> {
-  const now = d.now?.() ?? Date.now();
-  const remaining = Math.max(0, Math.round(((expiresAt ?? now) - now) / 1000));
   const method = dialog.benotify ? 'BENOTIFY' : 'NOTIFY';
-  const sent = await d.bus
-    .request(edgeSend, dialog.edgeId, {
-      pool: p.pool,
-      connectionId: dialog.connectionId,
-      method,
-      uri: dialog.remoteTarget,
-      headers: notifyHeaders(dialog, cseq, method, `active;expires=${remaining}`, contentType),
-      body,
-      ref: notifyRef(p.user, dialogId, cseq),
-      prevCseq: cseq - 1,
-    })
-    .catch((e: unknown) => {
-      if (e instanceof NoRespondersError) return { sent: false };
-      throw e;
-    });
-  return sent.sent;
+  return (await handToEdge(d, p, dialogId, dialog, cseq, method, `active;expires=${remainingSeconds(d, expiresAt)}`, body, contentType)) === 'sent';
 }
 
 /**
@@ -102,30 +123,14 @@ export async function notify(
   const taken = await nextCseq(d.store, p, dialogId);
   if (!taken) return false;
   const { dialog, cseq } = taken;
-  const now = d.now?.() ?? Date.now();
-  const remaining = Math.max(0, Math.round(((dialog.expiresAt ?? now) - now) / 1000));
   const method = dialog.value.benotify && !terminated ? 'BENOTIFY' : 'NOTIFY';
-  const state = terminated ?? `active;expires=${remaining}`;
-  const sent = await d.bus
-    .request(edgeSend, dialog.value.edgeId, {
-      pool: p.pool,
-      connectionId: dialog.value.connectionId,
-      method,
-      uri: dialog.value.remoteTarget,
-      headers: notifyHeaders(dialog.value, cseq, method, state, contentType),
-      body: body ?? '',
-      ref: notifyRef(p.user, dialogId, cseq),
-      prevCseq: cseq - 1,
-    })
-    .catch((e: unknown) => {
-      if (e instanceof NoRespondersError) return { sent: false, edgeGone: true };
-      throw e;
-    });
-  if (sent.sent) return true;
+  const state = terminated ?? `active;expires=${remainingSeconds(d, dialog.expiresAt)}`;
+  const outcome = await handToEdge(d, p, dialogId, dialog.value, cseq, method, state, body ?? '', contentType);
+  if (outcome === 'sent') return true;
   // The edge that held the connection died: the client reconnects to another edge, re-registers and
   // refreshes its dialogs there ([DESIGN] Pools, edges). Keep the dialog while the endpoint is still
   // registered, so the refresh finds it; the endpoint's expiry (endpoint-gone) ends it otherwise.
-  if ('edgeGone' in sent && !terminated && (await endpointRegistered(d, dialog.value))) {
+  if (outcome === 'edge-gone' && !terminated && (await endpointRegistered(d, dialog.value))) {
     d.logger.info({ user: p.user, dialogId, edgeId: dialog.value.edgeId }, 'notification not delivered: the edge is gone; the dialog waits for its endpoint');
     return false;
   }
