@@ -73,7 +73,7 @@ export function contactsSuite(name: string, makeWorld: () => Promise<World>): vo
       expect(getHeader(contacts, 'ms-piggyback-cseq')).toBeDefined();
       expect(contacts.body.toString()).toBe(
         '<contactList deltaNum="1" ucsMode="disabled"><group id="1" name="~" externalURI=""/><group id="2" name="Friends" externalURI=""/>' +
-          '<contact uri="bob@contoso.com" name="" groups="2" subscribed="true" externalURI=""/><contact uri="carol@contoso.com" name="Carol" groups="1" subscribed="true" externalURI=""/></contactList>',
+          '<contact uri="sip:bob@contoso.com" name="" groups="2" subscribed="true" externalURI=""/><contact uri="sip:carol@contoso.com" name="Carol" groups="1" subscribed="true" externalURI=""/></contactList>',
       );
 
       const prov = await ownSubscribe(alice, 'vnd-microsoft-provisioning-v2', 'application/vnd-microsoft-roaming-provisioning-v2+xml', {
@@ -83,9 +83,11 @@ export function contactsSuite(name: string, makeWorld: () => Promise<World>): vo
       expect(prov.status).toBe(200);
       expect(getHeader(prov, 'Expires')).toBe('0');
       expect(getHeader(prov, 'Content-Type')).toBe('application/vnd-microsoft-roaming-provisioning-v2+xml');
+      // Clients read the body of a SUBSCRIBE response only when ms-piggyback-cseq names it.
+      expect(getHeader(prov, 'ms-piggyback-cseq')).toMatch(/^\d+$/);
       expect(prov.body.toString()).toBe(
         '<provisionGroupList xmlns="http://schemas.microsoft.com/2006/09/sip/provisiongrouplist-notification">' +
-          '<provisionGroup name="ServerConfiguration"><propertyEntryList></propertyEntryList></provisionGroup>' +
+          '<provisionGroup name="ServerConfiguration"/>' +
           '<provisionGroup name="meetingPolicy"><propertyEntryList></propertyEntryList></provisionGroup>' +
           '<provisionGroup name="ucPolicy"><propertyEntryList></propertyEntryList></provisionGroup></provisionGroupList>',
       );
@@ -106,7 +108,7 @@ export function contactsSuite(name: string, makeWorld: () => Promise<World>): vo
       const delta = await alice.nextNotify(5000, (m) => (getHeader(m, 'Event') ?? '') === 'vnd-microsoft-roaming-contacts');
       expect(getHeader(delta, 'Content-Type')).toBe('application/vnd-microsoft-roaming-contacts+xml');
       expect(delta.body.toString()).toBe(
-        '<contactDelta deltaNum="2" prevDeltaNum="1" ucsMode="disabled"><addedContact uri="john@contoso.com" name="John" groups="2" subscribed="true" externalURI=""/></contactDelta>',
+        '<contactDelta deltaNum="2" prevDeltaNum="1" ucsMode="disabled"><addedContact uri="sip:john@contoso.com" name="John" groups="2" subscribed="true" externalURI=""/></contactDelta>',
       );
       const johnSub = await alice.categorySubscribe([{ uri: 'sip:john@contoso.com' }], { categories: ['note'] });
       expect(johnSub.status).toBe(200);

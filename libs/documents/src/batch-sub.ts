@@ -91,8 +91,13 @@ export interface MimePart {
 /**
  * A `multipart/related` body (RFC 2387, RFC 4662 as [MS-PRES] §4.5 shows it), and its Content-Type:
  * `multipart/related; type="application/rlmi+xml";start=resourceList; boundary=…`.
+ *
+ * Each part's content ends with CRLF, then comes the delimiter's own CRLF (RFC 2046 §5.1.1: the CRLF
+ * before `--boundary` belongs to the delimiter): an empty line before every delimiter, as in every
+ * example of [MS-PRES] §4.5 and §4.6 and in Lync Server's output. libpurple-based clients drop the
+ * four bytes before a delimiter, so a single CRLF would cost them the end of the XML.
  */
 export function buildMultipart(boundary: string, parts: readonly MimePart[]): { contentType: string; body: string } {
-  const body = `${parts.map((p) => `--${boundary}\r\n${p.headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n${p.body}\r\n`).join('')}--${boundary}--\r\n`;
+  const body = `${parts.map((p) => `--${boundary}\r\n${p.headers.map(([n, v]) => `${n}: ${v}\r\n`).join('')}\r\n${p.body}\r\n\r\n`).join('')}--${boundary}--\r\n`;
   return { contentType: `multipart/related; type="application/rlmi+xml";start=resourceList; boundary=${boundary}`, body };
 }

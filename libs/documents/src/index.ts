@@ -49,4 +49,4 @@ export {
   type ContactOp,
   type UcsMode,
 } from './contacts.js';
-export { buildProvisionGroupList, parseProvisioningRequest, PROVISIONING_NOTIFICATION_NS, type ProvisionGroup } from './provisioning.js';
+export { buildProvisionGroupList, ELEMENT_GROUPS, isProvisioningElementName, parseProvisioningRequest, PROVISIONING_NOTIFICATION_NS, type ProvisionGroup } from './provisioning.js';

@@ -30,12 +30,28 @@ export function parseProvisioningRequest(body: string): DocResult<string[] | und
   return docOk(names);
 }
 
-/** The provisionGroupList answer: each group with its propertyEntryList (empty for unknown groups). */
+/**
+ * Groups whose values Lync-family clients read as child elements of `provisionGroup`
+ * (`<focusFactoryUri>`, `<absInternalServerUrl>`, `<mrasUri>`, ...); every other group carries
+ * `propertyEntryList/property` (`persistentChatConfiguration`, `ucPolicy`, ...). This is the layout
+ * of Lync Server's answers, which clients read by element name.
+ */
+export const ELEMENT_GROUPS: ReadonlySet<string> = new Set(['ServerConfiguration']);
+
+/** An XML element name a configured ServerConfiguration value may be written as (no prefix). */
+export function isProvisioningElementName(name: string): boolean {
+  return /^[A-Za-z_][A-Za-z0-9_.-]*$/.test(name) && !/^xml/i.test(name);
+}
+
+/** The provisionGroupList answer: each group in the layout clients read (empty for unknown groups). */
 export function buildProvisionGroupList(groups: readonly ProvisionGroup[]): string {
   const inner = groups
     .map((g) => {
-      const props = Object.entries(g.properties).map(([k, v]) => `<property name="${esc(k)}">${esc(v)}</property>`).join('');
-      return element('provisionGroup', [['name', g.name]], `<propertyEntryList>${props}</propertyEntryList>`);
+      const entries = Object.entries(g.properties);
+      const content = ELEMENT_GROUPS.has(g.name)
+        ? entries.filter(([k]) => isProvisioningElementName(k)).map(([k, v]) => `<${k}>${esc(v)}</${k}>`).join('')
+        : `<propertyEntryList>${entries.map(([k, v]) => `<property name="${esc(k)}">${esc(v)}</property>`).join('')}</propertyEntryList>`;
+      return element('provisionGroup', [['name', g.name]], content);
     })
     .join('');
   return `<provisionGroupList xmlns="${PROVISIONING_NOTIFICATION_NS}">${inner}</provisionGroupList>`;

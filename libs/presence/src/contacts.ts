@@ -32,10 +32,20 @@ export interface ContactLimits {
   readonly maxContacts: number;
 }
 
-/** `sip:` URIs are stored without the scheme, as the lists of [MS-PRES] 4.14 show them. */
+/**
+ * Contact URIs are kept and written with the `sip:` scheme, as clients send them in setContact, in
+ * full lists and deltas alike: a client takes a delta's `uri` as a buddy URI and subscribes to it as
+ * written. ([MS-PRES] 4.14 shows them without the scheme; a client reading such a delta subscribes
+ * to a URI of another form than its buddy's.) A scheme-less `user@host` is the same contact.
+ */
 export function normalizeContactUri(uri: string): string | undefined {
   const bare = uri.trim().replace(/^sip:/i, '');
-  return /^[^@\s<>"]+@[^@\s<>"]+$/.test(bare) ? bare.toLowerCase() : undefined;
+  return /^[^@\s<>":]+@[^@\s<>"]+$/.test(bare) ? `sip:${bare.toLowerCase()}` : undefined;
+}
+
+/** Whether two contact URIs name the same contact, lists written before the scheme was kept included. */
+function sameContact(a: string, b: string): boolean {
+  return a.replace(/^sip:/i, '').toLowerCase() === b.replace(/^sip:/i, '').toLowerCase();
 }
 
 const refuse = (refusal: ContactRefusal): ContactOutcome => ({ ok: false, refusal });
@@ -69,7 +79,7 @@ export function applyContactOp(list: ContactList, op: ContactOp, limits: Contact
       if (missing !== undefined) return refuse({ kind: 'unknownGroup', id: missing });
       // Every contact is in at least one group ([MS-SIP] §3.7): none named means the default group.
       const contact: Contact = { ...op.contact, uri, groups: op.contact.groups.length > 0 ? op.contact.groups : [DEFAULT_GROUP.id] };
-      const existing = list.contacts.findIndex((c) => c.uri === uri);
+      const existing = list.contacts.findIndex((c) => sameContact(c.uri, uri));
       if (existing >= 0) {
         const contacts = list.contacts.map((c, i) => (i === existing ? contact : c));
         return { ok: true, list: { ...list, deltaNum, contacts }, delta: delta({ modifiedContacts: [contact] }) };
@@ -79,8 +89,8 @@ export function applyContactOp(list: ContactList, op: ContactOp, limits: Contact
     }
     case 'deleteContact': {
       const uri = normalizeContactUri(op.uri) ?? op.uri;
-      if (!list.contacts.some((c) => c.uri === uri)) return refuse({ kind: 'unknownContact', uri: op.uri });
-      return { ok: true, list: { ...list, deltaNum, contacts: list.contacts.filter((c) => c.uri !== uri) }, delta: delta({ deletedContacts: [uri] }) };
+      if (!list.contacts.some((c) => sameContact(c.uri, uri))) return refuse({ kind: 'unknownContact', uri: op.uri });
+      return { ok: true, list: { ...list, deltaNum, contacts: list.contacts.filter((c) => !sameContact(c.uri, uri)) }, delta: delta({ deletedContacts: [uri] }) };
     }
     case 'addGroup': {
       if (list.groups.some((g) => g.name === op.name)) return refuse({ kind: 'duplicateGroup', name: op.name });

@@ -22,3 +22,4 @@ export {
   type ContactOutcome,
   type ContactRefusal,
 } from './contacts.js';
+export { dialogTag, ownerOfTag, type DialogOwner } from './dialog-tags.js';

@@ -14,6 +14,15 @@ function ok(list: ContactList, op: ContactOp) {
 }
 
 describe('contact list rules ([MS-SIP] §3.7.4.3, §3.7.4.4)', () => {
+  it('finds a contact stored without the scheme (lists written before) by either form, and deletes it with the scheme', () => {
+    const old: ContactList = { deltaNum: 4, groups: [DEFAULT_GROUP], contacts: [contact('carol@contoso.com', [1])] };
+    const m = ok(old, { op: 'setContact', deltaNum: 4, contact: contact('sip:carol@contoso.com', [1]) });
+    expect(m.delta.modifiedContacts.map((c) => c.uri)).toEqual(['sip:carol@contoso.com']);
+    const d = ok(old, { op: 'deleteContact', deltaNum: 4, uri: 'sip:Carol@contoso.com' });
+    expect(d.delta.deletedContacts).toEqual(['sip:carol@contoso.com']);
+    expect(d.list.contacts).toEqual([]);
+  });
+
   it('starts with the default group 1 "~" and deltaNum 0', () => {
     expect(emptyContactList()).toEqual({ deltaNum: 0, groups: [DEFAULT_GROUP], contacts: [] });
   });
@@ -24,9 +33,13 @@ describe('contact list rules ([MS-SIP] §3.7.4.3, §3.7.4.4)', () => {
     expect(g.delta).toMatchObject({ deltaNum: 1, prevDeltaNum: 0, addedGroups: [{ id: 2, name: 'Friends' }] });
     const c = ok(g.list, { op: 'setContact', deltaNum: 1, contact: contact('sip:Bob@Contoso.com', [2]) });
     expect(c.list.deltaNum).toBe(2);
-    expect(c.delta.addedContacts).toEqual([contact('bob@contoso.com', [2])]);
+    // Written with the scheme, in the delta as in the list (a client subscribes to the delta's URI as written).
+    expect(c.delta.addedContacts).toEqual([contact('sip:bob@contoso.com', [2])]);
+    expect(c.list.contacts).toEqual([contact('sip:bob@contoso.com', [2])]);
+    // Without the scheme: the same contact.
     const m = ok(c.list, { op: 'setContact', deltaNum: 2, contact: { ...contact('bob@contoso.com', [1, 2]), name: 'Bob' } });
-    expect(m.delta.modifiedContacts).toEqual([{ ...contact('bob@contoso.com', [1, 2]), name: 'Bob' }]);
+    expect(m.delta.modifiedContacts).toEqual([{ ...contact('sip:bob@contoso.com', [1, 2]), name: 'Bob' }]);
+    expect(m.list.contacts).toHaveLength(1);
     expect(m.list.contacts).toHaveLength(1);
   });
 

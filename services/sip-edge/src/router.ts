@@ -1,5 +1,6 @@
 import type { SipServiceName } from '@presence/bus';
-import { getHeader, getHeaders, type SipRequest } from '@presence/sip';
+import { ownerOfTag } from '@presence/presence';
+import { getHeader, getHeaders, param, parseNameAddr, type SipRequest } from '@presence/sip';
 
 /** Event packages served, each with the service that owns its subscriptions. */
 const EVENT_PACKAGES: Readonly<Record<string, SipServiceName>> = {
@@ -32,7 +33,18 @@ function mediaType(v: string | undefined): string {
   return (v ?? '').split(';')[0]!.replace(/\s+/g, '').toLowerCase();
 }
 
-/** Routes SERVICE by Content-Type, SUBSCRIBE by Event and Accept, PUBLISH by Event. */
+/** The To tag of a request within a dialog. */
+function toTag(req: SipRequest): string | undefined {
+  const to = parseNameAddr(getHeader(req, 'To') ?? '');
+  return to.ok ? param(to.value.params, 'tag') : undefined;
+}
+
+/**
+ * Routes a SUBSCRIBE within a dialog to the service that owns the dialog, named by the To tag it
+ * chose (RFC 6665 §4.1.2.3: a refresh or unsubscribe belongs to its dialog, whatever its headers;
+ * a sign-out unSUBSCRIBE carries no Accept). Dialog-creating requests: SERVICE by Content-Type,
+ * SUBSCRIBE by Event and Accept, PUBLISH by Event.
+ */
 export function routeRequest(req: SipRequest): Route {
   switch (req.method) {
     case 'SERVICE': {
@@ -40,6 +52,9 @@ export function routeRequest(req: SipRequest): Route {
       return service ? { service } : { status: 415 };
     }
     case 'SUBSCRIBE': {
+      const tag = toTag(req);
+      const dialogOwner = tag === undefined ? undefined : ownerOfTag(tag);
+      if (dialogOwner) return { service: dialogOwner };
       const event = mediaType(getHeader(req, 'Event'));
       const owner = Object.hasOwn(EVENT_PACKAGES, event) ? EVENT_PACKAGES[event] : undefined;
       if (!owner) return { status: 489, allowEvents: true };

@@ -8,7 +8,7 @@ import {
   type MimePart,
   type RejectedResource,
 } from '@presence/documents';
-import { planAddSubscriber, sameAor, subscribableCategories, type SourceNetwork } from '@presence/presence';
+import { dialogTag, planAddSubscriber, sameAor, subscribableCategories, type SourceNetwork } from '@presence/presence';
 import { commitAndAnnounce, header, normalizeAor, reply, type Pools, type UserDirectory } from '@presence/runtime';
 import { param, parseNameAddr, parseParams, randomToken } from '@presence/sip';
 import {
@@ -28,7 +28,8 @@ import type { SubscriptionConfig } from './config.js';
 import { dialogsOf, endDialog } from './dialogs.js';
 import { readPublisher, viewsFor } from './fanout.js';
 import { notify, type NotifierDeps } from './notifier.js';
-import { cseqAfter, dialogFor, optionTags, readSubscribe } from './subscribe-request.js';
+import { endIfSignedOut } from './signout.js';
+import { cseqAfter, dialogFor, optionTags, piggybackHeaders, readSubscribe } from './subscribe-request.js';
 
 export interface CategoryDeps extends NotifierDeps {
   readonly pool: string;
@@ -97,7 +98,8 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
 
   const network = networkOf(cmd);
   const classify = async (uri: string): Promise<Classified> => {
-    const aor = normalizeAor(uri);
+    // A scheme-less `user@host` is the same user: older contact lists wrote their URIs that way.
+    const aor = normalizeAor(/^[a-z][a-z0-9+.-]*:/i.test(uri.trim()) ? uri : `sip:${uri.trim()}`);
     const cid = uri.replace(/^sips?:/i, '');
     const domain = aor?.split('@')[1];
     // Another deployment: the client resubscribes with a single SUBSCRIBE to the resource (§3.4.5.1.3.1).
@@ -155,7 +157,7 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
   const expires = Math.min(requested, d.config.SUBSCRIBE_MAX_EXPIRES);
   const createsNothing = !existing && subscribe.size === 0 && unsubscribe.size === 0;
   const terminated = polling || createsNothing;
-  const localTag = existing?.value.localTag ?? randomToken(4).toUpperCase();
+  const localTag = existing?.value.localTag ?? dialogTag('subscription', randomToken(4).toUpperCase());
   const dialogId = dialogs.idOf({ callId, localTag } as DialogRecord);
 
   // Persistent: the dialog first, then per publisher the (dialog, publisher) record, the watcher (so
@@ -230,6 +232,8 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
     if (entry.context !== undefined && !polling) await addToSubscriberList(d, cmd, uri, entry.context, network);
   }
 
+  // The endpoint signed out while this ran: nothing of the dialog stays (see signout.ts).
+  if (dialog && (await endIfSignedOut(d, sp, cmd.epid, dialogId))) return reply(481, 'Endpoint Signed Out');
   const multipart = buildMultipart(boundary, [{ headers: RLMI_PART, body: buildRlmiList(cmd.user, rejected) }, ...parts]);
   const expiryHeaders = terminated
     ? [{ name: 'Expires', value: '0' }, { name: 'subscription-state', value: 'terminated;expires=0' }]
@@ -242,7 +246,8 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
       headers: [
         ...common,
         { name: 'Content-Type', value: multipart.contentType },
-        ...(piggyback ? [{ name: 'ms-piggyback-cseq', value: String(dialog?.localCseq ?? cseq) }, { name: 'Supported', value: benotify ? 'ms-benotify, ms-piggyback-first-notify' : 'ms-piggyback-first-notify' }] : []),
+        // A body in a SUBSCRIBE response is read only when ms-piggyback-cseq names it: polling answers too.
+        ...(piggyback || terminated ? piggybackHeaders(dialog?.localCseq ?? cseq, benotify) : []),
       ],
       body: multipart.body,
     };

@@ -1,4 +1,4 @@
-import { moveUser, setContactList, sipRequestCommands, type SipRequestCommand } from '@presence/bus';
+import { moveUser, setContactList, sipRequestCommands, type SipReply, type SipRequestCommand } from '@presence/bus';
 import { header, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadSubscriptionConfig } from './config.js';
 import { handleCategorySubscribe, type CategoryDeps } from './category.js';
@@ -8,6 +8,8 @@ import { loadProvisioning, PROVISIONING, provisioningPackage } from './provision
 import { startSelfLifecycle } from './lifecycle.js';
 import { moveUserTo } from './move.js';
 import { handleSelfSubscribe, ROAMING_SELF, type SelfDeps } from './self.js';
+import { sweepSignOuts } from './signout.js';
+import { withContact } from './subscribe-contact.js';
 
 export { subscriptionEnv } from './config.js';
 
@@ -33,24 +35,29 @@ export async function startSubscription(deps: ServiceDeps): Promise<RunningServi
     domains: deps.domains,
   };
   const provisioning = provisioningPackage(loadProvisioning(config.PROVISIONING_FILE));
-  const ping = await servePing('subscription', deps);
-  const sip = await deps.bus.handle(sipRequestCommands.subscription, deps.pool, (cmd) => {
-    if (cmd.method === 'SERVICE') return handleContactService(d, cmd);
-    if (cmd.method !== 'SUBSCRIBE') return reply(405);
+  const subscribe = (cmd: SipRequestCommand): Promise<SipReply> => {
     const event = eventOf(cmd);
     if (event === ROAMING_SELF) return handleSelfSubscribe(d, cmd);
     if (event === 'presence') return handleCategorySubscribe(d, cmd);
     if (event === ROAMING_CONTACTS) return handleOwnSubscribe(d, cmd, roamingContacts);
     if (event === PROVISIONING) return handleOwnSubscribe(d, cmd, provisioning);
-    return reply(489);
+    return Promise.resolve(reply(489));
+  };
+  const ping = await servePing('subscription', deps);
+  const sip = await deps.bus.handle(sipRequestCommands.subscription, deps.pool, (cmd) => {
+    if (cmd.method === 'SERVICE') return handleContactService(d, cmd);
+    if (cmd.method !== 'SUBSCRIBE') return reply(405);
+    return subscribe(cmd).then((r) => withContact(r, deps.pools.gruu(deps.pool)));
   });
   const lifecycle = await startSelfLifecycle(d, deps.bus);
+  const signOuts = sweepSignOuts(d, config.PRESENCE_SWEEP_MS * 10);
   const move = await deps.bus.handle(moveUser, deps.pool, (req) => moveUserTo(d, req));
   const seed = await deps.bus.handle(setContactList, deps.pool, (req) => replaceContactList(d, req));
   return {
     stop: async () => {
       await seed.stop();
       await move.stop();
+      signOuts.stop();
       await lifecycle.stop();
       await sip.stop();
       await ping.stop();

@@ -7,6 +7,7 @@ import { categoryFanOut } from './fanout.js';
 import { notify, parseNotifyRef } from './notifier.js';
 import { ROAMING_SELF, type SelfDeps } from './self.js';
 import { selfDocument } from './self-view.js';
+import { recordSignOut } from './signout.js';
 
 /**
  * Keeps self dialogs current and clean: every committed change goes out to each self dialog of the
@@ -28,6 +29,7 @@ export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(
     // The endpoint's dialogs live in every pool it subscribed in (a pool GRUU puts them there,
     // [MS-PRES] §3.4.5.1.3.1); the event comes to its home pool only, which ends them all.
     await bus.consume(endpointGone, d.pool, 'subscription', async (e) => {
+      await recordSignOut(d, d.pool, e.user, e.epid); // before listing: see signout.ts
       for (const pool of d.pools.all) {
         const p: Partition = { pool: pool.id, user: e.user };
         for (const x of (await listRecords(d.store, p, dialogs)).filter((x) => x.value.epid === e.epid)) await endDialog(d.store, p, x.id);

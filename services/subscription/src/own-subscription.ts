@@ -1,12 +1,13 @@
 import type { BusHeader, SipReply, SipRequestCommand } from '@presence/bus';
-import { sameAor } from '@presence/presence';
+import { dialogTag, sameAor } from '@presence/presence';
 import { reply, type UserDirectory } from '@presence/runtime';
 import { randomToken } from '@presence/sip';
 import { dialogs, listRecords, put, remove, type DialogRecord, type Partition } from '@presence/state';
 import type { SubscriptionConfig } from './config.js';
 import { endDialog } from './dialogs.js';
 import { notify, notifyHeaders, type NotifierDeps } from './notifier.js';
-import { dialogFor, readSubscribe } from './subscribe-request.js';
+import { endIfSignedOut } from './signout.js';
+import { dialogFor, piggybackHeaders, readSubscribe } from './subscribe-request.js';
 
 export interface OwnSubscriptionDeps extends NotifierDeps {
   readonly pool: string;
@@ -65,11 +66,14 @@ export async function handleOwnSubscribe(d: OwnSubscriptionDeps, cmd: SipRequest
   const contentHeaders = [{ name: 'Event', value: pkg.event }, ...(pkg.headers ?? []), { name: 'Content-Type', value: pkg.contentType }];
 
   if (requested === 0) {
-    return reply(200, undefined, [{ name: 'Expires', value: '0' }, { name: 'subscription-state', value: 'terminated;expires=0' }, ...contentHeaders], body);
+    // Polling: the document is in the 200, and Lync-family clients read a body in a SUBSCRIBE
+    // response only when ms-piggyback-cseq names it ([MS-SIP] 2.2.4; the CSeq of the request, as
+    // for a new dialog in [MS-PRES] §4.5). Provisioning is always polled this way.
+    return reply(200, undefined, [{ name: 'Expires', value: '0' }, { name: 'subscription-state', value: 'terminated;expires=0' }, ...contentHeaders, ...piggybackHeaders(r.cseq, benotify)], body);
   }
 
   const expires = Math.min(requested, d.config.SUBSCRIBE_MAX_EXPIRES);
-  const localTag = existing?.value.localTag ?? randomToken(4).toUpperCase();
+  const localTag = existing?.value.localTag ?? dialogTag('subscription', randomToken(4).toUpperCase());
   const dialog: DialogRecord = { ...dialogFor(cmd, r, pkg.event, localTag, existing?.value), ...fields };
   const written = await d.store.apply(p, [put(dialogs, dialog, { ...(existing ? { expect: existing.version } : { expect: 0 }), expiresAt: now + expires * 1000 })]);
   if (!written.ok) return reply(500, 'Concurrent Change, Retry');
@@ -83,6 +87,7 @@ export async function handleOwnSubscribe(d: OwnSubscriptionDeps, cmd: SipRequest
     }
   }
 
+  if (await endIfSignedOut(d, p, cmd.epid, dialogs.idOf(dialog))) return reply(481, 'Endpoint Signed Out');
   const state = [{ name: 'Expires', value: String(expires) }, { name: 'subscription-state', value: `active;expires=${expires}` }];
   if (piggyback) {
     return {
@@ -91,8 +96,7 @@ export async function handleOwnSubscribe(d: OwnSubscriptionDeps, cmd: SipRequest
       headers: [
         ...state,
         ...contentHeaders,
-        { name: 'ms-piggyback-cseq', value: String(dialog.localCseq) },
-        { name: 'Supported', value: benotify ? 'ms-benotify, ms-piggyback-first-notify' : 'ms-piggyback-first-notify' },
+        ...piggybackHeaders(dialog.localCseq, benotify),
       ],
       body,
     };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { buildProvisionGroupList, CONTENT_TYPE, parseProvisioningRequest, type ProvisionGroup } from '@presence/documents';
+import { buildProvisionGroupList, CONTENT_TYPE, isProvisioningElementName, parseProvisioningRequest, type ProvisionGroup } from '@presence/documents';
 import type { OwnPackage } from './own-subscription.js';
 
 export const PROVISIONING = 'vnd-microsoft-provisioning-v2';
@@ -24,6 +24,10 @@ export function loadProvisioning(file: string | undefined): ProvisionGroup[] {
     if (!isObject(configured) || !Object.values(configured).every(isObject)) {
       throw new ProvisioningConfigError(`PROVISIONING_FILE ${file}: expected an object of groups, each an object of properties`);
     }
+  }
+  // [MS-PRES]-family clients read ServerConfiguration values as elements named by the key.
+  for (const key of Object.keys(configured.ServerConfiguration ?? {})) {
+    if (!isProvisioningElementName(key)) throw new ProvisioningConfigError(`PROVISIONING_FILE ${file}: ServerConfiguration.${key} is not an XML element name`);
   }
   const names = [...new Set([...REQUIRED_GROUPS, ...Object.keys(configured)])];
   return names.map((name) => ({ name, properties: Object.fromEntries(Object.entries(configured[name] ?? {}).map(([k, v]) => [k, String(v)])) }));

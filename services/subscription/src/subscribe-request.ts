@@ -1,4 +1,4 @@
-import type { SipRequestCommand } from '@presence/bus';
+import type { BusHeader, SipRequestCommand } from '@presence/bus';
 import { aorOf, header } from '@presence/runtime';
 import { param, parseNameAddr } from '@presence/sip';
 import type { DialogRecord } from '@presence/state';
@@ -64,6 +64,14 @@ export function readSubscribe(cmd: SipRequestCommand, defaultExpires: number): S
 export function cseqAfter(r: SubscribeRequest, previous: number | undefined): number {
   if (previous === undefined) return r.piggyback ? r.cseq : 0;
   return Math.max(previous + (r.piggyback ? 1 : 0), r.piggyback ? r.cseq : 0);
+}
+
+/** The headers of a 200 that carries the first notification's document ([MS-SIP] ms-piggyback-first-notify). */
+export function piggybackHeaders(cseq: number, benotify: boolean): BusHeader[] {
+  return [
+    { name: 'ms-piggyback-cseq', value: String(cseq) },
+    { name: 'Supported', value: benotify ? 'ms-benotify, ms-piggyback-first-notify' : 'ms-piggyback-first-notify' },
+  ];
 }
 
 /** The dialog record for a SUBSCRIBE, keeping what an existing dialog already had. */
