@@ -28,9 +28,41 @@ export class LyncClient {
     return this.sip.request(buildRequest(this.sip, { method, user: this.user, epid: this.epid, cseq: this.cseq++, ...extra }));
   }
 
-  async register(): Promise<SipResponse> {
-    const res = await this.request('REGISTER', { headers: [{ name: 'Supported', value: 'gruu-10, adhoclist, msrtc-event-categories' }] });
+  async register(expires?: number): Promise<SipResponse> {
+    const res = await this.request('REGISTER', {
+      headers: [{ name: 'Supported', value: 'gruu-10, adhoclist, msrtc-event-categories' }, ...(expires !== undefined ? [{ name: 'Expires', value: String(expires) }] : [])],
+    });
     if (res.status !== 200) throw new Error(`REGISTER got ${res.status}`);
+    return res;
+  }
+
+  /** Signs the endpoint out (REGISTER with Expires: 0). */
+  unregister(): Promise<SipResponse> {
+    return this.request('REGISTER', { headers: [{ name: 'Expires', value: '0' }] });
+  }
+
+  /**
+   * Ends the category dialog as pidgin-sipe does at sign-out: `Event: presence`, `Expires: 0`, the
+   * dialog's Call-ID and tags, no Accept, no body. `uri`: the Request-URI (default the user's AOR).
+   */
+  async unsubscribeCategories(uri?: string): Promise<SipResponse> {
+    const dialog = this.categoryDialog;
+    if (!dialog) throw new Error('no category dialog');
+    const req = buildRequest(this.sip, {
+      method: 'SUBSCRIBE',
+      user: this.user,
+      epid: this.epid,
+      cseq: this.cseq++,
+      callId: dialog.callId,
+      uri: uri ?? this.user,
+      headers: [
+        { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
+        { name: 'Event', value: 'presence' },
+        { name: 'Expires', value: '0' },
+      ],
+    });
+    const res = await this.sip.request(this.inDialog(req, dialog.fromTag, this.user, dialog.toTag));
+    if (res.status === 200) this.categoryDialog = undefined;
     return res;
   }
 

@@ -27,10 +27,17 @@ describe('provisioning groups from PROVISIONING_FILE', () => {
     ]);
   });
 
+  it('reads the shipped example: ServerConfiguration values clients read by element name', () => {
+    const server = loadProvisioning('config/provisioning.example.json').find((g) => g.name === 'ServerConfiguration')!;
+    expect(Object.keys(server.properties)).toEqual(expect.arrayContaining(['focusFactoryUri', 'absInternalServerUrl', 'mrasUri']));
+  });
+
   it('refuses a file that is not a JSON object of groups, naming the file', () => {
     expect(() => loadProvisioning(file('{nope'))).toThrow(ProvisioningConfigError);
     expect(() => loadProvisioning(file('[1]'))).toThrow(/expected an object of groups/);
     expect(() => loadProvisioning(file('{"ucPolicy": "on"}'))).toThrow(/each an object of properties/);
     expect(() => loadProvisioning('/nonexistent/provisioning.json')).toThrow(/PROVISIONING_FILE \/nonexistent/);
+    // ServerConfiguration values become elements named by their key.
+    expect(() => loadProvisioning(file('{"ServerConfiguration": {"a b": "x"}}'))).toThrow(/ServerConfiguration.a b is not an XML element name/);
   });
 });
