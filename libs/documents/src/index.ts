@@ -50,3 +50,13 @@ export {
   type UcsMode,
 } from './contacts.js';
 export { buildProvisionGroupList, ELEMENT_GROUPS, isProvisioningElementName, parseProvisioningRequest, PROVISIONING_NOTIFICATION_NS, type ProvisionGroup } from './provisioning.js';
+export {
+  buildDirectorySearchResult,
+  buildSearchFault,
+  parseDirectorySearch,
+  RESULT_ATTRIBUTES,
+  type DirectorySearchRequest,
+  type ResultRow,
+  type SearchFaultCode,
+  type SearchRow,
+} from './directory-search.js';

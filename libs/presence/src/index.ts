@@ -23,3 +23,4 @@ export {
   type ContactRefusal,
 } from './contacts.js';
 export { dialogTag, ownerOfTag, type DialogOwner } from './dialog-tags.js';
+export { searchDirectory, type DirectoryPerson, type SearchOutcome } from './directory-search.js';

@@ -19,7 +19,20 @@ export interface UserEntry {
   readonly email?: string;
   /** The pool the user is homed in, when assigned explicitly. */
   readonly pool?: string;
+  /** What directory search shows of the user ([MS-PRES] §3.1, §8.2); each optional. */
+  readonly givenName?: string;
+  readonly surname?: string;
+  readonly title?: string;
+  readonly office?: string;
+  readonly phone?: string;
+  readonly company?: string;
+  readonly city?: string;
+  readonly state?: string;
+  readonly country?: string;
 }
+
+/** The optional text attributes of a users file entry, besides displayName and email. */
+const PROFILE = ['givenName', 'surname', 'title', 'office', 'phone', 'company', 'city', 'state', 'country'] as const;
 
 /** The user directory: who may sign in, with what password. */
 export class UserDirectory {
@@ -38,6 +51,11 @@ export class UserDirectory {
     return this.byAor.size;
   }
 
+  /** Every user, for directory search. */
+  entries(): IterableIterator<UserEntry> {
+    return this.byAor.values();
+  }
+
   /**
    * Reads `{"users":[{"uri":"sip:alice@contoso.com","password":"...","displayName":"Alice"}]}`.
    * Any problem is a ConfigError naming the file and the entry, so start-up stops with one line.
@@ -53,14 +71,23 @@ export class UserDirectory {
     const list = (doc as { users?: unknown }).users;
     if (!Array.isArray(list)) throw bad('expected {"users": [...]}');
     const users = list.map((u: unknown, i) => {
-      const { uri, password, displayName, email, pool } = (u ?? {}) as Record<string, unknown>;
+      const entry = (u ?? {}) as Record<string, unknown>;
+      const { uri, password, displayName, email, pool } = entry;
       const aor = typeof uri === 'string' ? normalizeAor(uri) : undefined;
       if (aor === undefined) throw bad(`users[${i}].uri must be a sip: URI with a user part`);
       if (typeof password !== 'string' || password === '') throw bad(`users[${i}].password must be a non-empty string`);
       if (displayName !== undefined && typeof displayName !== 'string') throw bad(`users[${i}].displayName must be a string`);
       if (email !== undefined && typeof email !== 'string') throw bad(`users[${i}].email must be a string`);
       if (pool !== undefined && (typeof pool !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(pool))) throw bad(`users[${i}].pool must be a pool id`);
+      const profile: Record<string, string> = {};
+      for (const k of PROFILE) {
+        const v = entry[k];
+        if (v === undefined) continue;
+        if (typeof v !== 'string') throw bad(`users[${i}].${k} must be a string`);
+        profile[k] = v;
+      }
       return {
+        ...profile,
         aor,
         password,
         ...(displayName !== undefined ? { displayName } : {}),

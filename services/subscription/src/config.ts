@@ -9,6 +9,7 @@ export const subscriptionEnv = {
   MAX_CATEGORY_SUBSCRIPTIONS_PER_USER: env.int({ default: 3000, min: 1, max: 1_000_000, doc: 'Most publishers one user may watch over all their category dialogs (413 beyond).' }),
   MAX_CONTACTS: env.int({ default: 250, min: 1, max: 100_000, doc: 'Most contacts in one user\'s contact list (Lync\'s default 250); setContact beyond gets 403.' }),
   PROVISIONING_FILE: env.optionalString({ doc: 'JSON file of provisioning groups and their properties ({"ServerConfiguration": {"name": "value"}, "ucPolicy": {…}}) sent to vnd-microsoft-provisioning-v2 subscribers; unset: the groups with no properties.' }),
+  DIRECTORY_SEARCH_MAX_RESULTS: env.int({ default: 100, min: 1, max: 10_000, doc: 'Most rows one directory search answers ([MS-PRES] §3.1.5.2: the lower of this and the client\'s maxResults; moreAvailable beyond).' }),
   MAX_WATCHERS_PER_PUBLISHER: env.int({ default: 10_000, min: 1, max: 10_000_000, doc: 'Most dialogs that may watch one publisher; more are refused with quotaExceeded/413 in the rlmi list.' }),
 };
 

@@ -2,6 +2,7 @@ import { moveUser, setContactList, sipRequestCommands, type SipReply, type SipRe
 import { header, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadSubscriptionConfig } from './config.js';
 import { handleCategorySubscribe, type CategoryDeps } from './category.js';
+import { handleDirectorySearch, searchedDomain } from './directory-search.js';
 import { handleContactService, replaceContactList, ROAMING_CONTACTS, roamingContacts } from './contacts.js';
 import { handleOwnSubscribe } from './own-subscription.js';
 import { loadProvisioning, PROVISIONING, provisioningPackage } from './provisioning.js';
@@ -45,7 +46,8 @@ export async function startSubscription(deps: ServiceDeps): Promise<RunningServi
   };
   const ping = await servePing('subscription', deps);
   const sip = await deps.bus.handle(sipRequestCommands.subscription, deps.pool, (cmd) => {
-    if (cmd.method === 'SERVICE') return handleContactService(d, cmd);
+    // A SERVICE to the domain is a directory search ([MS-PRES] §3.1.5.1); to the user, contact management.
+    if (cmd.method === 'SERVICE') return searchedDomain(cmd) !== undefined ? handleDirectorySearch(d, cmd) : handleContactService(d, cmd);
     if (cmd.method !== 'SUBSCRIBE') return reply(405);
     return subscribe(cmd).then((r) => withContact(r, deps.pools.gruu(deps.pool)));
   });
