@@ -80,6 +80,41 @@ export class LyncClient {
     return { ...req, headers };
   }
 
+  /** The dialogs of subscriptions to the user's own packages, by event (see subscribeOwn). */
+  readonly ownDialogs = new Map<string, { callId: string; toTag: string; fromTag: string }>();
+
+  /**
+   * SUBSCRIBE to one of the user's own packages (roaming-contacts, provisioning) as Lync-family
+   * clients send them, within the package's dialog once there is one; `Expires: 0` ends it.
+   */
+  async subscribeOwn(event: string, accept: string, o: { expires?: number; body?: string; contentType?: string } = {}): Promise<SipResponse> {
+    const dialog = this.ownDialogs.get(event);
+    const callId = dialog?.callId ?? randomToken(16);
+    const fromTag = dialog?.fromTag ?? randomToken(5);
+    const req = buildRequest(this.sip, {
+      method: 'SUBSCRIBE',
+      user: this.user,
+      epid: this.epid,
+      cseq: this.cseq++,
+      callId,
+      headers: [
+        { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
+        { name: 'Event', value: event },
+        { name: 'Accept', value: accept },
+        { name: 'Supported', value: 'ms-benotify' },
+        { name: 'Supported', value: 'ms-piggyback-first-notify' },
+        ...(o.expires !== undefined ? [{ name: 'Expires', value: String(o.expires) }] : []),
+        ...(o.body ? [{ name: 'Content-Type', value: o.contentType ?? accept }] : []),
+      ],
+      ...(o.body ? { body: o.body } : {}),
+    });
+    const res = await this.sip.request(this.inDialog(req, fromTag, this.user, dialog?.toTag));
+    const tag = /;tag=([^;]+)/.exec(getHeader(res, 'To') ?? '')?.[1];
+    if (o.expires === 0) this.ownDialogs.delete(event);
+    else if (res.status === 200 && !dialog && tag) this.ownDialogs.set(event, { callId, fromTag, toTag: tag });
+    return res;
+  }
+
   /** Self SUBSCRIBE as in [MS-PRES] §4.4.1. */
   async selfSubscribe(o: { piggyback?: boolean; benotify?: boolean; expires?: number; body?: string } = {}): Promise<SipResponse> {
     const piggyback = o.piggyback ?? true;
