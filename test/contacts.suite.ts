@@ -11,23 +11,9 @@ const setContact = (uri: string, delta: number, groups = '', name = '') =>
   soap(`<m:setContact ${SOAP_NS}><m:displayName>${name}</m:displayName><m:groups>${groups}</m:groups><m:subscribed>true</m:subscribed><m:URI>${uri}</m:URI><m:externalURI/><m:deltaNum>${delta}</m:deltaNum></m:setContact>`);
 const addGroup = (name: string, delta: number) => soap(`<m:addGroup ${SOAP_NS}><m:name>${name}</m:name><m:externalURI /><m:deltaNum>${delta}</m:deltaNum></m:addGroup>`);
 
-/** SUBSCRIBE to one of the user's own packages, as Lync sends them right after REGISTER. */
-function ownSubscribe(c: LyncClient, event: string, accept: string, o: { expires?: number; body?: string } = {}) {
-  return c.request('SUBSCRIBE', {
-    headers: [
-      { name: 'Contact', value: `<${c.user};opaque=user:epid:${c.epid};gruu>` },
-      { name: 'Event', value: event },
-      { name: 'Accept', value: accept },
-      { name: 'Supported', value: 'com.microsoft.autoextend' },
-      { name: 'Supported', value: 'ms-benotify' },
-      { name: 'Proxy-Require', value: 'ms-benotify' },
-      { name: 'Supported', value: 'ms-piggyback-first-notify' },
-      ...(o.expires !== undefined ? [{ name: 'Expires', value: String(o.expires) }] : []),
-      ...(o.body ? [{ name: 'Content-Type', value: 'application/vnd-microsoft-roaming-provisioning-v2+xml' }] : []),
-    ],
-    ...(o.body ? { body: o.body } : {}),
-  });
-}
+/** SUBSCRIBE to one of the user's own packages on a new dialog, as Lync sends them right after REGISTER. */
+const ownSubscribe = (c: LyncClient, event: string, accept: string, o: { expires?: number; body?: string } = {}) =>
+  c.subscribeOwn(event, accept, { ...o, fresh: true, contentType: 'application/vnd-microsoft-roaming-provisioning-v2+xml' });
 const contactsSubscribe = (c: LyncClient, o: { expires?: number } = {}) => ownSubscribe(c, 'vnd-microsoft-roaming-contacts', 'application/vnd-microsoft-roaming-contacts+xml', o);
 const contactService = (c: LyncClient, body: string) => c.service('application/SOAP+xml', body);
 

@@ -83,12 +83,13 @@ export class LyncClient {
   /** The dialogs of subscriptions to the user's own packages, by event (see subscribeOwn). */
   readonly ownDialogs = new Map<string, { callId: string; toTag: string; fromTag: string }>();
 
-  /**
-   * SUBSCRIBE to one of the user's own packages (roaming-contacts, provisioning) as Lync-family
-   * clients send them, within the package's dialog once there is one; `Expires: 0` ends it.
-   */
-  async subscribeOwn(event: string, accept: string, o: { expires?: number; body?: string; contentType?: string } = {}): Promise<SipResponse> {
-    const dialog = this.ownDialogs.get(event);
+  /** A SUBSCRIBE on the user's own URI, within `dialog` when given; answers the response and the dialog it names. */
+  private async ownRequest(
+    event: string,
+    accept: string,
+    dialog: { callId: string; toTag: string; fromTag: string } | undefined,
+    o: { expires?: number; body?: string; contentType?: string; piggyback?: boolean; benotify?: boolean },
+  ): Promise<{ res: SipResponse; dialog?: { callId: string; toTag: string; fromTag: string } }> {
     const callId = dialog?.callId ?? randomToken(16);
     const fromTag = dialog?.fromTag ?? randomToken(5);
     const req = buildRequest(this.sip, {
@@ -101,50 +102,39 @@ export class LyncClient {
         { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
         { name: 'Event', value: event },
         { name: 'Accept', value: accept },
-        { name: 'Supported', value: 'ms-benotify' },
-        { name: 'Supported', value: 'ms-piggyback-first-notify' },
-        ...(o.expires !== undefined ? [{ name: 'Expires', value: String(o.expires) }] : []),
+        ...((o.benotify ?? true) ? [{ name: 'Supported', value: 'ms-benotify' }, { name: 'Proxy-Require', value: 'ms-benotify' }] : []),
+        ...((o.piggyback ?? true) ? [{ name: 'Supported', value: 'ms-piggyback-first-notify' }] : []),
         ...(o.body ? [{ name: 'Content-Type', value: o.contentType ?? accept }] : []),
+        ...(o.expires !== undefined ? [{ name: 'Expires', value: String(o.expires) }] : []),
       ],
       ...(o.body ? { body: o.body } : {}),
     });
     const res = await this.sip.request(this.inDialog(req, fromTag, this.user, dialog?.toTag));
-    const tag = /;tag=([^;]+)/.exec(getHeader(res, 'To') ?? '')?.[1];
+    const toTag = /;tag=([^;]+)/.exec(getHeader(res, 'To') ?? '')?.[1];
+    return { res, ...(toTag ? { dialog: { callId, fromTag, toTag } } : {}) };
+  }
+
+  /**
+   * SUBSCRIBE to one of the user's own packages (roaming-contacts, provisioning) as Lync-family
+   * clients send them, within the package's dialog once there is one (`fresh`: a new one);
+   * `Expires: 0` ends it.
+   */
+  async subscribeOwn(event: string, accept: string, o: { expires?: number; body?: string; contentType?: string; fresh?: boolean } = {}): Promise<SipResponse> {
+    const dialog = o.fresh ? undefined : this.ownDialogs.get(event);
+    const out = await this.ownRequest(event, accept, dialog, o);
     if (o.expires === 0) this.ownDialogs.delete(event);
-    else if (res.status === 200 && !dialog && tag) this.ownDialogs.set(event, { callId, fromTag, toTag: tag });
-    return res;
+    else if (out.res.status === 200 && !dialog && out.dialog) this.ownDialogs.set(event, out.dialog);
+    return out.res;
   }
 
   /** Self SUBSCRIBE as in [MS-PRES] §4.4.1. */
   async selfSubscribe(o: { piggyback?: boolean; benotify?: boolean; expires?: number; body?: string } = {}): Promise<SipResponse> {
-    const piggyback = o.piggyback ?? true;
-    const benotify = o.benotify ?? true;
-    const callId = this.selfDialog?.callId ?? randomToken(16);
-    const fromTag = this.selfDialog?.fromTag ?? randomToken(5);
-    const req = buildRequest(this.sip, {
-      method: 'SUBSCRIBE',
-      user: this.user,
-      epid: this.epid,
-      cseq: this.cseq++,
-      callId,
-      headers: [
-        { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
-        { name: 'Event', value: 'vnd-microsoft-roaming-self' },
-        { name: 'Accept', value: 'application/vnd-microsoft-roaming-self+xml' },
-        ...(benotify ? [{ name: 'Supported', value: 'ms-benotify' }, { name: 'Proxy-Require', value: 'ms-benotify' }] : []),
-        ...(piggyback ? [{ name: 'Supported', value: 'ms-piggyback-first-notify' }] : []),
-        { name: 'Content-Type', value: 'application/vnd-microsoft-roaming-self+xml' },
-        ...(o.expires !== undefined ? [{ name: 'Expires', value: String(o.expires) }] : []),
-      ],
-      body: o.body ?? ROAMING_LIST,
-    });
-    const res = await this.sip.request(this.inDialog(req, fromTag, this.user, this.selfDialog?.toTag));
-    if (res.status === 200 && !this.selfDialog && o.expires !== 0) {
-      this.selfDialog = { callId, fromTag, toTag: /;tag=([^;]+)/.exec(getHeader(res, 'To') ?? '')![1]! };
-    }
+    const type = 'application/vnd-microsoft-roaming-self+xml';
+    const out = await this.ownRequest('vnd-microsoft-roaming-self', type, this.selfDialog, { ...o, body: o.body ?? ROAMING_LIST });
+    if (out.res.status === 200 && !this.selfDialog && o.expires !== 0) this.selfDialog = out.dialog;
     if (o.expires === 0) this.selfDialog = undefined;
-    this.lastSelf = res;
-    return res;
+    this.lastSelf = out.res;
+    return out.res;
   }
 
   /**

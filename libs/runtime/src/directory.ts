@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { DirectoryPerson } from '@presence/presence';
 import { ConfigError } from '@presence/telemetry';
 
 /** The development accounts `npm start` uses when PRESENCE_USERS_FILE is unset. */
@@ -11,24 +12,13 @@ export function normalizeAor(uri: string): string | undefined {
   return m ? `sip:${decodeURIComponent(m[1]!)}@${m[2]!.toLowerCase()}` : undefined;
 }
 
-export interface UserEntry {
+/** A user of the users file: the sign-in account and what directory search shows of them ([MS-PRES] §3.1, §8.2). */
+export interface UserEntry extends Omit<DirectoryPerson, 'uri'> {
   /** Address of record, `sip:alice@contoso.com`. */
   readonly aor: string;
   readonly password: string;
-  readonly displayName?: string;
-  readonly email?: string;
   /** The pool the user is homed in, when assigned explicitly. */
   readonly pool?: string;
-  /** What directory search shows of the user ([MS-PRES] §3.1, §8.2); each optional. */
-  readonly givenName?: string;
-  readonly surname?: string;
-  readonly title?: string;
-  readonly office?: string;
-  readonly phone?: string;
-  readonly company?: string;
-  readonly city?: string;
-  readonly state?: string;
-  readonly country?: string;
 }
 
 /** The optional text attributes of a users file entry, besides displayName and email. */

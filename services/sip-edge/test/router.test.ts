@@ -20,20 +20,25 @@ describe('routing SUBSCRIBE (RFC 6665 §4.1.2.3: within a dialog, to its owner)'
   });
 
   it('routes a SUBSCRIBE within a dialog by the To tag its owner chose, whatever its Accept or Event', () => {
-    const tag = dialogTag('subscription', 'C9230080');
-    expect(tag).toBe('sub-C9230080');
+    const tag = dialogTag('subscription', 'c9230080');
+    expect(tag).toBe('C9230080'); // the form of [MS-PRES] §4.5's tags, and of every tag the service gave
     // The sign-out unSUBSCRIBE of a Lync-family client: no Accept, no body.
     expect(routeRequest(subscribe({ To: `<sip:alice@contoso.com>;tag=${tag}`, Event: 'presence', Expires: '0' }))).toEqual({ service: 'subscription' });
     expect(routeRequest(subscribe({ To: `<sip:alice@contoso.com>;tag=${tag}`, Event: 'presence', Accept: 'application/pidf+xml' }))).toEqual({ service: 'subscription' });
     // The owner answers a wrong Event on its dialog (481); the edge does not second-guess it.
     expect(routeRequest(subscribe({ To: `<sip:alice@contoso.com>;tag=${tag}`, Event: 'nonsense' }))).toEqual({ service: 'subscription' });
-    expect(routeRequest(subscribe({ To: `<sip:alice@contoso.com>;tag=${dialogTag('federation', 'ab12')}`, Event: 'presence', Accept: CATEGORIES }))).toEqual({ service: 'federation' });
+    expect(routeRequest(subscribe({ To: `<sip:alice@contoso.com>;tag=${dialogTag('federation', 'ab12cd34')}`, Event: 'presence', Accept: CATEGORIES }))).toEqual({ service: 'federation' });
   });
 
-  it('falls back to Event and Accept for tags that name no owner (another form, or an unknown code)', () => {
-    for (const tag of ['C9230080', 'xyz-1234', 'sub-', 'sub-a.b']) {
+  it('falls back to Event and Accept for tags that name no owner (another form)', () => {
+    // The edge's own tags (16 lower-case hex digits), another server's, malformed ones.
+    for (const tag of ['3f9a0c1d2e4b5a69', 'c9230080', 'C923008', 'fed-', 'fed-12', 'sub-C9230080']) {
       expect(routeRequest(subscribe({ To: `<sip:alice@contoso.com>;tag=${tag}`, Event: 'presence' }))).toEqual({ service: 'federation' });
       expect(routeRequest(subscribe({ To: `<sip:alice@contoso.com>;tag=${tag}`, Event: 'bogus' }))).toEqual({ status: 489, allowEvents: true });
     }
+  });
+
+  it('refuses to make a tag of anything but eight hex digits', () => {
+    expect(() => dialogTag('subscription', 'xyz')).toThrow(RangeError);
   });
 });

@@ -157,7 +157,7 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
   const expires = Math.min(requested, d.config.SUBSCRIBE_MAX_EXPIRES);
   const createsNothing = !existing && subscribe.size === 0 && unsubscribe.size === 0;
   const terminated = polling || createsNothing;
-  const localTag = existing?.value.localTag ?? dialogTag('subscription', randomToken(4).toUpperCase());
+  const localTag = existing?.value.localTag ?? dialogTag('subscription', randomToken(4));
   const dialogId = dialogs.idOf({ callId, localTag } as DialogRecord);
 
   // Persistent: the dialog first, then per publisher the (dialog, publisher) record, the watcher (so

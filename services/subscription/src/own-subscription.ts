@@ -73,7 +73,7 @@ export async function handleOwnSubscribe(d: OwnSubscriptionDeps, cmd: SipRequest
   }
 
   const expires = Math.min(requested, d.config.SUBSCRIBE_MAX_EXPIRES);
-  const localTag = existing?.value.localTag ?? dialogTag('subscription', randomToken(4).toUpperCase());
+  const localTag = existing?.value.localTag ?? dialogTag('subscription', randomToken(4));
   const dialog: DialogRecord = { ...dialogFor(cmd, r, pkg.event, localTag, existing?.value), ...fields };
   const written = await d.store.apply(p, [put(dialogs, dialog, { ...(existing ? { expect: existing.version } : { expect: 0 }), expiresAt: now + expires * 1000 })]);
   if (!written.ok) return reply(500, 'Concurrent Change, Retry');
