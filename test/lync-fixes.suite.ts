@@ -1,5 +1,5 @@
 import { getHeader, type SipMessage } from '@presence/sip';
-import { dialogs, dialogSubscriptions, listRecords, watchers, type Partition } from '@presence/state';
+import { contactLists, dialogs, dialogSubscriptions, listRecords, put, watchers, type Partition } from '@presence/state';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LyncClient } from './support/lync-client.js';
 import { libpurpleParts, parts } from './support/multipart.js';
@@ -158,6 +158,15 @@ export function lyncFixesSuite(name: string, makeWorld: () => Promise<World>): v
       expect(delta.body.toString()).toContain('<addedContact uri="sip:carol@contoso.com" name="" groups="1" subscribed="true" externalURI=""/>');
       const full = await ownSubscribe(alice, 'vnd-microsoft-roaming-contacts', 'application/vnd-microsoft-roaming-contacts+xml', { expires: 0 });
       expect(full.body.toString()).toContain('<contact uri="sip:carol@contoso.com"');
+
+      // A list written before URIs kept their scheme is shown with it too.
+      await w.store.apply(of(ALICE), [
+        put(contactLists, { deltaNum: 7, groups: [{ id: 1, name: '~', externalURI: '' }], contacts: [{ uri: 'john@contoso.com', name: '', groups: [1], subscribed: true, externalURI: '' }] }),
+      ]);
+      const old = await ownSubscribe(alice, 'vnd-microsoft-roaming-contacts', 'application/vnd-microsoft-roaming-contacts+xml', { expires: 0 });
+      expect(old.body.toString()).toBe(
+        '<contactList deltaNum="7" ucsMode="disabled"><group id="1" name="~" externalURI=""/><contact uri="sip:john@contoso.com" name="" groups="1" subscribed="true" externalURI=""/></contactList>',
+      );
 
       const batch = await alice.categorySubscribe([{ uri: 'carol@contoso.com' }]);
       expect(batch.status).toBe(200);

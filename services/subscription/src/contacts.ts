@@ -1,6 +1,6 @@
 import type { SetContactListReply, SetContactListRequest, SipReply, SipRequestCommand } from '@presence/bus';
 import { buildAddGroupResult, buildContactDelta, buildContactList, CONTENT_TYPE, parseContactOp, type ContactList } from '@presence/documents';
-import { applyContactOp, contactListFromSeed, emptyContactList, sameAor, type ContactRefusal } from '@presence/presence';
+import { applyContactOp, contactListFromSeed, emptyContactList, normalizeContactUri, sameAor, type ContactRefusal } from '@presence/presence';
 import { aorOf, reply } from '@presence/runtime';
 import { contactLists, dialogs, getRecord, listRecords, put, type Partition } from '@presence/state';
 import { notify } from './notifier.js';
@@ -12,9 +12,15 @@ export class ContactListError extends Error {
   readonly code = 'PRES_ERR_CONTACT_LIST';
 }
 
+/**
+ * The user's list. Lists written before contact URIs kept their scheme come back with it, so that
+ * the full list and the deltas write every URI the same way.
+ */
 async function readList(d: OwnSubscriptionDeps, p: Partition): Promise<{ list: ContactList; version: number }> {
   const rec = await getRecord(d.store, p, contactLists, 'list');
-  return rec ? { list: rec.value, version: rec.version } : { list: emptyContactList(), version: 0 };
+  if (!rec) return { list: emptyContactList(), version: 0 };
+  const contacts = rec.value.contacts.map((c) => ({ ...c, uri: normalizeContactUri(c.uri) ?? c.uri }));
+  return { list: { ...rec.value, contacts }, version: rec.version };
 }
 
 /** Roaming contacts ([MS-SIP] §3.7.4.1): the dialog gets the full list, then a delta per change. */
