@@ -8,6 +8,9 @@ export interface SearchRow {
   readonly value: string;
 }
 
+/** The most filter rows one search may carry (clients send a handful). */
+export const MAX_ROWS = 32;
+
 export interface DirectorySearchRequest {
   readonly rows: readonly SearchRow[];
   readonly maxResults: number;
@@ -41,8 +44,11 @@ export function parseDirectorySearch(body: string): DocResult<DirectorySearchReq
   if (!/^\d{1,9}$/.test(max)) return schemaError('directorySearch: maxResults must be a non-negative integer');
   const array = soapBody.children.find((c) => c.name === 'Array' && c.ns === CONTACT_SOAP_NS && c.attrs.id === href);
   if (!array) return schemaError(`directorySearch: no Array with id ${JSON.stringify(href)}`);
+  const given = array.children.filter((c) => c.name === 'row' && c.ns === CONTACT_SOAP_NS);
+  // Every row is matched against every user: a bound keeps one search cheap.
+  if (given.length > MAX_ROWS) return schemaError(`directorySearch: at most ${MAX_ROWS} rows`);
   const rows: SearchRow[] = [];
-  for (const r of array.children.filter((c) => c.name === 'row' && c.ns === CONTACT_SOAP_NS)) {
+  for (const r of given) {
     const { attrib, value } = r.attrs;
     // Active Directory attribute names: letters, digits and hyphens (msRTCSIP-PrimaryUserAddress).
     if (attrib === undefined || !/^[A-Za-z][A-Za-z0-9-]{0,63}$/.test(attrib)) return schemaError(`row: attrib must be an attribute name, got ${JSON.stringify(attrib)}`);

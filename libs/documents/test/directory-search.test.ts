@@ -18,6 +18,9 @@ describe('directorySearch documents ([MS-PRES] §8.1, §3.1.5.4)', () => {
     for (const body of ['', '<x', env(''), env(`<m:directorySearch xmlns:m="${M}"><m:maxResults>1</m:maxResults></m:directorySearch>`), env(`<m:directorySearch xmlns:m="${M}"><m:filter m:href="#a"/><m:maxResults>-1</m:maxResults></m:directorySearch><m:Array xmlns:m="${M}" m:id="a"/>`)]) {
       expect(parseDirectorySearch(body).ok).toBe(false);
     }
+    const rows = (n: number) => env(`<m:directorySearch xmlns:m="${M}"><m:filter m:href="#a"/><m:maxResults>1</m:maxResults></m:directorySearch><m:Array xmlns:m="${M}" m:id="a">${'<m:row m:attrib="sn" m:value="x"/>'.repeat(n)}</m:Array>`);
+    expect(parseDirectorySearch(rows(32)).ok).toBe(true);
+    expect(parseDirectorySearch(rows(33))).toMatchObject({ ok: false, error: { message: expect.stringContaining('at most 32 rows') } });
   });
 
   it('writes SOAP 1.1 faults', () => {
