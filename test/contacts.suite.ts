@@ -59,7 +59,7 @@ export function contactsSuite(name: string, makeWorld: () => Promise<World>): vo
       expect(getHeader(contacts, 'ms-piggyback-cseq')).toBeDefined();
       expect(contacts.body.toString()).toBe(
         '<contactList deltaNum="1" ucsMode="disabled"><group id="1" name="~" externalURI=""/><group id="2" name="Friends" externalURI=""/>' +
-          '<contact uri="sip:bob@contoso.com" name="" groups="2" subscribed="true" externalURI=""/><contact uri="sip:carol@contoso.com" name="Carol" groups="1" subscribed="true" externalURI=""/></contactList>',
+          '<contact uri="bob@contoso.com" name="" groups="2" subscribed="true" externalURI=""/><contact uri="carol@contoso.com" name="Carol" groups="1" subscribed="true" externalURI=""/></contactList>',
       );
 
       const prov = await ownSubscribe(alice, 'vnd-microsoft-provisioning-v2', 'application/vnd-microsoft-roaming-provisioning-v2+xml', {

@@ -149,7 +149,7 @@ export function lyncFixesSuite(name: string, makeWorld: () => Promise<World>): v
       expect(alice.pendingNotifies().length).toBe(before);
     });
 
-    it('setContact answers a delta whose URI keeps the scheme; a batch SUBSCRIBE naming the contact without it is served as the same user', async () => {
+    it('setContact answers a delta whose URI keeps the scheme, the full list writes it without (as Lync Server); a batch SUBSCRIBE naming the contact without it is served as the same user', async () => {
       const alice = await connect(ALICE, 'a1');
       const list = await ownSubscribe(alice, 'vnd-microsoft-roaming-contacts', 'application/vnd-microsoft-roaming-contacts+xml');
       expect(list.body.toString()).toContain('deltaNum="0"');
@@ -157,16 +157,22 @@ export function lyncFixesSuite(name: string, makeWorld: () => Promise<World>): v
       const delta = await alice.nextNotify(5000, (m) => getHeader(m, 'Event') === 'vnd-microsoft-roaming-contacts');
       expect(delta.body.toString()).toContain('<addedContact uri="sip:carol@contoso.com" name="" groups="1" subscribed="true" externalURI=""/>');
       const full = await ownSubscribe(alice, 'vnd-microsoft-roaming-contacts', 'application/vnd-microsoft-roaming-contacts+xml', { expires: 0 });
-      expect(full.body.toString()).toContain('<contact uri="sip:carol@contoso.com"');
+      // The full list writes them without the scheme, as Lync Server does ([MS-PRES] 4.14): pidgin-sipe
+      // puts `sip:` in front of every full-list URI (a `sip:` URI there becomes `sip:sip:carol@…`).
+      expect(full.body.toString()).toContain('<contact uri="carol@contoso.com"');
 
-      // A list written before URIs kept their scheme is shown with it too.
+      // A list stored before URIs kept their scheme: the same in the full list, with the scheme in deltas.
       await w.store.apply(of(ALICE), [
         put(contactLists, { deltaNum: 7, groups: [{ id: 1, name: '~', externalURI: '' }], contacts: [{ uri: 'john@contoso.com', name: '', groups: [1], subscribed: true, externalURI: '' }] }),
       ]);
       const old = await ownSubscribe(alice, 'vnd-microsoft-roaming-contacts', 'application/vnd-microsoft-roaming-contacts+xml', { expires: 0 });
       expect(old.body.toString()).toBe(
-        '<contactList deltaNum="7" ucsMode="disabled"><group id="1" name="~" externalURI=""/><contact uri="sip:john@contoso.com" name="" groups="1" subscribed="true" externalURI=""/></contactList>',
+        '<contactList deltaNum="7" ucsMode="disabled"><group id="1" name="~" externalURI=""/><contact uri="john@contoso.com" name="" groups="1" subscribed="true" externalURI=""/></contactList>',
       );
+      const del = soap(`<m:deleteContact ${SOAP_NS}><m:URI>sip:john@contoso.com</m:URI><m:deltaNum>7</m:deltaNum></m:deleteContact>`);
+      expect((await alice.service('application/SOAP+xml', del)).status).toBe(200);
+      const gone = await alice.nextNotify(5000, (m) => m.body.toString().includes('deletedContact'));
+      expect(gone.body.toString()).toBe('<contactDelta deltaNum="8" prevDeltaNum="7" ucsMode="disabled"><deletedContact uri="sip:john@contoso.com"/></contactDelta>');
 
       const batch = await alice.categorySubscribe([{ uri: 'carol@contoso.com' }]);
       expect(batch.status).toBe(200);

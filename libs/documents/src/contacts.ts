@@ -53,12 +53,20 @@ export type ContactOp =
   | { readonly op: 'deleteGroup'; readonly deltaNum: number; readonly id: number };
 
 const groupAttrs = (g: ContactGroup) => [['id', g.id], ['name', g.name], ['externalURI', g.externalURI]] as const;
-const contactElement = (tag: string, c: Contact) =>
-  element(tag, [['uri', c.uri], ['name', c.name], ['groups', c.groups.join(' ')], ['subscribed', c.subscribed], ['externalURI', c.externalURI]], c.extension ? `<contactExtension>${c.extension}</contactExtension>` : '');
+const contactElement = (tag: string, c: Contact, uri: string) =>
+  element(tag, [['uri', uri], ['name', c.name], ['groups', c.groups.join(' ')], ['subscribed', c.subscribed], ['externalURI', c.externalURI]], c.extension ? `<contactExtension>${c.extension}</contactExtension>` : '');
+
+/**
+ * Contact URIs are written as Lync Server writes them, which is how Lync-family clients read them:
+ * without the `sip:` scheme in the full list ([MS-PRES] 4.14; pidgin-sipe puts `sip:` in front of
+ * every full-list URI), with it in deltas (clients take a delta's URI as the buddy's URI as it is).
+ */
+const withoutScheme = (uri: string) => uri.replace(/^sip:/i, '');
+const withScheme = (uri: string) => (/^[a-z][a-z0-9+.-]*:/i.test(uri) ? uri : `sip:${uri}`);
 
 /** The full list ([MS-SIP] §2.2.4.1 contactList; [MS-PRES] 4.14.1): groups, then contacts. */
 export function buildContactList(list: ContactList, ucsMode: UcsMode = 'disabled'): string {
-  const inner = list.groups.map((g) => element('group', groupAttrs(g))).join('') + list.contacts.map((c) => contactElement('contact', c)).join('');
+  const inner = list.groups.map((g) => element('group', groupAttrs(g))).join('') + list.contacts.map((c) => contactElement('contact', c, withoutScheme(c.uri))).join('');
   return `<contactList deltaNum="${list.deltaNum}" ucsMode="${ucsMode}">${inner}</contactList>`;
 }
 
@@ -70,10 +78,10 @@ export function buildContactDelta(d: ContactDelta, ucsMode: UcsMode = 'disabled'
   const inner = [
     ...d.addedGroups.map((g) => element('addedGroup', groupAttrs(g))),
     ...d.modifiedGroups.map((g) => element('modifiedGroup', groupAttrs(g))),
-    ...d.addedContacts.map((c) => contactElement('addedContact', c)),
-    ...d.modifiedContacts.map((c) => contactElement('modifiedContact', c)),
+    ...d.addedContacts.map((c) => contactElement('addedContact', c, withScheme(c.uri))),
+    ...d.modifiedContacts.map((c) => contactElement('modifiedContact', c, withScheme(c.uri))),
     ...d.deletedGroups.map((id) => element('deletedGroup', [['id', id]])),
-    ...d.deletedContacts.map((uri) => element('deletedContact', [['uri', uri]])),
+    ...d.deletedContacts.map((uri) => element('deletedContact', [['uri', withScheme(uri)]])),
   ].join('');
   return `<contactDelta deltaNum="${d.deltaNum}" prevDeltaNum="${d.prevDeltaNum}" ucsMode="${ucsMode}">${inner}</contactDelta>`;
 }

@@ -85,7 +85,7 @@ describe('contact management documents ([MS-SIP] §2.2.4)', () => {
     });
     expect(xml).toBe(
       '<contactDelta deltaNum="8" prevDeltaNum="7" ucsMode="disabled"><addedGroup id="3" name="A &amp; B" externalURI=""/>' +
-        '<modifiedContact uri="x@contoso.com" name="X" groups="3" subscribed="false" externalURI=""/><deletedGroup id="2"/><deletedContact uri="y@contoso.com"/></contactDelta>',
+        '<modifiedContact uri="sip:x@contoso.com" name="X" groups="3" subscribed="false" externalURI=""/><deletedGroup id="2"/><deletedContact uri="sip:y@contoso.com"/></contactDelta>',
     );
   });
 

@@ -33,10 +33,9 @@ export interface ContactLimits {
 }
 
 /**
- * Contact URIs are kept and written with the `sip:` scheme, as clients send them in setContact, in
- * full lists and deltas alike: a client takes a delta's `uri` as a buddy URI and subscribes to it as
- * written. ([MS-PRES] 4.14 shows them without the scheme; a client reading such a delta subscribes
- * to a URI of another form than its buddy's.) A scheme-less `user@host` is the same contact.
+ * Contact URIs are kept with the `sip:` scheme, as clients send them in setContact; a scheme-less
+ * `user@host` is the same contact. (How each document writes them is the documents' business: see
+ * buildContactList and buildContactDelta.)
  */
 export function normalizeContactUri(uri: string): string | undefined {
   const bare = uri.trim().replace(/^sip:/i, '');

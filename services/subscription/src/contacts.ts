@@ -12,10 +12,7 @@ export class ContactListError extends Error {
   readonly code = 'PRES_ERR_CONTACT_LIST';
 }
 
-/**
- * The user's list. Lists written before contact URIs kept their scheme come back with it, so that
- * the full list and the deltas write every URI the same way.
- */
+/** The user's list; lists stored before contact URIs kept their scheme come back with it. */
 async function readList(d: OwnSubscriptionDeps, p: Partition): Promise<{ list: ContactList; version: number }> {
   const rec = await getRecord(d.store, p, contactLists, 'list');
   if (!rec) return { list: emptyContactList(), version: 0 };
