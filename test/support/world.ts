@@ -20,6 +20,11 @@ export interface World {
   stop(): Promise<void>;
 }
 
+/** The admin token every test world is started with. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** Headers for an admin call to a test world. */
+export const adminHeaders = { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
 export interface WorldOptions {
   mode: 'embedded' | 'clustered';
   natsUrl?: string;
@@ -44,6 +49,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       POOL_ID: pool,
       INSTANCE_ID: `edge-${pool}`,
       PRESENCE_AUTH: 'none',
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       PRESENCE_SWEEP_MS: '200',
       SUBSCRIBE_MIN_EXPIRES: '60',
       ...(o.natsUrl ? { NATS_URL: o.natsUrl } : {}),

@@ -1,10 +1,21 @@
 import { moveUser, RemoteHandlerError, setContactList, type Bus, type SetContactListRequest } from '@presence/bus';
+import type { Logger } from '@presence/telemetry';
 import type { FastifyInstance } from 'fastify';
+import { bearerMatches } from './admin-auth.js';
 import { normalizeAor } from './directory.js';
 import type { Pools } from './pools.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const optString = (v: unknown) => v === undefined || typeof v === 'string';
+
+/** The user an admin call names; undefined for a malformed URI (a bad %-escape included). */
+function userOf(uri: string): string | undefined {
+  try {
+    return normalizeAor(uri);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Reads a contact list seed; undefined when its shape is wrong. */
 function readSeed(body: Record<string, unknown>): Omit<SetContactListRequest, 'user'> | undefined {
@@ -24,14 +35,24 @@ function readSeed(body: Record<string, unknown>): Omit<SetContactListRequest, 'u
 }
 
 /**
- * Operators' actions on users, on every process's HTTP port; each goes over the bus to the
- * subscription service of the user's home pool, so any process can take it.
+ * Operators' actions on users, on every process's HTTP port (or its own admin listener); each goes
+ * over the bus to the subscription service of the user's home pool, so any process can take it.
+ * Every call needs `Authorization: Bearer <ADMIN_TOKEN>`; without a configured token the routes do
+ * not exist (404). Each call, allowed or refused, leaves one audit log line.
  */
-export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () => Bus): void {
+export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () => Bus, token: string | undefined, logger: Logger): void {
+  if (token === undefined) {
+    logger.warn('admin routes disabled: set ADMIN_TOKEN or ADMIN_TOKEN_FILE to enable /admin/users/*');
+    return;
+  }
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/admin/')) return;
+    if (!bearerMatches(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer realm="presence-admin"').send({ error: 'admin token required' });
+  });
   // Moves a user to another pool ([DESIGN] Pools).
   app.post('/admin/users/move', async (req, reply) => {
     const body = isObject(req.body) ? req.body : {};
-    const user = typeof body.user === 'string' ? normalizeAor(body.user) : undefined;
+    const user = typeof body.user === 'string' ? userOf(body.user) : undefined;
     if (!user || typeof body.pool !== 'string' || !pools.all.some((p) => p.id === body.pool)) {
       return reply.code(400).send({ error: 'expected {"user": "sip:…", "pool": "<one of PRESENCE_POOLS>"}' });
     }
@@ -45,7 +66,7 @@ export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () 
   // Replaces a user's contact list ([MS-SIP] §3.7): seeding new users, migrating from another server.
   app.put('/admin/users/contacts', async (req, reply) => {
     const body = isObject(req.body) ? req.body : {};
-    const user = typeof body.user === 'string' ? normalizeAor(body.user) : undefined;
+    const user = typeof body.user === 'string' ? userOf(body.user) : undefined;
     const seed = readSeed(body);
     if (!user || !seed) {
       return reply.code(400).send({ error: 'expected {"user": "sip:…", "groups": [{"name"}], "contacts": [{"uri", "name"?, "groups"?: [group names], "subscribed"?}]}' });

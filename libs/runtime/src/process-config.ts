@@ -11,6 +11,10 @@ const TOKEN_TEXT = '1-64 characters of A-Z a-z 0-9 _ -';
 export const processEnv = {
   HTTP_PORT: env.port({ default: 8080, doc: 'Port of the HTTP server with /healthz, /readyz and /metrics.' }),
   HTTP_HOST: env.string({ default: '0.0.0.0', doc: 'Address the HTTP server listens on.' }),
+  ADMIN_TOKEN: env.optionalString({ doc: 'Bearer token the /admin routes require. Unset (and no ADMIN_TOKEN_FILE): the admin routes are disabled.' }),
+  ADMIN_TOKEN_FILE: env.optionalString({ doc: 'File holding the admin bearer token (a mounted secret); used when ADMIN_TOKEN is unset.' }),
+  ADMIN_HTTP_PORT: env.optionalString({ doc: 'Port of a separate HTTP listener for the /admin routes. Unset: they are served on HTTP_PORT.' }),
+  ADMIN_HTTP_HOST: env.string({ default: '127.0.0.1', doc: 'Address the separate admin listener binds to.' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'pino log level.' }),
   POOL_ID: env.string({ default: 'pool1', pattern: TOKEN, patternText: TOKEN_TEXT, doc: 'The pool (shard) this process serves.' }),
   PRESENCE_POOLS: env.list({
@@ -49,6 +53,7 @@ export function loadProcessConfig(source: NodeJS.ProcessEnv = process.env): Proc
     // Reuse the builder so the message has the same shape as every other config error.
     env.string({ pattern: TOKEN, patternText: TOKEN_TEXT, doc: '' }).parse(instanceId, 'INSTANCE_ID');
   }
+  if (c.ADMIN_HTTP_PORT !== undefined) env.port({ doc: '' }).parse(c.ADMIN_HTTP_PORT, 'ADMIN_HTTP_PORT');
   if (c.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {
     env.url({ protocols: ['http', 'https'], doc: '' }).parse(c.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   }
