@@ -10,6 +10,7 @@ import { pingCommands } from '@presence/bus';
 import type { Server } from 'node:net';
 import { loadAdminToken } from './admin-auth.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { guardBus, guardStore } from './request-guard.js';
 import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
 import { loadDirectory } from './directory.js';
 import { loadPools } from './pools.js';
@@ -104,8 +105,9 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   adapters = opts.mode === 'clustered' ? await clusteredAdapters(config, opts.processName, logger) : embeddedAdapters(config);
   const deps = {
     instanceId: config.instanceId,
-    bus: adapters.bus,
-    store: adapters.store,
+    // Services see a bus that bounds their SIP work and a store that refuses writes past a request's deadline.
+    bus: guardBus(adapters.bus, { concurrent: config.SERVICE_MAX_CONCURRENT_REQUESTS, queued: config.SERVICE_MAX_QUEUED_REQUESTS }),
+    store: guardStore(adapters.store),
     env: opts.env ?? process.env,
     mode: opts.mode,
     pools,

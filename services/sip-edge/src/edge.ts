@@ -1,4 +1,4 @@
-import { BusTimeoutError, NoRespondersError, sipRequestCommands, type Bus, type SipReply } from '@presence/bus';
+import { sipRequestCommands, type Bus, type SipReply } from '@presence/bus';
 
 /** A response, and the requests to send on the connection right after it. */
 interface Handled {
@@ -31,9 +31,11 @@ import type { Pools } from '@presence/runtime';
 import type { Logger } from '@presence/telemetry';
 import type { Authenticator } from './authenticator.js';
 import type { Flow, FlowHandler } from './flows.js';
+import { InFlight } from './in-flight.js';
 import type { Outbound } from './outbound.js';
 import type { Registrar } from './registrar.js';
 import { ACCEPTED_SERVICE_TYPES, ALLOW_EVENTS, routeRequest } from './router.js';
+import { unavailableDependency } from './unavailable.js';
 
 /** Methods this server takes as requests. */
 export const ALLOW = 'REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,ACK,CANCEL';
@@ -43,6 +45,15 @@ const NOT_HERE = new Set(['INVITE', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK
 export const SUPPORTED = ['gruu-10', 'adhoclist', 'msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify'];
 const SERVER = 'presence-server/0.1';
 const RETRY_AFTER_S = 5;
+/** What the service is told it has of the edge's wait: the rest covers the reply's way back. */
+const REPLY_MARGIN_MS = 500;
+
+/** Most requests in progress at once (item 2 of issue 12: one user must not take the server down). */
+export interface InFlightLimits {
+  readonly perConnection: number;
+  readonly perUser: number;
+  readonly total: number;
+}
 
 export interface EdgeOptions {
   bus: Bus;
@@ -54,6 +65,9 @@ export interface EdgeOptions {
   registrar: Registrar;
   outbound: Outbound;
   flows: Map<string, Flow>;
+  inFlight: InFlightLimits;
+  /** How long the edge waits for a service's answer (BUS_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
   timers?: Timers;
 }
 
@@ -78,8 +92,15 @@ function salvage(bytes: Buffer): SipHeader[] {
  */
 export class SipEdge implements FlowHandler {
   private readonly transactions = new Map<string, NonInviteServerTransaction>();
+  private readonly perConnection: InFlight;
+  private readonly perUser: InFlight;
+  private readonly total: InFlight;
 
-  constructor(private readonly o: EdgeOptions) {}
+  constructor(private readonly o: EdgeOptions) {
+    this.perConnection = new InFlight(o.inFlight.perConnection);
+    this.perUser = new InFlight(o.inFlight.perUser);
+    this.total = new InFlight(o.inFlight.total);
+  }
 
   receive(flow: Flow, bytes: Buffer, datagram: boolean): void {
     if (!flow.reliable || !this.o.flows.has(flow.id)) this.o.flows.set(flow.id, flow);
@@ -141,17 +162,45 @@ export class SipEdge implements FlowHandler {
     const tx = new NonInviteServerTransaction(key, flow, (t) => this.transactions.delete(t.id), this.o.timers);
     this.transactions.set(key, tx);
     let handled: Handled;
-    try {
-      handled = await this.process(flow, this.stampVia(msg, flow));
-    } catch (e) {
-      this.o.logger.error({ err: e, method: msg.method, flow: flow.id }, 'request failed');
-      handled = { response: createResponse(msg, 500, { toTag: randomToken() }) };
+    // Bounded before any work: excess requests of a connection (or of the whole edge) get 503 at once.
+    if (!this.perConnection.tryAcquire(flow.id)) {
+      handled = { response: this.busy(msg, 'connection', flow) };
+    } else if (!this.total.tryAcquire('')) {
+      this.perConnection.release(flow.id);
+      handled = { response: this.busy(msg, 'edge', flow) };
+    } else {
+      try {
+        handled = await this.process(flow, this.stampVia(msg, flow));
+      } catch (e) {
+        handled = { response: this.failed(msg, e, flow) };
+      } finally {
+        this.perConnection.release(flow.id);
+        this.total.release('');
+      }
     }
     const { response, followUps } = handled;
     tx.respond({ ...response, headers: [...response.headers, { name: 'Server', value: SERVER }] });
     const piggyback = getHeader(response, 'ms-piggyback-cseq');
     if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
     for (const f of followUps ?? []) this.o.outbound.send({ ...f, connectionId: flow.id });
+  }
+
+  /** 503 with Retry-After (RFC 3261 §21.5.4): too much of this connection's, user's or the edge's work in progress. */
+  private busy(req: SipRequest, what: 'connection' | 'user' | 'edge', flow: Flow): SipResponse {
+    this.o.logger.debug({ flow: flow.id, remote: flow.remote.address, user: flow.user, method: req.method, limit: what }, 'too many requests in progress: 503');
+    return createResponse(req, 503, { toTag: randomToken(), reason: 'Too Many Requests In Progress', headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] });
+  }
+
+  /** A failure while serving: 503 with Retry-After when a dependency is away or a service is full, 500 otherwise. */
+  private failed(req: SipRequest, e: unknown, flow: Flow): SipResponse {
+    const dependency = unavailableDependency(e);
+    if (dependency === undefined) {
+      this.o.logger.error({ err: e, method: req.method, flow: flow.id }, 'request failed');
+      return createResponse(req, 500, { toTag: randomToken() });
+    }
+    if (dependency === 'overloaded') this.o.logger.debug({ method: req.method, flow: flow.id, err: (e as Error).message }, 'service overloaded: 503');
+    else this.o.logger.warn({ dependency, method: req.method, flow: flow.id, err: (e as Error).message }, `${dependency} unavailable: answering 503`);
+    return createResponse(req, 503, { toTag: randomToken(), headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] });
   }
 
   /** RFC 3261 §18.2.1 and RFC 3581: record where the request really came from in the top Via. */
@@ -196,13 +245,26 @@ export class SipEdge implements FlowHandler {
     if (!auth.ok) return auth.response;
     if (auth.user !== fromAor) return reply(403, [], 'From Does Not Match The Authenticated User');
 
-    if (req.method === 'REGISTER') return this.o.registrar.register(req, flow, auth.user);
+    if (!this.perUser.tryAcquire(auth.user)) return this.busy(req, 'user', flow);
+    try {
+      return await this.serve(req, flow, auth.user, from.ok ? param(from.value.params, 'epid') : undefined);
+    } finally {
+      this.perUser.release(auth.user);
+    }
+  }
 
+  /** An authenticated request: REGISTER here, the others to the service that owns them. */
+  private async serve(req: SipRequest, flow: Flow, user: string, epid: string | undefined): Promise<SipResponse | Handled> {
+    if (req.method === 'REGISTER') return this.o.registrar.register(req, flow, user);
+    const reply = (status: number, headers: SipHeader[] = [], reason?: string) =>
+      createResponse(req, status, { toTag: randomToken(), headers, ...(reason ? { reason } : {}) });
     const route = routeRequest(req);
     if ('status' in route) return reply(route.status, route.allowEvents ? [{ name: 'Allow-Events', value: ALLOW_EVENTS }] : [], route.reason);
-    const pool = await this.poolFor(req, auth.user);
+    // The router's tables are plain objects: a Content-Type such as `constructor` must not reach the bus.
+    if (!Object.hasOwn(sipRequestCommands, route.service)) return reply(req.method === 'SERVICE' ? 415 : 489);
+    const pool = await this.poolFor(req, user);
     if (pool === undefined) return reply(404, [], 'Unknown Pool');
-    return this.forward(req, flow, auth.user, route.service, from.ok ? param(from.value.params, 'epid') : undefined, pool);
+    return this.forward(req, flow, user, route.service, epid, pool);
   }
 
   /**
@@ -236,32 +298,30 @@ export class SipEdge implements FlowHandler {
     });
   }
 
-  /** Hands the request to its service; a service that does not answer in time gives 503 with Retry-After. */
+  /**
+   * Hands the request to its service, with the time the edge will wait for it (`budgetMs`): a
+   * service that does not answer in time gives 503 with Retry-After (see {@link failed}), and the
+   * service writes nothing once that time has run out.
+   */
   private async forward(req: SipRequest, flow: Flow, user: string, service: keyof typeof sipRequestCommands, epid: string | undefined, pool: string): Promise<Handled> {
-    let answer: SipReply;
-    try {
-      answer = await this.o.bus.request(
-        sipRequestCommands[service],
-        pool,
-        {
-          method: req.method,
-          uri: req.uri,
-          headers: req.headers.map((h) => ({ name: h.name, value: h.value })),
-          body: req.body.toString('utf8'),
-          user,
-          ...(epid !== undefined ? { epid } : {}),
-          edgeId: this.o.edgeId,
-          connectionId: flow.id,
-          transport: flow.transport,
-        },
-      );
-    } catch (e) {
-      if (e instanceof NoRespondersError || e instanceof BusTimeoutError) {
-        this.o.logger.warn({ service, method: req.method, err: (e as Error).message }, 'service unavailable');
-        return { response: createResponse(req, 503, { toTag: randomToken(), headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] }) };
-      }
-      throw e;
-    }
+    const timeoutMs = this.o.requestTimeoutMs;
+    const answer: SipReply = await this.o.bus.request(
+      sipRequestCommands[service],
+      pool,
+      {
+        method: req.method,
+        uri: req.uri,
+        headers: req.headers.map((h) => ({ name: h.name, value: h.value })),
+        body: req.body.toString('utf8'),
+        user,
+        ...(epid !== undefined ? { epid } : {}),
+        edgeId: this.o.edgeId,
+        connectionId: flow.id,
+        transport: flow.transport,
+        budgetMs: Math.max(100, timeoutMs - REPLY_MARGIN_MS),
+      },
+      { timeoutMs },
+    );
     const response = createResponse(req, answer.status, {
       toTag: answer.toTag ?? randomToken(),
       headers: answer.headers ?? [],

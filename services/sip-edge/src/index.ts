@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { edgeSend } from '@presence/bus';
-import { DEV_USERS_FILE, loadDirectory, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { DEV_USERS_FILE, loadDirectory, loadProcessConfig, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
 import { Authenticator } from './authenticator.js';
@@ -87,6 +87,8 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     registrar,
     outbound,
     flows,
+    inFlight: { perConnection: config.SIP_MAX_IN_FLIGHT_PER_CONNECTION, perUser: config.SIP_MAX_IN_FLIGHT_PER_USER, total: config.SIP_MAX_IN_FLIGHT },
+    requestTimeoutMs: loadProcessConfig(deps.env).BUS_REQUEST_TIMEOUT_MS,
   });
 
   const ping = await servePing('sip-edge', deps);

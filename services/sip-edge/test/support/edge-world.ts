@@ -26,7 +26,7 @@ export async function startEdgeWorld(env: Record<string, string> = {}): Promise<
     bus,
     store,
     logger: createLogger({ level: 'silent', base: {} }),
-    env: { SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', PRESENCE_USERS_FILE: DEV_USERS_FILE, ...env },
+    env: { SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', PRESENCE_USERS_FILE: DEV_USERS_FILE, BUS_REQUEST_TIMEOUT_MS: '1000', ...env },
     mode: 'embedded',
   };
   const edge = await startEdge(deps);
