@@ -163,7 +163,11 @@ export class SipEdge implements FlowHandler {
     this.transactions.set(key, tx);
     let handled: Handled;
     // Bounded before any work: excess requests of a connection (or of the whole edge) get 503 at once.
-    if (!this.perConnection.tryAcquire(flow.id)) {
+    // OPTIONS and CANCEL need no work beyond their answer: they are answered even at the limit.
+    const free = msg.method === 'OPTIONS' || msg.method === 'CANCEL';
+    if (free) {
+      handled = await this.process(flow, msg);
+    } else if (!this.perConnection.tryAcquire(flow.id)) {
       handled = { response: this.busy(msg, 'connection', flow) };
     } else if (!this.total.tryAcquire('')) {
       this.perConnection.release(flow.id);
