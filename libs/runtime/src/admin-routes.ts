@@ -8,15 +8,6 @@ import type { Pools } from './pools.js';
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const optString = (v: unknown) => v === undefined || typeof v === 'string';
 
-/** The user an admin call names; undefined for a malformed URI (a bad %-escape included). */
-function userOf(uri: string): string | undefined {
-  try {
-    return normalizeAor(uri);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Reads a contact list seed; undefined when its shape is wrong. */
 function readSeed(body: Record<string, unknown>): Omit<SetContactListRequest, 'user'> | undefined {
   const groups = body.groups ?? [];
@@ -52,7 +43,7 @@ export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () 
   // Moves a user to another pool ([DESIGN] Pools).
   app.post('/admin/users/move', async (req, reply) => {
     const body = isObject(req.body) ? req.body : {};
-    const user = typeof body.user === 'string' ? userOf(body.user) : undefined;
+    const user = typeof body.user === 'string' ? normalizeAor(body.user) : undefined;
     if (!user || typeof body.pool !== 'string' || !pools.all.some((p) => p.id === body.pool)) {
       return reply.code(400).send({ error: 'expected {"user": "sip:…", "pool": "<one of PRESENCE_POOLS>"}' });
     }
@@ -66,7 +57,7 @@ export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () 
   // Replaces a user's contact list ([MS-SIP] §3.7): seeding new users, migrating from another server.
   app.put('/admin/users/contacts', async (req, reply) => {
     const body = isObject(req.body) ? req.body : {};
-    const user = typeof body.user === 'string' ? userOf(body.user) : undefined;
+    const user = typeof body.user === 'string' ? normalizeAor(body.user) : undefined;
     const seed = readSeed(body);
     if (!user || !seed) {
       return reply.code(400).send({ error: 'expected {"user": "sip:…", "groups": [{"name"}], "contacts": [{"uri", "name"?, "groups"?: [group names], "subscribed"?}]}' });

@@ -71,6 +71,16 @@ export interface EdgeOptions {
   timers?: Timers;
 }
 
+/**
+ * Text a service put in a reason phrase or header value, made fit for one header line: a reason
+ * may quote the client's own bytes (an XML error naming a NUL), and no control character may
+ * appear there (RFC 3261 §25.1 Reason-Phrase, header values); CR/LF would inject headers.
+ */
+function lineSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '?');
+}
+
 /** The headers salvaged from a message that does not parse, so that even a 400 reaches its sender. */
 function salvage(bytes: Buffer): SipHeader[] {
   const names: Record<string, string> = { v: 'Via', via: 'Via', f: 'From', from: 'From', t: 'To', to: 'To', i: 'Call-ID', 'call-id': 'Call-ID', cseq: 'CSeq' };
@@ -328,9 +338,9 @@ export class SipEdge implements FlowHandler {
     );
     const response = createResponse(req, answer.status, {
       toTag: answer.toTag ?? randomToken(),
-      headers: answer.headers ?? [],
+      headers: (answer.headers ?? []).map((h) => ({ name: h.name, value: lineSafe(h.value) })),
       body: Buffer.from(answer.body ?? '', 'utf8'),
-      ...(answer.reason ? { reason: answer.reason } : {}),
+      ...(answer.reason ? { reason: lineSafe(answer.reason).slice(0, 200) } : {}),
     });
     return answer.followUps ? { response, followUps: answer.followUps } : { response };
   }
