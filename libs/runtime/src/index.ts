@@ -7,3 +7,4 @@ export { commitAndAnnounce, every, OUTBOX, sweepOutbox, type Announcement, type 
 export { aorOf, conflictReply, header, mediaType, reply, roamingReply } from './sip-request.js';
 export { loadPools, type Pools } from './pools.js';
 export { checkDeadline, DeadlineExceededError, guardBus, guardStore, Limiter, OVERLOAD_CODES, OverloadedError } from './request-guard.js';
+export { StoreEpoch } from './store-epoch.js';

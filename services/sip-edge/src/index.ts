@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { edgeSend } from '@presence/bus';
-import { DEV_USERS_FILE, loadDirectory, loadProcessConfig, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { DEV_USERS_FILE, loadDirectory, loadProcessConfig, StoreEpoch, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
 import { Authenticator } from './authenticator.js';
@@ -55,6 +55,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   }
 
   const flows = new Map<string, Flow>();
+  const processConfig = loadProcessConfig(deps.env);
   const limits = { ...DEFAULT_LIMITS, maxBodyBytes: config.SIP_MAX_BODY_BYTES };
   const outbound = new Outbound({ bus: deps.bus, edgeId: deps.instanceId, logger: log, flows });
   const registrar = new Registrar({
@@ -88,7 +89,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     outbound,
     flows,
     inFlight: { perConnection: config.SIP_MAX_IN_FLIGHT_PER_CONNECTION, perUser: config.SIP_MAX_IN_FLIGHT_PER_USER, total: config.SIP_MAX_IN_FLIGHT },
-    requestTimeoutMs: loadProcessConfig(deps.env).BUS_REQUEST_TIMEOUT_MS,
+    requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS,
   });
 
   const ping = await servePing('sip-edge', deps);
@@ -102,6 +103,19 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     registrar.sweepExpired().catch((e: unknown) => log.warn({ err: e }, 'registration sweep failed'));
   }, SWEEP_MS);
   sweeper.unref();
+  // [issue 12 item 7] A store that lost its data (Redis restarted without persistence) leaves every
+  // registration and dialog gone while connections stay up: close them, so clients sign in again.
+  const epoch = new StoreEpoch(deps.store, log, () => {
+    let closed = 0;
+    for (const f of [...flows.values()]) {
+      if (f.reliable) {
+        f.close();
+        closed++;
+      }
+    }
+    log.error({ closed }, 'closed every client connection after the store lost its data');
+  });
+  if (deps.mode === 'clustered') await epoch.start(processConfig.STORE_CHECK_MS);
   const ports = { udp: listeners[0]!.port, tcp: listeners[1]!.port, tls: listeners[2]!.port };
   log.info({ ports, auth: config.PRESENCE_AUTH, domains: deps.domains, pools: deps.pools.all.map((p) => p.id), users: users?.size ?? 0 }, 'SIP edge listening');
 
@@ -110,6 +124,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     certificate: tlsOptions.cert,
     stop: async () => {
       clearInterval(sweeper);
+      epoch.stop();
       await Promise.all(listeners.map((l) => l.close()));
       await send.stop();
       await ping.stop();
