@@ -19,6 +19,7 @@ export const edgeEnv = {
   SIP_MAX_IN_FLIGHT_PER_CONNECTION: env.int({ default: 16, min: 1, max: 10_000, doc: 'Requests one connection (or UDP source) may have in progress; more get 503 with Retry-After at once.' }),
   SIP_MAX_IN_FLIGHT_PER_USER: env.int({ default: 32, min: 1, max: 10_000, doc: 'Requests one user may have in progress over all connections; more get 503 with Retry-After at once.' }),
   SIP_MAX_IN_FLIGHT: env.int({ default: 2000, min: 1, max: 1_000_000, doc: 'Requests the whole edge may have in progress; more get 503 with Retry-After at once.' }),
+  REGISTER_MAX_ENDPOINTS: env.int({ default: 8, min: 1, max: 1000, doc: 'Most endpoints one user may have registered (Lync’s default 8); a new one past it replaces the least recently registered.' }),
   REGISTER_MIN_EXPIRES: env.int({ default: 60, min: 1, max: 86_400, doc: 'Shortest registration accepted (shorter: 423 with Min-Expires).' }),
   REGISTER_DEFAULT_EXPIRES: env.int({ default: 3600, min: 1, max: 86_400, doc: 'Registration lifetime when the client names none.' }),
   REGISTER_MAX_EXPIRES: env.int({ default: 7200, min: 1, max: 86_400, doc: 'Longest registration granted.' }),

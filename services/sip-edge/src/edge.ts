@@ -45,6 +45,8 @@ const NOT_HERE = new Set(['INVITE', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK
 export const SUPPORTED = ['gruu-10', 'adhoclist', 'msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify'];
 const SERVER = 'presence-server/0.1';
 const RETRY_AFTER_S = 5;
+/** The largest UDP payload over IPv4 (65,535 less the IP and UDP headers). */
+const MAX_DATAGRAM = 65_507;
 /** What the service is told it has of the edge's wait: the rest covers the reply's way back. */
 const REPLY_MARGIN_MS = 500;
 
@@ -192,11 +194,25 @@ export class SipEdge implements FlowHandler {
         this.total.release('');
       }
     }
-    const { response, followUps } = handled;
-    tx.respond({ ...response, headers: [...response.headers, { name: 'Server', value: SERVER }] });
+    const { followUps } = handled;
+    const response = this.fitFlow(flow, { ...handled.response, headers: [...handled.response.headers, { name: 'Server', value: SERVER }] }, msg);
+    tx.respond(response);
     const piggyback = getHeader(response, 'ms-piggyback-cseq');
     if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
     for (const f of followUps ?? []) this.o.outbound.send({ ...f, connectionId: flow.id });
+  }
+
+  /**
+   * A response too large for one UDP datagram cannot be sent on the request's transport (RFC 3261
+   * §18.2.2 sends responses where the request came from; a datagram holds at most 65,507 bytes):
+   * it is replaced by 513 Message Too Large, and logged, never dropped silently. TCP/TLS take any size.
+   */
+  private fitFlow(flow: Flow, response: SipResponse, req: SipRequest): SipResponse {
+    if (flow.reliable) return response;
+    const size = serialize(response).length;
+    if (size <= MAX_DATAGRAM) return response;
+    this.o.logger.warn({ flow: flow.id, method: req.method, status: response.status, size, max: MAX_DATAGRAM }, 'response too large for UDP: answering 513 instead (the client should use TCP or TLS)');
+    return createResponse(req, 513, { toTag: randomToken(), reason: 'Response Too Large For UDP', headers: [{ name: 'Server', value: SERVER }] });
   }
 
   /** 503 with Retry-After (RFC 3261 §21.5.4): too much of this connection's, user's or the edge's work in progress. */

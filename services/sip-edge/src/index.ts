@@ -68,6 +68,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     minExpires: config.REGISTER_MIN_EXPIRES,
     defaultExpires: config.REGISTER_DEFAULT_EXPIRES,
     maxExpires: config.REGISTER_MAX_EXPIRES,
+    maxEndpoints: config.REGISTER_MAX_ENDPOINTS,
     extraHeaders: [...SUPPORTED.map((t) => ({ name: 'Supported', value: t })), { name: 'Allow-Events', value: ALLOW_EVENTS }],
     logger: log,
   });

@@ -21,7 +21,11 @@ export async function listenUdp(opts: { host: string; port: number; handler: Flo
         reliable: false,
         remote: { address: rinfo.address, port: rinfo.port },
         local: { address: local.address, port: local.port },
-        send: (bytes) => socket.send(bytes, rinfo.port, rinfo.address),
+        // A datagram the kernel refuses (too large, no route) is logged, never dropped silently.
+        send: (bytes) =>
+          socket.send(bytes, rinfo.port, rinfo.address, (err) => {
+            if (err) opts.logger.warn({ err: err.message, remote: key, bytes: bytes.length }, 'UDP send failed');
+          }),
         close: () => flows.delete(key),
       };
       entry = { flow, seen: Date.now() };
