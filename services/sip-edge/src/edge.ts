@@ -274,6 +274,7 @@ export class SipEdge implements FlowHandler {
     const auth = this.o.authenticator.authenticate(flow, req, fromAor);
     if (!auth.ok) return auth.response;
     if (auth.user !== fromAor) return reply(403, [], 'From Does Not Match The Authenticated User');
+    flow.signedIn = true;
 
     if (!this.perUser.tryAcquire(auth.user)) return this.busy(req, 'user', flow);
     try {

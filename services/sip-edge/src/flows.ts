@@ -10,6 +10,8 @@ export interface Flow {
   close(): void;
   /** The user this connection authenticated as, once it has. */
   user?: string;
+  /** A request on it passed authentication (any mode): it is no longer held to the unauthenticated idle timeout. */
+  signedIn?: boolean;
 }
 
 /** What the transports report to the edge. */

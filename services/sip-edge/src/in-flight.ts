@@ -1,5 +1,6 @@
 /**
- * Counts requests in progress per key (a connection, a user) and refuses one over the key's limit.
+ * Counts what is in progress per key (requests of a connection or a user, connections of an
+ * address) and refuses one over the key's limit.
  * A key leaves the table when its count drops to zero, so the table holds only keys with work.
  */
 export class InFlight {

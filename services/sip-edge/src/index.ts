@@ -6,6 +6,7 @@ import { ConfigError } from '@presence/telemetry';
 import { Authenticator } from './authenticator.js';
 import { loadEdgeConfig } from './config.js';
 import { SipEdge, SUPPORTED } from './edge.js';
+import { InFlight } from './in-flight.js';
 import type { Flow, SipListener } from './flows.js';
 import { Outbound } from './outbound.js';
 import { Registrar } from './registrar.js';
@@ -95,10 +96,16 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
 
   const ping = await servePing('sip-edge', deps);
   const send = await deps.bus.handle(edgeSend, deps.instanceId, (req) => outbound.send(req), { queue: `edge-${deps.instanceId}` });
+  const connections = {
+    perIp: new InFlight(config.SIP_MAX_CONNECTIONS_PER_IP),
+    unauthenticatedIdleMs: config.SIP_UNAUTHENTICATED_IDLE_MS,
+    messageMs: config.SIP_MESSAGE_TIMEOUT_MS,
+    tlsHandshakeMs: config.SIP_TLS_HANDSHAKE_TIMEOUT_MS,
+  };
   const listeners: SipListener[] = [
     await listenUdp({ host: config.SIP_HOST, port: config.SIP_PORT, handler: edge, logger: log }),
-    await listenStream({ transport: 'tcp', host: config.SIP_HOST, port: config.SIP_PORT, limits, handler: edge, logger: log }),
-    await listenStream({ transport: 'tls', host: config.SIP_HOST, port: config.SIP_TLS_PORT, limits, handler: edge, logger: log, tlsOptions }),
+    await listenStream({ transport: 'tcp', host: config.SIP_HOST, port: config.SIP_PORT, limits, connections, handler: edge, logger: log }),
+    await listenStream({ transport: 'tls', host: config.SIP_HOST, port: config.SIP_TLS_PORT, limits, connections, handler: edge, logger: log, tlsOptions }),
   ];
   const sweeper = setInterval(() => {
     registrar.sweepExpired().catch((e: unknown) => log.warn({ err: e }, 'registration sweep failed'));

@@ -3,8 +3,21 @@ import tls from 'node:tls';
 import { SipFramer, type SipLimits } from '@presence/sip';
 import type { Logger } from '@presence/telemetry';
 import type { Flow, FlowHandler, SipListener } from '../flows.js';
+import type { InFlight } from '../in-flight.js';
 
 let nextId = 0;
+
+/** What a connection may hold (issue 12 item 4; Kamailio's tcp_connection_lifetime and kin). */
+export interface ConnectionLimits {
+  /** Connections per source address, over every listener; past its limit a new one is closed at once. */
+  readonly perIp: InFlight;
+  /** A connection that has not signed in is closed after this long without a complete message. */
+  readonly unauthenticatedIdleMs: number;
+  /** A message begun must be complete within this (slow senders hold no connection). */
+  readonly messageMs: number;
+  /** A TLS handshake must be done within this. */
+  readonly tlsHandshakeMs: number;
+}
 
 /** TCP and TLS listeners: one {@link SipFramer} per connection; a framing error closes the connection. */
 export async function listenStream(opts: {
@@ -12,12 +25,25 @@ export async function listenStream(opts: {
   host: string;
   port: number;
   limits: SipLimits;
+  connections: ConnectionLimits;
   handler: FlowHandler;
   logger: Logger;
   tlsOptions?: tls.TlsOptions;
 }): Promise<SipListener> {
   const sockets = new Set<net.Socket>();
+  const cl = opts.connections;
+  // Counted on the raw TCP connection, before any TLS handshake, so stalled handshakes count too.
+  const onConnection = (raw: net.Socket) => {
+    const ip = raw.remoteAddress ?? '';
+    if (!cl.perIp.tryAcquire(ip)) {
+      opts.logger.warn({ remote: ip, transport: opts.transport }, 'too many connections from one address: closing the new one');
+      raw.destroy();
+      return;
+    }
+    raw.once('close', () => cl.perIp.release(ip));
+  };
   const onSocket = (socket: net.Socket) => {
+    if (socket.destroyed) return; // refused by the per-address cap
     sockets.add(socket);
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
@@ -33,7 +59,20 @@ export async function listenStream(opts: {
       },
       close: () => socket.destroy(),
     };
+    // Two clocks: a message begun must end in time; a connection not signed in must not sit idle.
+    let messageTimer: NodeJS.Timeout | undefined;
+    const closeFor = (why: string) => {
+      opts.logger.info({ flow: flow.id, remote: flow.remote, why }, 'closing connection');
+      socket.destroy();
+    };
+    const idle = () => {
+      if (!flow.signedIn) closeFor('idle and not signed in');
+      else idleTimer.refresh(); // signed-in connections are kept (CRLF keep-alives, RFC 5626)
+    };
+    const idleTimer = setTimeout(idle, cl.unauthenticatedIdleMs);
+    idleTimer.unref();
     socket.on('data', (chunk: Buffer) => {
+      messageTimer ??= setTimeout(() => closeFor('message not completed in time'), cl.messageMs);
       let events;
       try {
         events = framer.push(chunk);
@@ -43,6 +82,11 @@ export async function listenStream(opts: {
         socket.destroy();
         return;
       }
+      if (events.length > 0) {
+        clearTimeout(messageTimer);
+        messageTimer = undefined;
+        idleTimer.refresh();
+      }
       for (const ev of events) {
         if (ev.type === 'message') opts.handler.receive(flow, ev.bytes, false);
         else if (ev.type === 'ping') flow.send(Buffer.from('\r\n')); // RFC 5626 §3.5.1 pong
@@ -51,12 +95,19 @@ export async function listenStream(opts: {
     });
     socket.on('error', () => undefined); // 'close' follows
     socket.on('close', () => {
+      clearTimeout(messageTimer);
+      clearTimeout(idleTimer);
       sockets.delete(socket);
       opts.handler.closed(flow);
     });
   };
-  const server = opts.transport === 'tls' ? tls.createServer(opts.tlsOptions ?? {}, onSocket) : net.createServer(onSocket);
-  server.on('tlsClientError', () => undefined);
+  const server =
+    opts.transport === 'tls' ? tls.createServer({ ...opts.tlsOptions, handshakeTimeout: cl.tlsHandshakeMs }, onSocket) : net.createServer(onSocket);
+  server.prependListener('connection', onConnection);
+  server.on('tlsClientError', (e: Error, s: tls.TLSSocket) => {
+    opts.logger.debug({ remote: s.remoteAddress, err: e.message }, 'TLS handshake failed or timed out');
+    s.destroy();
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
