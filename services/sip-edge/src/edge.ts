@@ -271,7 +271,7 @@ export class SipEdge implements FlowHandler {
     const fromUri = from.ok ? parseUri(from.value.uri) : undefined;
     if (!fromUri?.ok) return reply(400, [], 'Bad From Header');
     const fromAor = addressOfRecord(fromUri.value);
-    const auth = this.o.authenticator.authenticate(flow, req, fromAor);
+    const auth = await this.o.authenticator.authenticate(flow, req, fromAor);
     if (!auth.ok) return auth.response;
     if (auth.user !== fromAor) return reply(403, [], 'From Does Not Match The Authenticated User');
     flow.signedIn = true;

@@ -7,6 +7,9 @@ import { Authenticator } from './authenticator.js';
 import { loadEdgeConfig } from './config.js';
 import { SipEdge, SUPPORTED } from './edge.js';
 import { InFlight } from './in-flight.js';
+import { loadNonceSecret } from './nonce-secret.js';
+import { NonceReplay } from './nonce-replay.js';
+import { FailureThrottle } from './throttle.js';
 import type { Flow, SipListener } from './flows.js';
 import { Outbound } from './outbound.js';
 import { Registrar } from './registrar.js';
@@ -56,6 +59,11 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   }
 
   const flows = new Map<string, Flow>();
+  const nonceSecret = loadNonceSecret(config.PRESENCE_NONCE_SECRET, config.PRESENCE_NONCE_SECRET_FILE);
+  if (nonceSecret === undefined && deps.mode === 'clustered' && config.PRESENCE_AUTH === 'digest') {
+    log.warn('no PRESENCE_NONCE_SECRET: nonces are valid on this edge only; behind a load balancer clients are challenged again by other edges');
+  }
+  const replay = new NonceReplay(deps.store);
   const processConfig = loadProcessConfig(deps.env);
   const limits = { ...DEFAULT_LIMITS, maxBodyBytes: config.SIP_MAX_BODY_BYTES };
   const outbound = new Outbound({ bus: deps.bus, edgeId: deps.instanceId, logger: log, flows });
@@ -79,14 +87,20 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     edgeId: deps.instanceId,
     logger: log,
     limits,
-    authenticator: new Authenticator(
-      config.PRESENCE_AUTH,
+    authenticator: new Authenticator({
+      mode: config.PRESENCE_AUTH,
       users,
-      deps.domains[0]!,
-      new NonceService(),
-      log,
-      config.PRESENCE_DIGEST_ALGORITHMS as readonly DigestAlgorithm[],
-    ),
+      realm: deps.domains[0]!,
+      nonces: new NonceService(nonceSecret),
+      replay,
+      throttle: new FailureThrottle({
+        perUser: config.SIP_AUTH_MAX_FAILURES_PER_USER,
+        perSource: config.SIP_AUTH_MAX_FAILURES_PER_SOURCE,
+        windowMs: config.SIP_AUTH_FAILURE_WINDOW_MS,
+      }),
+      logger: log,
+      algorithms: config.PRESENCE_DIGEST_ALGORITHMS as readonly DigestAlgorithm[],
+    }),
     registrar,
     outbound,
     flows,
@@ -109,6 +123,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   ];
   const sweeper = setInterval(() => {
     registrar.sweepExpired().catch((e: unknown) => log.warn({ err: e }, 'registration sweep failed'));
+    replay.sweep(Date.now()).catch((e: unknown) => log.warn({ err: e }, 'nonce count sweep failed'));
   }, SWEEP_MS);
   sweeper.unref();
   // [issue 12 item 7] A store that lost its data (Redis restarted without persistence) leaves every
