@@ -104,6 +104,8 @@ function salvage(bytes: Buffer): SipHeader[] {
  */
 export class SipEdge implements FlowHandler {
   private readonly transactions = new Map<string, NonInviteServerTransaction>();
+  /** Endpoint clean-ups of connections that closed, still running. */
+  private readonly closing = new Set<Promise<void>>();
   private readonly perConnection: InFlight;
   private readonly perUser: InFlight;
   private readonly total: InFlight;
@@ -128,7 +130,19 @@ export class SipEdge implements FlowHandler {
   closed(flow: Flow): void {
     this.o.flows.delete(flow.id);
     this.o.outbound.flowClosed(flow.id);
-    this.o.registrar.flowClosed(flow).catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'));
+    const ending = this.o.registrar
+      .flowClosed(flow)
+      .catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'))
+      .finally(() => this.closing.delete(ending));
+    this.closing.add(ending);
+  }
+
+  /**
+   * Waits for the work of closed connections (ending their endpoints over the store and bus): at
+   * shutdown the edge closes its connections, then waits here, and only then the bus drains.
+   */
+  async settle(): Promise<void> {
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
   }
 
   private sendRaw(flow: Flow, status: number, headers: SipHeader[], reason: string): void {

@@ -117,8 +117,10 @@ export async function listenStream(opts: {
     port: (server.address() as net.AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
+        // Resolves once every connection has reported 'close' (so the handler has seen each one).
+        const closing = [...sockets].map((s) => new Promise((r) => s.once('close', r)));
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        server.close(() => void Promise.all(closing).then(() => resolve()));
       }),
   };
 }
