@@ -23,6 +23,8 @@ export const edgeEnv = {
   PRESENCE_USERS_FILE: env.optionalString({ doc: 'JSON file of users and passwords. Embedded mode defaults to config/dev-users.json.' }),
   SIP_MAX_IN_FLIGHT_PER_CONNECTION: env.int({ default: 16, min: 1, max: 10_000, doc: 'Requests one connection (or UDP source) may have in progress; more get 503 with Retry-After at once.' }),
   SIP_MAX_IN_FLIGHT_PER_USER: env.int({ default: 32, min: 1, max: 10_000, doc: 'Requests one user may have in progress over all connections; more get 503 with Retry-After at once.' }),
+  SIP_USER_REQUESTS_PER_S: env.int({ default: 20, min: 1, max: 1_000_000, doc: 'Requests one user may make per second once SIP_USER_BURST is spent; more get 503 with Retry-After.' }),
+  SIP_USER_BURST: env.int({ default: 100, min: 1, max: 1_000_000, doc: 'Requests one user may make at once (a sign-in sends a few dozen).' }),
   SIP_MAX_IN_FLIGHT: env.int({ default: 2000, min: 1, max: 1_000_000, doc: 'Requests the whole edge may have in progress; more get 503 with Retry-After at once.' }),
   SIP_MAX_CONNECTIONS_PER_IP: env.int({ default: 500, min: 1, max: 1_000_000, doc: 'TCP/TLS connections one source address may hold; more are closed at once (raise it for big NATs).' }),
   SIP_UNAUTHENTICATED_IDLE_MS: env.int({ default: 30_000, min: 100, max: 3_600_000, doc: 'A connection not signed in is closed after this long without a complete message.' }),

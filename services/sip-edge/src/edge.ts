@@ -32,6 +32,8 @@ import type { Logger } from '@presence/telemetry';
 import type { Authenticator } from './authenticator.js';
 import type { Flow, FlowHandler } from './flows.js';
 import { InFlight } from './in-flight.js';
+import { RateLimit } from './rate-limit.js';
+import { ReadGate } from './read-gate.js';
 import type { Outbound } from './outbound.js';
 import type { Registrar } from './registrar.js';
 import { ACCEPTED_SERVICE_TYPES, ALLOW_EVENTS, routeRequest } from './router.js';
@@ -47,6 +49,8 @@ const SERVER = 'presence-server/0.1';
 const RETRY_AFTER_S = 5;
 /** The largest UDP payload over IPv4 (65,535 less the IP and UDP headers). */
 const MAX_DATAGRAM = 65_507;
+/** How long a connection that went over a limit is not read. */
+const PENALTY_MS = 250;
 /** What the service is told it has of the edge's wait: the rest covers the reply's way back. */
 const REPLY_MARGIN_MS = 500;
 
@@ -55,6 +59,9 @@ export interface InFlightLimits {
   readonly perConnection: number;
   readonly perUser: number;
   readonly total: number;
+  /** Requests one user may make per second after a burst of `userBurst` (token bucket). */
+  readonly userRatePerSecond: number;
+  readonly userBurst: number;
 }
 
 export interface EdgeOptions {
@@ -109,11 +116,15 @@ export class SipEdge implements FlowHandler {
   private readonly perConnection: InFlight;
   private readonly perUser: InFlight;
   private readonly total: InFlight;
+  private readonly gate: ReadGate;
+  private readonly userRate: RateLimit;
 
   constructor(private readonly o: EdgeOptions) {
     this.perConnection = new InFlight(o.inFlight.perConnection);
     this.perUser = new InFlight(o.inFlight.perUser);
     this.total = new InFlight(o.inFlight.total);
+    this.gate = new ReadGate(this.perConnection, PENALTY_MS);
+    this.userRate = new RateLimit(o.inFlight.userRatePerSecond, o.inFlight.userBurst);
   }
 
   receive(flow: Flow, bytes: Buffer, datagram: boolean): void {
@@ -129,6 +140,7 @@ export class SipEdge implements FlowHandler {
 
   closed(flow: Flow): void {
     this.o.flows.delete(flow.id);
+    this.gate.forget(flow.id);
     this.o.outbound.flowClosed(flow.id);
     const ending = this.o.registrar
       .flowClosed(flow)
@@ -199,6 +211,7 @@ export class SipEdge implements FlowHandler {
       this.perConnection.release(flow.id);
       handled = { response: this.busy(msg, 'edge', flow) };
     } else {
+      this.gate.update(flow);
       try {
         handled = await this.process(flow, this.stampVia(msg, flow));
       } catch (e) {
@@ -206,6 +219,7 @@ export class SipEdge implements FlowHandler {
       } finally {
         this.perConnection.release(flow.id);
         this.total.release('');
+        this.gate.update(flow);
       }
     }
     const { followUps } = handled;
@@ -230,9 +244,14 @@ export class SipEdge implements FlowHandler {
   }
 
   /** 503 with Retry-After (RFC 3261 §21.5.4): too much of this connection's, user's or the edge's work in progress. */
-  private busy(req: SipRequest, what: 'connection' | 'user' | 'edge', flow: Flow): SipResponse {
-    this.o.logger.debug({ flow: flow.id, remote: flow.remote.address, user: flow.user, method: req.method, limit: what }, 'too many requests in progress: 503');
-    return createResponse(req, 503, { toTag: randomToken(), reason: 'Too Many Requests In Progress', headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] });
+  private busy(req: SipRequest, what: 'connection' | 'user' | 'edge' | 'user rate', flow: Flow, waitMs?: number): SipResponse {
+    this.gate.penalize(flow);
+    this.o.logger.debug({ flow: flow.id, remote: flow.remote.address, user: flow.user, method: req.method, limit: what }, 'request refused by a limit: 503');
+    return createResponse(req, 503, {
+      toTag: randomToken(),
+      reason: waitMs === undefined ? 'Too Many Requests In Progress' : 'Too Many Requests',
+      headers: [{ name: 'Retry-After', value: String(waitMs === undefined ? RETRY_AFTER_S : Math.max(1, Math.ceil(waitMs / 1000))) }],
+    });
   }
 
   /** A failure while serving: 503 with Retry-After when a dependency is away or a service is full, 500 otherwise. */
@@ -290,6 +309,8 @@ export class SipEdge implements FlowHandler {
     if (auth.user !== fromAor) return reply(403, [], 'From Does Not Match The Authenticated User');
     flow.signedIn = true;
 
+    const waitMs = this.userRate.take(auth.user);
+    if (waitMs > 0) return this.busy(req, 'user rate', flow, waitMs);
     if (!this.perUser.tryAcquire(auth.user)) return this.busy(req, 'user', flow);
     try {
       return await this.serve(req, flow, auth.user, from.ok ? param(from.value.params, 'epid') : undefined);

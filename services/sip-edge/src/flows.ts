@@ -8,6 +8,9 @@ export interface Flow {
   readonly local: { readonly address: string; readonly port: number };
   send(bytes: Buffer): void;
   close(): void;
+  /** Stops and restarts reading from a connection (back-pressure); absent on UDP. */
+  pauseReading?(): void;
+  resumeReading?(): void;
   /** The user this connection authenticated as, once it has. */
   user?: string;
   /** A request on it passed authentication (any mode): it is no longer held to the unauthenticated idle timeout. */

@@ -16,6 +16,11 @@ export class InFlight {
     return true;
   }
 
+  /** Whether `key` has all it may have. */
+  full(key: string): boolean {
+    return (this.counts.get(key) ?? 0) >= this.max;
+  }
+
   release(key: string): void {
     const n = this.counts.get(key) ?? 0;
     if (n <= 1) this.counts.delete(key);

@@ -104,7 +104,13 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     registrar,
     outbound,
     flows,
-    inFlight: { perConnection: config.SIP_MAX_IN_FLIGHT_PER_CONNECTION, perUser: config.SIP_MAX_IN_FLIGHT_PER_USER, total: config.SIP_MAX_IN_FLIGHT },
+    inFlight: {
+      perConnection: config.SIP_MAX_IN_FLIGHT_PER_CONNECTION,
+      perUser: config.SIP_MAX_IN_FLIGHT_PER_USER,
+      total: config.SIP_MAX_IN_FLIGHT,
+      userRatePerSecond: config.SIP_USER_REQUESTS_PER_S,
+      userBurst: config.SIP_USER_BURST,
+    },
     requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS,
   });
 

@@ -48,6 +48,7 @@ export async function listenStream(opts: {
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 30_000);
     const framer = new SipFramer(opts.limits);
+    let messageTimer: NodeJS.Timeout | undefined;
     const flow: Flow = {
       id: `${opts.transport}-${process.pid}-${++nextId}`,
       transport: opts.transport,
@@ -58,9 +59,15 @@ export async function listenStream(opts: {
         if (!socket.destroyed) socket.write(bytes);
       },
       close: () => socket.destroy(),
+      pauseReading: () => {
+        // Not the sender's fault while we hold its bytes: the message clock restarts with the next read.
+        clearTimeout(messageTimer);
+        messageTimer = undefined;
+        socket.pause();
+      },
+      resumeReading: () => socket.resume(),
     };
     // Two clocks: a message begun must end in time; a connection not signed in must not sit idle.
-    let messageTimer: NodeJS.Timeout | undefined;
     const closeFor = (why: string) => {
       opts.logger.info({ flow: flow.id, remote: flow.remote, why }, 'closing connection');
       socket.destroy();
