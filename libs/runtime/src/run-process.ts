@@ -7,7 +7,6 @@ import {
   type ReadinessCheck,
 } from '@presence/telemetry';
 import { pingCommands } from '@presence/bus';
-import type { Server } from 'node:net';
 import { loadAdminToken } from './admin-auth.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { guardBus, guardStore } from './request-guard.js';
@@ -17,7 +16,8 @@ import { loadPools } from './pools.js';
 import { loadProcessConfig, type ProcessConfig } from './process-config.js';
 import type { RunningService, ServiceModule } from './service.js';
 
-const boundPort = (a: ReturnType<Server['address']>, fallback: number): number => (typeof a === 'object' && a ? a.port : fallback);
+/** The port an HTTP server bound (HTTP_PORT=0 picks one). */
+const boundPort = (a: string | { port: number } | null, fallback: number): number => (typeof a === 'object' && a ? a.port : fallback);
 
 export type ProcessMode = 'embedded' | 'clustered';
 
