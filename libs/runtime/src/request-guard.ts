@@ -23,13 +23,28 @@ export class OverloadedError extends Error {
 /** The error codes the edge answers with 503 and Retry-After. */
 export const OVERLOAD_CODES: readonly string[] = ['RUNTIME_ERR_DEADLINE', 'RUNTIME_ERR_OVERLOADED'];
 
-/** The deadline (epoch ms) of the SIP request being served in this async context, if any. */
-const current = new AsyncLocalStorage<number>();
+/** The SIP request being served in this async context: its deadline (epoch ms), and whether it has written. */
+interface RequestScope {
+  readonly deadline: number;
+  committed: boolean;
+}
+const current = new AsyncLocalStorage<RequestScope>();
 
 /** Throws when the request being served is past its deadline; outside a request, does nothing. */
 export function checkDeadline(now = Date.now()): void {
-  const deadline = current.getStore();
-  if (deadline !== undefined && now > deadline) throw new DeadlineExceededError(now - deadline);
+  const scope = current.getStore();
+  if (scope !== undefined && now > scope.deadline) throw new DeadlineExceededError(now - scope.deadline);
+}
+
+/**
+ * The commit point: a request's first write must come before its deadline; once it has written,
+ * its further writes go through, so that a request leaves all of its state or none of it.
+ */
+function checkCommit(): void {
+  const scope = current.getStore();
+  if (scope === undefined || scope.committed) return;
+  checkDeadline();
+  scope.committed = true;
 }
 
 /**
@@ -88,7 +103,7 @@ export function guardBus(bus: Bus, limits: { concurrent: number; queued: number 
         const budget = (payload as SipRequestCommand).budgetMs;
         const deadline = typeof budget === 'number' && budget > 0 ? Date.now() + budget : Number.POSITIVE_INFINITY;
         return limiter.run(() =>
-          current.run(deadline, async () => {
+          current.run({ deadline, committed: false }, async () => {
             checkDeadline();
             return handler(payload, ctx);
           }),
@@ -99,7 +114,7 @@ export function guardBus(bus: Bus, limits: { concurrent: number; queued: number 
   };
 }
 
-/** The store a service sees: a write past the current request's deadline throws instead of committing. */
+/** The store a service sees: a request's first write past its deadline throws instead of committing. */
 export function guardStore(store: Store): Store {
   return {
     get: (p, c, id) => store.get(p, c, id),
@@ -109,7 +124,7 @@ export function guardStore(store: Store): Store {
     check: () => store.check(),
     close: () => store.close(),
     apply: async (p, changes) => {
-      checkDeadline();
+      checkCommit();
       return store.apply(p, changes);
     },
   };

@@ -82,3 +82,21 @@ describe('guardBus and guardStore', () => {
     expect((await store.apply(p, [put])).ok).toBe(true);
   });
 });
+
+describe('the commit point', () => {
+  it('a request that wrote before its deadline finishes its writes after it (all of its state or none)', async () => {
+    const raw = new MemoryBus(new MemoryNetwork({ ackWaitMs: 1000 }), { requestTimeoutMs: 2000 });
+    const bus = guardBus(raw, { concurrent: 1, queued: 0 });
+    const store = guardStore(new MemoryStore());
+    const p = { pool: 'p1', user: 'sip:alice@contoso.com' };
+    await bus.handle(sipRequestCommands.publication, 'p1', async () => {
+      await store.apply(p, [{ op: 'put', collection: 'x', id: 'first', value: 1 }]);
+      await sleep(150);
+      await store.apply(p, [{ op: 'put', collection: 'x', id: 'second', value: 2 }]);
+      return { status: 200 };
+    });
+    expect(await raw.request(sipRequestCommands.publication, 'p1', cmd(50))).toEqual({ status: 200 });
+    expect((await store.list(p, 'x')).map((r) => r.id).sort()).toEqual(['first', 'second']);
+    await raw.close();
+  });
+});
