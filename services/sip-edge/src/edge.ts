@@ -202,24 +202,17 @@ export class SipEdge implements FlowHandler {
     let handled: Handled;
     // Bounded before any work: excess requests of a connection (or of the whole edge) get 503 at once.
     // OPTIONS and CANCEL need no work beyond their answer: they are answered even at the limit.
-    const free = msg.method === 'OPTIONS' || msg.method === 'CANCEL';
-    if (free) {
-      handled = await this.process(flow, msg);
-    } else if (!this.perConnection.tryAcquire(flow.id)) {
-      handled = { response: this.busy(msg, 'connection', flow) };
-    } else if (!this.total.tryAcquire('')) {
-      this.perConnection.release(flow.id);
-      handled = { response: this.busy(msg, 'edge', flow) };
+    const counted = msg.method !== 'OPTIONS' && msg.method !== 'CANCEL';
+    const refused = counted ? this.admit(flow, msg) : undefined;
+    if (refused) {
+      handled = { response: refused };
     } else {
-      this.gate.update(flow);
       try {
         handled = await this.process(flow, this.stampVia(msg, flow));
       } catch (e) {
         handled = { response: this.failed(msg, e, flow) };
       } finally {
-        this.perConnection.release(flow.id);
-        this.total.release('');
-        this.gate.update(flow);
+        if (counted) this.leave(flow);
       }
     }
     const { followUps } = handled;
@@ -228,6 +221,23 @@ export class SipEdge implements FlowHandler {
     const piggyback = getHeader(response, 'ms-piggyback-cseq');
     if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
     for (const f of followUps ?? []) this.o.outbound.send({ ...f, connectionId: flow.id });
+  }
+
+  /** Takes a slot of the connection and of the edge for a request; the 503 to answer when there is none. */
+  private admit(flow: Flow, req: SipRequest): SipResponse | undefined {
+    if (!this.perConnection.tryAcquire(flow.id)) return this.busy(req, 'connection', flow);
+    if (!this.total.tryAcquire('')) {
+      this.perConnection.release(flow.id);
+      return this.busy(req, 'edge', flow);
+    }
+    this.gate.update(flow);
+    return undefined;
+  }
+
+  private leave(flow: Flow): void {
+    this.perConnection.release(flow.id);
+    this.total.release('');
+    this.gate.update(flow);
   }
 
   /**
