@@ -1,4 +1,4 @@
-import { MemoryBus, MemoryNetwork, RemoteHandlerError, sipRequestCommands, pingCommands, type SipRequestCommand } from '@presence/bus';
+import { MemoryBus, MemoryNetwork, pingCommands, presenceChanged, RemoteHandlerError, sipRequestCommands, type SipRequestCommand } from '@presence/bus';
 import { MemoryStore } from '@presence/state';
 import { describe, expect, it } from 'vitest';
 import { guardBus, guardStore, Limiter, OverloadedError } from '../src/request-guard.js';
@@ -97,6 +97,28 @@ describe('the commit point', () => {
     });
     expect(await raw.request(sipRequestCommands.publication, 'p1', cmd(50))).toEqual({ status: 200 });
     expect((await store.list(p, 'x')).map((r) => r.id).sort()).toEqual(['first', 'second']);
+    await raw.close();
+  });
+});
+
+describe('events published by a SIP request', () => {
+  it('are consumed outside its deadline (their writes are their own)', async () => {
+    const raw = new MemoryBus(new MemoryNetwork({ ackWaitMs: 1000 }), { requestTimeoutMs: 2000 });
+    const bus = guardBus(raw, { concurrent: 4, queued: 4 });
+    const store = guardStore(new MemoryStore());
+    const p = { pool: 'p1', user: 'sip:alice@contoso.com' };
+    const done: string[] = [];
+    await bus.consume(presenceChanged, 'p1', 'subscription', async () => {
+      await sleep(150);
+      await store.apply(p, [{ op: 'put', collection: 'x', id: 'by-event', value: 1 }]);
+      done.push('written');
+    });
+    await bus.handle(sipRequestCommands.publication, 'p1', async () => {
+      await bus.publish(presenceChanged, 'p1', { user: p.user, at: new Date().toISOString() } as never, { msgId: 'm1' });
+      return { status: 200 };
+    });
+    expect(await raw.request(sipRequestCommands.publication, 'p1', cmd(50))).toEqual({ status: 200 });
+    await expect.poll(() => done).toEqual(['written']);
     await raw.close();
   });
 });

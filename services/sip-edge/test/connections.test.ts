@@ -52,7 +52,10 @@ describe('connection limits and timeouts (issue 12 item 4)', () => {
     // Challenged but never answering counts as not signed in.
     const challenged = await TestClient.tcp(w.edge.ports.tcp);
     expect((await challenged.request(buildRequest(challenged, { method: 'REGISTER' }))).status).toBe(401);
+    // CRLF keep-alives do not keep a connection that never signed in.
+    const pinger = setInterval(() => idle.socket.write('\r\n\r\n'), 100);
     await expect.poll(() => idle.closed(), { timeout: 3000 }).toBe(true);
+    clearInterval(pinger);
     await expect.poll(() => challenged.closed, { timeout: 3000 }).toBe(true);
     await new Promise((r) => setTimeout(r, 600));
     expect(signed.closed).toBe(false);

@@ -92,8 +92,9 @@ export async function listenStream(opts: {
       if (events.length > 0) {
         clearTimeout(messageTimer);
         messageTimer = undefined;
-        idleTimer.refresh();
       }
+      // Keep-alive pings alone do not keep a connection that never signed in.
+      if (events.some((ev) => ev.type !== 'ping')) idleTimer.refresh();
       for (const ev of events) {
         if (ev.type === 'message') opts.handler.receive(flow, ev.bytes, false);
         else if (ev.type === 'ping') flow.send(Buffer.from('\r\n')); // RFC 5626 §3.5.1 pong
