@@ -49,6 +49,8 @@ const SERVER = 'presence-server/0.1';
 const RETRY_AFTER_S = 5;
 /** The largest UDP payload over IPv4 (65,535 less the IP and UDP headers). */
 const MAX_DATAGRAM = 65_507;
+/** Most server transactions at once (each lives until its Timer J after the answer on UDP). */
+const MAX_TRANSACTIONS = 100_000;
 /** How long a connection that went over a limit is not read. */
 const PENALTY_MS = 250;
 /** What the service is told it has of the edge's wait: the rest covers the reply's way back. */
@@ -195,6 +197,12 @@ export class SipEdge implements FlowHandler {
     const existing = this.transactions.get(key);
     if (existing) {
       existing.receiveRequest();
+      return;
+    }
+    // Completed UDP transactions linger for Timer J (RFC 3261 §17.2.2): a flood of new ones must not grow the table without end.
+    if (this.transactions.size >= MAX_TRANSACTIONS) {
+      this.o.logger.warn({ flow: flow.id, transactions: this.transactions.size }, 'transaction table full: answering 503');
+      this.sendRaw(flow, 503, [...salvage(bytes), { name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Service Unavailable');
       return;
     }
     const tx = new NonInviteServerTransaction(key, flow, (t) => this.transactions.delete(t.id), this.o.timers);
