@@ -1,7 +1,6 @@
 import { getHeader } from '@presence/sip';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
 import { buildRequest } from './support/sip-client.js';
-import { resolveNats, resolveRedis, type Service } from './support/infra.js';
 import { LyncClient } from './support/lync-client.js';
 import { ownNats, ownRedis, type OwnServer } from './support/own-servers.js';
 import { startWorld, type World } from './support/world.js';
@@ -17,12 +16,11 @@ describe('store loss and dependency outages (clustered, own Redis / NATS)', () =
     for (const f of cleanup.splice(0).reverse()) await f().catch(() => undefined);
   });
   const world = async (o: { redis?: OwnServer; nats?: OwnServer }): Promise<World> => {
-    let shared: Service | undefined;
-    const natsUrl = o.nats?.url ?? (shared = await resolveNats()).url;
-    const redisUrl = o.redis?.url ?? (await resolveRedis()).url;
+    // The other dependency is the shared one of the integration tests (never restarted here).
+    const natsUrl = o.nats?.url ?? inject('natsUrl');
+    const redisUrl = o.redis?.url ?? inject('redisUrl');
     const w = await startWorld({ mode: 'clustered', natsUrl, redisUrl, env: { STORE_CHECK_MS: '200', BUS_REQUEST_TIMEOUT_MS: '1500' } });
     cleanup.push(() => w.stop());
-    void shared;
     return w;
   };
   const signIn = async (w: World, user = 'sip:alice@contoso.com') => {

@@ -1,16 +1,9 @@
 import { getHeader, getHeaders } from '@presence/sip';
 import { MemoryStore } from '@presence/state';
-import { createLogger } from '@presence/telemetry';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorize, buildRequest, TestClient } from '../../../test/support/sip-client.js';
 import { startEdgeWorld, type EdgeWorld } from './support/edge-world.js';
-
-/** A logger whose lines the test reads. */
-function recordingLogger() {
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'info', base: {}, destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) } });
-  return { logger, lines };
-}
+import { recordingLogger } from './support/recording-logger.js';
 
 describe('digest hardening (issue 12 items 5 and 6)', () => {
   const worlds: EdgeWorld[] = [];

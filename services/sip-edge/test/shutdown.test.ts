@@ -1,13 +1,12 @@
 import { endpointGone, type EndpointGone } from '@presence/bus';
-import { createLogger } from '@presence/telemetry';
 import { describe, expect, it } from 'vitest';
 import { buildRequest, TestClient } from '../../../test/support/sip-client.js';
 import { startEdgeWorld } from './support/edge-world.js';
+import { recordingLogger } from './support/recording-logger.js';
 
 describe('edge shutdown order (issue 13: no "bus is closed" at SIGTERM)', () => {
   it('ends the endpoints of the connections it closes before stop() resolves, so the bus can close after', async () => {
-    const lines: Record<string, unknown>[] = [];
-    const logger = createLogger({ level: 'info', base: {}, destination: { write: (s: string) => void lines.push(JSON.parse(s) as Record<string, unknown>) } });
+    const { logger, lines } = recordingLogger();
     const w = await startEdgeWorld({ PRESENCE_AUTH: 'none' }, { logger });
     // What the edge publishes, and how each publish ended.
     const published: string[] = [];
