@@ -36,13 +36,15 @@ describe('Limiter', () => {
   });
 });
 
+/** A raw in-process bus, the guarded bus a service sees over it, and a guarded store. */
+const setup = (concurrent = 1, queued = 0) => {
+  const raw = new MemoryBus(new MemoryNetwork({ ackWaitMs: 1000 }), { requestTimeoutMs: 2000 });
+  const store = guardStore(new MemoryStore());
+  return { raw, bus: guardBus(raw, { concurrent, queued }), store };
+};
+const p = { pool: 'p1', user: 'sip:alice@contoso.com' };
+
 describe('guardBus and guardStore', () => {
-  const setup = (concurrent = 1, queued = 0) => {
-    const raw = new MemoryBus(new MemoryNetwork({ ackWaitMs: 1000 }), { requestTimeoutMs: 2000 });
-    const store = guardStore(new MemoryStore());
-    return { raw, bus: guardBus(raw, { concurrent, queued }), store };
-  };
-  const p = { pool: 'p1', user: 'sip:alice@contoso.com' };
   const put = { op: 'put' as const, collection: 'x', id: '1', value: 1 };
 
   it('a handler writing after its request budget ran out is refused; nothing is stored', async () => {
@@ -85,10 +87,7 @@ describe('guardBus and guardStore', () => {
 
 describe('the commit point', () => {
   it('a request that wrote before its deadline finishes its writes after it (all of its state or none)', async () => {
-    const raw = new MemoryBus(new MemoryNetwork({ ackWaitMs: 1000 }), { requestTimeoutMs: 2000 });
-    const bus = guardBus(raw, { concurrent: 1, queued: 0 });
-    const store = guardStore(new MemoryStore());
-    const p = { pool: 'p1', user: 'sip:alice@contoso.com' };
+    const { raw, bus, store } = setup();
     await bus.handle(sipRequestCommands.publication, 'p1', async () => {
       await store.apply(p, [{ op: 'put', collection: 'x', id: 'first', value: 1 }]);
       await sleep(150);
@@ -103,10 +102,7 @@ describe('the commit point', () => {
 
 describe('events published by a SIP request', () => {
   it('are consumed outside its deadline (their writes are their own)', async () => {
-    const raw = new MemoryBus(new MemoryNetwork({ ackWaitMs: 1000 }), { requestTimeoutMs: 2000 });
-    const bus = guardBus(raw, { concurrent: 4, queued: 4 });
-    const store = guardStore(new MemoryStore());
-    const p = { pool: 'p1', user: 'sip:alice@contoso.com' };
+    const { raw, bus, store } = setup(4, 4);
     const done: string[] = [];
     await bus.consume(presenceChanged, 'p1', 'subscription', async () => {
       await sleep(150);
