@@ -40,6 +40,11 @@ export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () 
     if (!req.url.startsWith('/admin/')) return;
     if (!bearerMatches(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer realm="presence-admin"').send({ error: 'admin token required' });
   });
+  app.addHook('onResponse', async (req, reply) => {
+    if (!req.url.startsWith('/admin/')) return;
+    const target = isObject(req.body) && typeof req.body.user === 'string' ? req.body.user.slice(0, 200) : undefined;
+    logger.info({ audit: true, method: req.method, url: req.url, source: req.ip, target, status: reply.statusCode }, 'admin call');
+  });
   // Moves a user to another pool ([DESIGN] Pools).
   app.post('/admin/users/move', async (req, reply) => {
     const body = isObject(req.body) ? req.body : {};

@@ -35,7 +35,7 @@ export const processEnv = {
   BUS_REQUEST_TIMEOUT_MS: env.int({ default: 5000, min: 100, max: 120_000, doc: 'How long a command over the bus waits for its reply.' }),
   EVENT_ACK_WAIT_MS: env.int({ default: 30_000, min: 1000, max: 3_600_000, doc: 'An event not acknowledged in this time goes to another instance.' }),
   JETSTREAM_REPLICAS: env.int({ default: 1, min: 1, max: 5, doc: 'Replicas of each pool’s JetStream event stream.' }),
-  STORE_CHECK_MS: env.int({ default: 5000, min: 100, max: 600_000, doc: 'How often the edge checks that the store still holds its data (an epoch record); after a loss every client connection is closed so clients re-register.' }),
+  STORE_CHECK_MS: env.int({ default: 5000, min: 100, max: 600_000, doc: 'How often a clustered process checks that the store still holds its data (an epoch record); after a loss each edge closes every client connection so clients re-register.' }),
   SERVICE_MAX_CONCURRENT_REQUESTS: env.int({ default: 64, min: 1, max: 100_000, doc: 'SIP requests one service handles at once per pool; more wait in a queue.' }),
   SERVICE_MAX_QUEUED_REQUESTS: env.int({ default: 256, min: 0, max: 1_000_000, doc: 'SIP requests that may wait for a service; beyond, the edge answers 503 with Retry-After at once.' }),
   SHUTDOWN_TIMEOUT_MS: env.int({ default: 4000, min: 100, max: 600_000, doc: 'Longest graceful shutdown before the process exits anyway.' }),

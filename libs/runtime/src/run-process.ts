@@ -10,6 +10,7 @@ import { pingCommands } from '@presence/bus';
 import { loadAdminToken } from './admin-auth.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { guardBus, guardStore } from './request-guard.js';
+import { StoreEpoch } from './store-epoch.js';
 import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
 import { loadDirectory } from './directory.js';
 import { loadPools } from './pools.js';
@@ -122,12 +123,17 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
       running.push(await s.start({ ...deps, pool, logger: logger.child({ component: s.name, ...(opts.mode === 'embedded' ? { pool } : {}) }) }));
     }
   }
+  // [issue 12 item 7] Every clustered process watches for a store that lost its data and says so
+  // loudly; the edge (which runs its own watcher) also makes its clients sign in again.
+  const epoch = opts.mode === 'clustered' && !opts.services.some((s) => s.name === 'sip-edge') ? new StoreEpoch(adapters.store, logger, () => undefined) : undefined;
+  await epoch?.start(config.STORE_CHECK_MS);
   logger.info({ httpPort, services: opts.services.map((s) => s.name), pools: servedPools }, 'started');
 
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
       admin.setDraining();
+      epoch?.stop();
       for (const s of [...(running ?? [])].reverse()) await s.stop().catch((e: unknown) => logger.error({ err: e }, 'service stop failed'));
       await adapters?.close().catch((e: unknown) => logger.error({ err: e }, 'closing bus/store failed'));
       await admin.app.close();
