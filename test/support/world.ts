@@ -59,6 +59,13 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     },
   });
   const edge = proc.services.find((s) => 'ports' in s) as RunningEdge;
+  // Redis connects in the background: a busy machine may not have it ready when the test's first request comes.
+  for (let until = Date.now() + 10_000; o.mode === 'clustered'; ) {
+    const ready = await proc.adapters.store.check().then(() => true, () => false);
+    if (ready) break;
+    if (Date.now() > until) throw new Error(`Redis at ${o.redisUrl} is not ready after 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return {
     mode: o.mode,
     pool,
