@@ -64,6 +64,8 @@ export interface InFlightLimits {
   /** Requests one user may make per second after a burst of `userBurst` (token bucket). */
   readonly userRatePerSecond: number;
   readonly userBurst: number;
+  /** Signed-in TCP/TLS connections one user may hold. */
+  readonly perUserConnections: number;
 }
 
 export interface EdgeOptions {
@@ -120,6 +122,9 @@ export class SipEdge implements FlowHandler {
   private readonly total: InFlight;
   private readonly gate: ReadGate;
   private readonly userRate: RateLimit;
+  /** Signed-in connections per user, and the user of each. */
+  private readonly userConnections: InFlight;
+  private readonly connectionUser = new Map<string, string>();
 
   constructor(private readonly o: EdgeOptions) {
     this.perConnection = new InFlight(o.inFlight.perConnection);
@@ -127,6 +132,7 @@ export class SipEdge implements FlowHandler {
     this.total = new InFlight(o.inFlight.total);
     this.gate = new ReadGate(this.perConnection, PENALTY_MS);
     this.userRate = new RateLimit(o.inFlight.userRatePerSecond, o.inFlight.userBurst);
+    this.userConnections = new InFlight(o.inFlight.perUserConnections);
   }
 
   receive(flow: Flow, bytes: Buffer, datagram: boolean): void {
@@ -143,6 +149,11 @@ export class SipEdge implements FlowHandler {
   closed(flow: Flow): void {
     this.o.flows.delete(flow.id);
     this.gate.forget(flow.id);
+    const user = this.connectionUser.get(flow.id);
+    if (user !== undefined) {
+      this.connectionUser.delete(flow.id);
+      this.userConnections.release(user);
+    }
     this.o.outbound.flowClosed(flow.id);
     const ending = this.o.registrar
       .flowClosed(flow)
@@ -229,6 +240,25 @@ export class SipEdge implements FlowHandler {
     const piggyback = getHeader(response, 'ms-piggyback-cseq');
     if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
     for (const f of followUps ?? []) this.o.outbound.send({ ...f, connectionId: flow.id });
+  }
+
+  /**
+   * A connection's first authenticated request: it counts against its user's connections (at most
+   * `perUserConnections`; past that it stays not signed in, and the idle timeout closes it).
+   */
+  private signIn(flow: Flow, user: string): boolean {
+    if (flow.reliable) {
+      if (!this.userConnections.tryAcquire(user)) {
+        this.o.logger.info({ flow: flow.id, remote: flow.remote.address, user }, 'too many connections for one user: not signed in');
+        flow.user = undefined;
+        this.gate.penalize(flow);
+        return false;
+      }
+      this.connectionUser.set(flow.id, user);
+    }
+    flow.markSignedIn?.();
+    flow.signedIn = true;
+    return true;
   }
 
   /** Takes a slot of the connection and of the edge for a request; the 503 to answer when there is none. */
@@ -325,7 +355,9 @@ export class SipEdge implements FlowHandler {
     const auth = await this.o.authenticator.authenticate(flow, req, fromAor);
     if (!auth.ok) return auth.response;
     if (auth.user !== fromAor) return reply(403, [], 'From Does Not Match The Authenticated User');
-    flow.signedIn = true;
+    if (!flow.signedIn && !this.signIn(flow, auth.user)) {
+      return reply(503, [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Too Many Connections');
+    }
 
     const waitMs = this.userRate.take(auth.user);
     if (waitMs > 0) return this.busy(req, 'user rate', flow, waitMs);

@@ -15,6 +15,11 @@ export interface Flow {
   user?: string;
   /** A request on it passed authentication (any mode): it is no longer held to the unauthenticated idle timeout. */
   signedIn?: boolean;
+  /**
+   * Marks the connection signed in: it leaves its address's count of connections (clients behind
+   * one NAT address are bounded by their users' limits instead) and its idle timeout.
+   */
+  markSignedIn?(): void;
 }
 
 /** What the transports report to the edge. */

@@ -110,6 +110,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       total: config.SIP_MAX_IN_FLIGHT,
       userRatePerSecond: config.SIP_USER_REQUESTS_PER_S,
       userBurst: config.SIP_USER_BURST,
+      perUserConnections: config.SIP_MAX_CONNECTIONS_PER_USER,
     },
     requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS,
   });

@@ -43,6 +43,41 @@ describe('connection limits and timeouts (issue 12 item 4)', () => {
     again.close();
   });
 
+  it('counts only connections not signed in: clients behind one address that signed in leave room for more', async () => {
+    w = await startEdgeWorld({ SIP_MAX_CONNECTIONS_PER_IP: '2', PRESENCE_AUTH: 'none' });
+    const signed: TestClient[] = [];
+    for (const user of ['alice', 'bob', 'carol', 'john']) {
+      const c = await TestClient.tcp(w.edge.ports.tcp);
+      signed.push(c);
+      expect((await c.request(buildRequest(c, { method: 'REGISTER', user: `sip:${user}@contoso.com` }))).status).toBe(200);
+    }
+    // Four signed in from 127.0.0.1, past a cap of 2: two more that do not sign in fill it.
+    const idle = await Promise.all([1, 2].map(() => conn(w.edge.ports.tcp)));
+    const third = await conn(w.edge.ports.tcp);
+    await expect.poll(() => third.closed()).toBe(true);
+    expect(idle.map((c) => c.closed())).toEqual([false, false]);
+    expect(signed.map((c) => c.closed)).toEqual([false, false, false, false]);
+    for (const c of signed) c.close();
+  });
+
+  it('lets one user hold at most SIP_MAX_CONNECTIONS_PER_USER signed-in connections', async () => {
+    w = await startEdgeWorld({ SIP_MAX_CONNECTIONS_PER_USER: '2', PRESENCE_AUTH: 'none' });
+    const cs = await Promise.all([1, 2, 3].map(() => TestClient.tcp(w.edge.ports.tcp)));
+    const register = (c: TestClient, epid: string) => c.request(buildRequest(c, { method: 'REGISTER', epid }));
+    expect((await register(cs[0]!, 'e1')).status).toBe(200);
+    expect((await register(cs[1]!, 'e2')).status).toBe(200);
+    const third = await register(cs[2]!, 'e3');
+    expect(third.status).toBe(503);
+    expect(third.reason).toBe('Too Many Connections');
+    // Another user is not affected; and once one of Alice's connections closes, the third may sign in.
+    const bob = await TestClient.tcp(w.edge.ports.tcp);
+    expect((await bob.request(buildRequest(bob, { method: 'REGISTER', user: 'sip:bob@contoso.com' }))).status).toBe(200);
+    cs[0]!.close();
+    await new Promise((r) => setTimeout(r, 300)); // past the refused connection's read penalty
+    await expect.poll(async () => (await register(cs[2]!, 'e3')).status, { timeout: 3000, interval: 300 }).toBe(200);
+    for (const c of [...cs, bob]) c.close();
+  });
+
   it('closes a connection that does not sign in, and keeps one that did (digest) past the same time', async () => {
     w = await startEdgeWorld({ SIP_UNAUTHENTICATED_IDLE_MS: '400' });
     const idle = await conn(w.edge.ports.tcp);

@@ -9,7 +9,10 @@ let nextId = 0;
 
 /** What a connection may hold (issue 12 item 4; Kamailio's tcp_connection_lifetime and kin). */
 export interface ConnectionLimits {
-  /** Connections per source address, over every listener; past its limit a new one is closed at once. */
+  /**
+   * Connections per source address not signed in yet, over every listener; past its limit a new
+   * one is closed at once. A connection leaves the count when it signs in.
+   */
   readonly perIp: InFlight;
   /** A connection that has not signed in is closed after this long without a complete message. */
   readonly unauthenticatedIdleMs: number;
@@ -32,6 +35,9 @@ export async function listenStream(opts: {
 }): Promise<SipListener> {
   const sockets = new Set<net.Socket>();
   const cl = opts.connections;
+  /** The per-address slot of each counted connection, by `address|port`, to give back once. */
+  const slots = new Map<string, () => void>();
+  const slotKey = (s: net.Socket) => `${s.remoteAddress}|${s.remotePort}`;
   // Counted on the raw TCP connection, before any TLS handshake, so stalled handshakes count too.
   const onConnection = (raw: net.Socket) => {
     const ip = raw.remoteAddress ?? '';
@@ -40,7 +46,14 @@ export async function listenStream(opts: {
       raw.destroy();
       return;
     }
-    raw.once('close', () => cl.perIp.release(ip));
+    const key = slotKey(raw);
+    const giveBack = () => {
+      if (slots.get(key) !== giveBack) return;
+      slots.delete(key);
+      cl.perIp.release(ip);
+    };
+    slots.set(key, giveBack);
+    raw.once('close', giveBack);
   };
   const onSocket = (socket: net.Socket) => {
     if (socket.destroyed) return; // refused by the per-address cap
@@ -66,6 +79,7 @@ export async function listenStream(opts: {
         socket.pause();
       },
       resumeReading: () => socket.resume(),
+      markSignedIn: () => slots.get(slotKey(socket))?.(),
     };
     // Two clocks: a message begun must end in time; a connection not signed in must not sit idle.
     const closeFor = (why: string) => {
