@@ -1,7 +1,5 @@
-import { Writable } from 'node:stream';
 import { MemoryBus, MemoryNetwork } from '@presence/bus';
 import { MemoryStore } from '@presence/state';
-import { createLogger } from '@presence/telemetry';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { bearerMatches } from '../src/admin-auth.js';
@@ -9,23 +7,13 @@ import { registerAdminRoutes } from '../src/admin-routes.js';
 import { loadPools } from '../src/pools.js';
 import { loadProcessConfig } from '../src/process-config.js';
 import { StoreEpoch } from '../src/store-epoch.js';
-
-function recording() {
-  const lines: Record<string, unknown>[] = [];
-  const destination = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { logger: createLogger({ level: 'info', base: {}, destination }), lines };
-}
+import { recordingLogger } from '../../../test/support/recording-logger.js';
 
 const TOKEN = 'a-token-of-twenty-characters';
 
 describe('admin audit log', () => {
   it('writes one line per admin call, refused or not, with method, url, source, target user and status', async () => {
-    const { logger, lines } = recording();
+    const { logger, lines } = recordingLogger();
     const app = Fastify();
     const bus = new MemoryBus(new MemoryNetwork({ ackWaitMs: 1000 }), { requestTimeoutMs: 200 });
     registerAdminRoutes(app, loadPools(loadProcessConfig({}), undefined), () => bus, TOKEN, logger);
@@ -42,7 +30,7 @@ describe('admin audit log', () => {
   });
 
   it('logs that the admin routes are disabled without a token', () => {
-    const { logger, lines } = recording();
+    const { logger, lines } = recordingLogger();
     registerAdminRoutes(Fastify(), loadPools(loadProcessConfig({}), undefined), () => undefined as never, undefined, logger);
     expect(lines.map((l) => l.msg)).toEqual(['admin routes disabled: set ADMIN_TOKEN or ADMIN_TOKEN_FILE to enable /admin/users/*']);
   });
@@ -56,7 +44,7 @@ describe('admin audit log', () => {
 
 describe('StoreEpoch', () => {
   it('finds a loss once when the epoch record disappears, and nothing while the store keeps it', async () => {
-    const { logger, lines } = recording();
+    const { logger, lines } = recordingLogger();
     const store = new MemoryStore();
     let lost = 0;
     const e = new StoreEpoch(store, logger, () => lost++);
@@ -80,7 +68,7 @@ describe('StoreEpoch', () => {
   });
 
   it('decides nothing while the store does not answer', async () => {
-    const { logger } = recording();
+    const { logger } = recordingLogger();
     const store = new MemoryStore();
     let lost = 0;
     const e = new StoreEpoch(store, logger, () => lost++);

@@ -3,7 +3,7 @@ import { MemoryStore } from '@presence/state';
 import { afterEach, describe, expect, it } from 'vitest';
 import { authorize, buildRequest, TestClient } from '../../../test/support/sip-client.js';
 import { startEdgeWorld, type EdgeWorld } from './support/edge-world.js';
-import { recordingLogger } from './support/recording-logger.js';
+import { recordingLogger } from '../../../test/support/recording-logger.js';
 
 describe('digest hardening (issue 12 items 5 and 6)', () => {
   const worlds: EdgeWorld[] = [];

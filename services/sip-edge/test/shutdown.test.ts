@@ -2,7 +2,7 @@ import { endpointGone, type EndpointGone } from '@presence/bus';
 import { describe, expect, it } from 'vitest';
 import { buildRequest, TestClient } from '../../../test/support/sip-client.js';
 import { startEdgeWorld } from './support/edge-world.js';
-import { recordingLogger } from './support/recording-logger.js';
+import { recordingLogger } from '../../../test/support/recording-logger.js';
 
 describe('edge shutdown order (issue 13: no "bus is closed" at SIGTERM)', () => {
   it('ends the endpoints of the connections it closes before stop() resolves, so the bus can close after', async () => {
