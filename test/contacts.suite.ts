@@ -1,7 +1,7 @@
 import { getHeader, getHeaders } from '@presence/sip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LyncClient } from './support/lync-client.js';
-import type { World } from './support/world.js';
+import { adminHeaders, type World } from './support/world.js';
 
 const ALICE = 'sip:alice@contoso.com';
 const SOAP_NS = 'xmlns:m="http://schemas.microsoft.com/winrtc/2002/11/sip"';
@@ -28,7 +28,7 @@ export function contactsSuite(name: string, makeWorld: () => Promise<World>): vo
       return c;
     };
     const seed = (body: unknown) =>
-      fetch(`http://127.0.0.1:${w.proc.httpPort}/admin/users/contacts`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`http://127.0.0.1:${w.proc.httpPort}/admin/users/contacts`, { method: 'PUT', headers: adminHeaders, body: JSON.stringify(body) });
 
     beforeEach(async () => {
       w = await makeWorld();

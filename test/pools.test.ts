@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resubscribeAcrossPools, type TwoPools } from './pools.suite.js';
-import { startWorld, type World } from './support/world.js';
+import { adminHeaders, startWorld, type World } from './support/world.js';
 
 describe('two pools in one process (embedded, PRESENCE_POOLS=pool1,pool2)', () => {
   let w: World;
@@ -41,7 +41,7 @@ describe('moving a user to another pool (admin operation)', () => {
 
       const res = await fetch(`http://127.0.0.1:${w.proc.httpPort}/admin/users/move`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: adminHeaders,
         body: JSON.stringify({ user: 'sip:carol@contoso.com', pool: 'pool1' }),
       });
       expect(res.status).toBe(200);
@@ -61,7 +61,7 @@ describe('moving a user to another pool (admin operation)', () => {
       expect((await carol.service('application/msrtc-category-publish+xml', note(1, 'after the move'))).status).toBe(200);
       await alice.nextNotify(5000, (m) => m.body.toString().includes('after the move'));
 
-      const bad = await fetch(`http://127.0.0.1:${w.proc.httpPort}/admin/users/move`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user: 'carol', pool: 'pool9' }) });
+      const bad = await fetch(`http://127.0.0.1:${w.proc.httpPort}/admin/users/move`, { method: 'POST', headers: adminHeaders, body: JSON.stringify({ user: 'carol', pool: 'pool9' }) });
       expect(bad.status).toBe(400);
     } finally {
       alice.close();

@@ -20,6 +20,11 @@ export interface World {
   stop(): Promise<void>;
 }
 
+/** The admin token every test world is started with. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789';
+/** Headers for an admin call to a test world. */
+export const adminHeaders = { 'content-type': 'application/json', authorization: `Bearer ${TEST_ADMIN_TOKEN}` };
+
 export interface WorldOptions {
   mode: 'embedded' | 'clustered';
   natsUrl?: string;
@@ -44,6 +49,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       POOL_ID: pool,
       INSTANCE_ID: `edge-${pool}`,
       PRESENCE_AUTH: 'none',
+      ADMIN_TOKEN: TEST_ADMIN_TOKEN,
       PRESENCE_SWEEP_MS: '200',
       SUBSCRIBE_MIN_EXPIRES: '60',
       ...(o.natsUrl ? { NATS_URL: o.natsUrl } : {}),
@@ -53,6 +59,13 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     },
   });
   const edge = proc.services.find((s) => 'ports' in s) as RunningEdge;
+  // Redis connects in the background: a busy machine may not have it ready when the test's first request comes.
+  for (let until = Date.now() + 10_000; o.mode === 'clustered'; ) {
+    const ready = await proc.adapters.store.check().then(() => true, () => false);
+    if (ready) break;
+    if (Date.now() > until) throw new Error(`Redis at ${o.redisUrl} is not ready after 10 s`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   return {
     mode: o.mode,
     pool,

@@ -107,6 +107,12 @@ export interface SipRequestCommand {
   edgeId: string;
   connectionId: string;
   transport: 'udp' | 'tcp' | 'tls';
+  /**
+   * Milliseconds the edge still waits for the answer when it sends the request. The service counts
+   * them from receipt and writes nothing after they run out: a request the edge already answered
+   * with 503 leaves no state behind (no dialog, no publication).
+   */
+  budgetMs?: number;
 }
 
 /** The service's answer; the edge turns it into the SIP response (Via, From, To, Call-ID, CSeq copied). */

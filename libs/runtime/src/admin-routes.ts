@@ -1,5 +1,7 @@
 import { moveUser, RemoteHandlerError, setContactList, type Bus, type SetContactListRequest } from '@presence/bus';
+import type { Logger } from '@presence/telemetry';
 import type { FastifyInstance } from 'fastify';
+import { bearerMatches } from './admin-auth.js';
 import { normalizeAor } from './directory.js';
 import type { Pools } from './pools.js';
 
@@ -24,10 +26,25 @@ function readSeed(body: Record<string, unknown>): Omit<SetContactListRequest, 'u
 }
 
 /**
- * Operators' actions on users, on every process's HTTP port; each goes over the bus to the
- * subscription service of the user's home pool, so any process can take it.
+ * Operators' actions on users, on every process's HTTP port (or its own admin listener); each goes
+ * over the bus to the subscription service of the user's home pool, so any process can take it.
+ * Every call needs `Authorization: Bearer <ADMIN_TOKEN>`; without a configured token the routes do
+ * not exist (404). Each call, allowed or refused, leaves one audit log line.
  */
-export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () => Bus): void {
+export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () => Bus, token: string | undefined, logger: Logger): void {
+  if (token === undefined) {
+    logger.warn('admin routes disabled: set ADMIN_TOKEN or ADMIN_TOKEN_FILE to enable /admin/users/*');
+    return;
+  }
+  app.addHook('onRequest', async (req, reply) => {
+    if (!req.url.startsWith('/admin/')) return;
+    if (!bearerMatches(req.headers.authorization, token)) return reply.code(401).header('www-authenticate', 'Bearer realm="presence-admin"').send({ error: 'admin token required' });
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    if (!req.url.startsWith('/admin/')) return;
+    const target = isObject(req.body) && typeof req.body.user === 'string' ? req.body.user.slice(0, 200) : undefined;
+    logger.info({ audit: true, method: req.method, url: req.url, source: req.ip, target, status: reply.statusCode }, 'admin call');
+  });
   // Moves a user to another pool ([DESIGN] Pools).
   app.post('/admin/users/move', async (req, reply) => {
     const body = isObject(req.body) ? req.body : {};

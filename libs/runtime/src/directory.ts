@@ -9,7 +9,12 @@ export const DEV_USERS_FILE = fileURLToPath(new URL('../../../config/dev-users.j
 /** `sip:user@host` with the host lower-cased, or undefined when `uri` is not a sip URI with a user. */
 export function normalizeAor(uri: string): string | undefined {
   const m = /^sips?:([^@;?\s]+)@([A-Za-z0-9.-]+)(?::\d+)?(?:[;?].*)?$/i.exec(uri.trim());
-  return m ? `sip:${decodeURIComponent(m[1]!)}@${m[2]!.toLowerCase()}` : undefined;
+  if (!m) return undefined;
+  try {
+    return `sip:${decodeURIComponent(m[1]!)}@${m[2]!.toLowerCase()}`;
+  } catch {
+    return undefined; // a malformed %-escape: not a URI (issue 12 item 9)
+  }
 }
 
 /** A user of the users file: the sign-in account and what directory search shows of them ([MS-PRES] §3.1, §8.2). */

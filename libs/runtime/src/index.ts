@@ -6,3 +6,5 @@ export { DEV_USERS_FILE, loadDirectory, normalizeAor, UserDirectory, type UserEn
 export { commitAndAnnounce, every, OUTBOX, sweepOutbox, type Announcement, type CommitDeps } from './changes.js';
 export { aorOf, conflictReply, header, mediaType, reply, roamingReply } from './sip-request.js';
 export { loadPools, type Pools } from './pools.js';
+export { checkDeadline, DeadlineExceededError, guardBus, guardStore, Limiter, OVERLOAD_CODES, OverloadedError } from './request-guard.js';
+export { StoreEpoch } from './store-epoch.js';

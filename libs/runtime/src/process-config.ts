@@ -11,6 +11,10 @@ const TOKEN_TEXT = '1-64 characters of A-Z a-z 0-9 _ -';
 export const processEnv = {
   HTTP_PORT: env.port({ default: 8080, doc: 'Port of the HTTP server with /healthz, /readyz and /metrics.' }),
   HTTP_HOST: env.string({ default: '0.0.0.0', doc: 'Address the HTTP server listens on.' }),
+  ADMIN_TOKEN: env.optionalString({ doc: 'Bearer token the /admin routes require. Unset (and no ADMIN_TOKEN_FILE): the admin routes are disabled.' }),
+  ADMIN_TOKEN_FILE: env.optionalString({ doc: 'File holding the admin bearer token (a mounted secret); used when ADMIN_TOKEN is unset.' }),
+  ADMIN_HTTP_PORT: env.optionalString({ doc: 'Port of a separate HTTP listener for the /admin routes. Unset: they are served on HTTP_PORT.' }),
+  ADMIN_HTTP_HOST: env.string({ default: '127.0.0.1', doc: 'Address the separate admin listener binds to.' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'pino log level.' }),
   POOL_ID: env.string({ default: 'pool1', pattern: TOKEN, patternText: TOKEN_TEXT, doc: 'The pool (shard) this process serves.' }),
   PRESENCE_POOLS: env.list({
@@ -31,6 +35,9 @@ export const processEnv = {
   BUS_REQUEST_TIMEOUT_MS: env.int({ default: 5000, min: 100, max: 120_000, doc: 'How long a command over the bus waits for its reply.' }),
   EVENT_ACK_WAIT_MS: env.int({ default: 30_000, min: 1000, max: 3_600_000, doc: 'An event not acknowledged in this time goes to another instance.' }),
   JETSTREAM_REPLICAS: env.int({ default: 1, min: 1, max: 5, doc: 'Replicas of each pool’s JetStream event stream.' }),
+  STORE_CHECK_MS: env.int({ default: 5000, min: 100, max: 600_000, doc: 'How often a clustered process checks that the store still holds its data (an epoch record); after a loss each edge closes every client connection so clients re-register.' }),
+  SERVICE_MAX_CONCURRENT_REQUESTS: env.int({ default: 64, min: 1, max: 100_000, doc: 'SIP requests one service handles at once per pool; more wait in a queue.' }),
+  SERVICE_MAX_QUEUED_REQUESTS: env.int({ default: 256, min: 0, max: 1_000_000, doc: 'SIP requests that may wait for a service; beyond, the edge answers 503 with Retry-After at once.' }),
   SHUTDOWN_TIMEOUT_MS: env.int({ default: 4000, min: 100, max: 600_000, doc: 'Longest graceful shutdown before the process exits anyway.' }),
   OTEL_EXPORTER_OTLP_ENDPOINT: env.optionalString({ doc: 'OTLP/HTTP collector for traces, e.g. http://collector:4318. Unset: traces are not exported.' }),
 };
@@ -49,6 +56,7 @@ export function loadProcessConfig(source: NodeJS.ProcessEnv = process.env): Proc
     // Reuse the builder so the message has the same shape as every other config error.
     env.string({ pattern: TOKEN, patternText: TOKEN_TEXT, doc: '' }).parse(instanceId, 'INSTANCE_ID');
   }
+  if (c.ADMIN_HTTP_PORT !== undefined) env.port({ doc: '' }).parse(c.ADMIN_HTTP_PORT, 'ADMIN_HTTP_PORT');
   if (c.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {
     env.url({ protocols: ['http', 'https'], doc: '' }).parse(c.OTEL_EXPORTER_OTLP_ENDPOINT, 'OTEL_EXPORTER_OTLP_ENDPOINT');
   }

@@ -7,12 +7,18 @@ import {
   type ReadinessCheck,
 } from '@presence/telemetry';
 import { pingCommands } from '@presence/bus';
+import { loadAdminToken } from './admin-auth.js';
 import { registerAdminRoutes } from './admin-routes.js';
+import { guardBus, guardStore } from './request-guard.js';
+import { StoreEpoch } from './store-epoch.js';
 import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
 import { loadDirectory } from './directory.js';
 import { loadPools } from './pools.js';
 import { loadProcessConfig, type ProcessConfig } from './process-config.js';
 import type { RunningService, ServiceModule } from './service.js';
+
+/** The port an HTTP server bound (HTTP_PORT=0 picks one). */
+const boundPort = (a: string | { port: number } | null, fallback: number): number => (typeof a === 'object' && a ? a.port : fallback);
 
 export type ProcessMode = 'embedded' | 'clustered';
 
@@ -30,6 +36,8 @@ export interface RunningProcess {
   readonly logger: Logger;
   /** The HTTP server's address (its port when HTTP_PORT=0). */
   readonly httpPort: number;
+  /** Where the /admin routes are served: ADMIN_HTTP_PORT's listener, else `httpPort`. */
+  readonly adminHttpPort: number;
   readonly adapters: Adapters;
   /** The running services, in start order (tests read the edge's ports from them). */
   readonly services: readonly RunningService[];
@@ -86,16 +94,21 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   });
 
   const admin = createAdminServer({ logger, checks, prometheus: telemetry.prometheus });
-  registerAdminRoutes(admin.app, pools, () => needAdapters().bus);
+  // Operators' routes: behind a token, on the main HTTP port or on a listener of their own (loopback by default).
+  const adminToken = loadAdminToken(config.ADMIN_TOKEN, config.ADMIN_TOKEN_FILE);
+  const operator = config.ADMIN_HTTP_PORT === undefined ? undefined : createAdminServer({ logger, checks: [] });
+  registerAdminRoutes((operator ?? admin).app, pools, () => needAdapters().bus, adminToken, logger.child({ component: 'admin' }));
   await admin.app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
-  const address = admin.app.server.address();
-  const httpPort = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
+  const httpPort = boundPort(admin.app.server.address(), config.HTTP_PORT);
+  await operator?.app.listen({ port: Number(config.ADMIN_HTTP_PORT), host: config.ADMIN_HTTP_HOST });
+  const adminHttpPort = operator ? boundPort(operator.app.server.address(), Number(config.ADMIN_HTTP_PORT)) : httpPort;
 
   adapters = opts.mode === 'clustered' ? await clusteredAdapters(config, opts.processName, logger) : embeddedAdapters(config);
   const deps = {
     instanceId: config.instanceId,
-    bus: adapters.bus,
-    store: adapters.store,
+    // Services see a bus that bounds their SIP work and a store that refuses writes past a request's deadline.
+    bus: guardBus(adapters.bus, { concurrent: config.SERVICE_MAX_CONCURRENT_REQUESTS, queued: config.SERVICE_MAX_QUEUED_REQUESTS }),
+    store: guardStore(adapters.store),
     env: opts.env ?? process.env,
     mode: opts.mode,
     pools,
@@ -110,20 +123,26 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
       running.push(await s.start({ ...deps, pool, logger: logger.child({ component: s.name, ...(opts.mode === 'embedded' ? { pool } : {}) }) }));
     }
   }
+  // [issue 12 item 7] Every clustered process watches for a store that lost its data and says so
+  // loudly; the edge (which runs its own watcher) also makes its clients sign in again.
+  const epoch = opts.mode === 'clustered' && !opts.services.some((s) => s.name === 'sip-edge') ? new StoreEpoch(adapters.store, logger, () => undefined) : undefined;
+  await epoch?.start(config.STORE_CHECK_MS);
   logger.info({ httpPort, services: opts.services.map((s) => s.name), pools: servedPools }, 'started');
 
   let stopping: Promise<void> | undefined;
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
       admin.setDraining();
+      epoch?.stop();
       for (const s of [...(running ?? [])].reverse()) await s.stop().catch((e: unknown) => logger.error({ err: e }, 'service stop failed'));
       await adapters?.close().catch((e: unknown) => logger.error({ err: e }, 'closing bus/store failed'));
       await admin.app.close();
+      await operator?.app.close();
       await telemetry.shutdown();
       logger.info('stopped');
     })());
 
-  return { config, logger, httpPort, adapters, services: running, shutdown };
+  return { config, logger, httpPort, adminHttpPort, adapters, services: running, shutdown };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { param, parseParams, quote, type Params } from './params.js';
+import { parseUri } from './uri.js';
 
 /** RFC 7616 / RFC 8760 digest algorithms this server accepts. */
 export type DigestAlgorithm = 'MD5' | 'SHA-256';
@@ -72,22 +73,47 @@ export function digestChallenge(realm: string, nonce: string, opaque: string, al
 
 export type NonceCheck = 'valid' | 'stale' | 'invalid' | 'replayed';
 
+/** A nonce's own validity (MAC and age), before any nonce count is looked at. */
+export type NonceVerdict = { readonly status: 'valid'; readonly expiresAt: number } | { readonly status: 'stale' | 'invalid' };
+
 /** Milliseconds since the epoch; injected so tests control time. */
 export type Clock = () => number;
 
+/** The nonce count as a number; a credential without qop counts as 1, so its nonce serves once. */
+export function nonceCount(nc: string | undefined): number {
+  return nc === undefined ? 1 : parseInt(nc, 16);
+}
+
+/**
+ * Whether the credentials' `uri` names the Request-URI (RFC 7616 §3.4.6: the server MUST check
+ * that they are the same resource; RFC 3261 §22.4). Exact text, or the same scheme, user, host
+ * (case-insensitive) and port: clients re-encode URIs, never retarget them.
+ */
+export function digestUriMatches(credUri: string, requestUri: string): boolean {
+  if (credUri === requestUri) return true;
+  const a = parseUri(credUri);
+  const b = parseUri(requestUri);
+  if (!a.ok || !b.ok) return false;
+  return a.value.scheme === b.value.scheme && a.value.user === b.value.user && a.value.host.toLowerCase() === b.value.host.toLowerCase() && a.value.port === b.value.port;
+}
+
 /**
  * Issues and checks nonces: `base64url(issuedAt | random | HMAC(secret, issuedAt | random))`, so any
- * instance with the secret can tell its own nonces and their age without storing them. Replays are
- * refused by remembering the highest nonce-count seen per nonce (RFC 7616 §3.4.5); a nonce without
- * qop may be used once.
+ * instance with the same secret (every edge of a deployment, when configured) can tell the
+ * deployment's nonces and their age without storing them. {@link verify} checks a nonce alone;
+ * the caller records its count only once the password checked (RFC 7616 §3.4.5), so a wrong
+ * guess never burns the count of the real client. {@link use} does both with a local, bounded
+ * record, for a single instance.
  */
 export class NonceService {
   private readonly used = new Map<string, { nc: number; expires: number }>();
 
   constructor(
     private readonly secret: Buffer = randomBytes(32),
-    private readonly ttlMs = 300_000,
+    readonly ttlMs = 300_000,
     private readonly now: Clock = Date.now,
+    /** Most nonces whose count is remembered locally; the oldest are forgotten first. */
+    private readonly maxTracked = 100_000,
   ) {}
 
   issue(): string {
@@ -98,25 +124,39 @@ export class NonceService {
     return Buffer.concat([body, mac]).toString('base64url');
   }
 
-  /** Checks a nonce and its count; a valid use is recorded, so the same (nonce, nc) cannot pass twice. */
-  use(nonce: string, nc: string | undefined): NonceCheck {
+  /** Checks a nonce's MAC and age; records nothing. */
+  verify(nonce: string): NonceVerdict {
     const raw = Buffer.from(nonce, 'base64url');
-    if (raw.length !== 32) return 'invalid';
+    if (raw.length !== 32) return { status: 'invalid' };
     const mac = createHmac('sha256', this.secret).update(raw.subarray(0, 16)).digest().subarray(0, 16);
-    if (!timingSafeEqual(mac, raw.subarray(16))) return 'invalid';
+    if (!timingSafeEqual(mac, raw.subarray(16))) return { status: 'invalid' };
     const issued = Number(raw.readBigUInt64BE(0));
     const now = this.now();
-    if (now - issued > this.ttlMs || issued > now + 60_000) return 'stale';
+    if (now - issued > this.ttlMs || issued > now + 60_000) return { status: 'stale' };
+    return { status: 'valid', expiresAt: issued + this.ttlMs };
+  }
+
+  /** Checks a nonce and its count; a valid use is recorded, so the same (nonce, nc) cannot pass twice. */
+  use(nonce: string, nc: string | undefined): NonceCheck {
+    const v = this.verify(nonce);
+    if (v.status !== 'valid') return v.status;
+    const now = this.now();
     this.prune(now);
-    const count = nc === undefined ? 1 : parseInt(nc, 16);
+    const count = nonceCount(nc);
     const prev = this.used.get(nonce);
-    if (prev && (nc === undefined || count <= prev.nc)) return 'replayed';
-    this.used.set(nonce, { nc: count, expires: issued + this.ttlMs });
+    if (prev && count <= prev.nc) return 'replayed';
+    this.used.delete(nonce);
+    this.used.set(nonce, { nc: count, expires: v.expiresAt });
     return 'valid';
   }
 
   private prune(now: number): void {
     if (this.used.size < 1024) return;
     for (const [k, v] of this.used) if (v.expires < now) this.used.delete(k);
+    // Insertion order is age order: past the bound, the oldest go.
+    for (const k of this.used.keys()) {
+      if (this.used.size < this.maxTracked) break;
+      this.used.delete(k);
+    }
   }
 }

@@ -15,12 +15,15 @@ export {
   DIGEST_ALGORITHMS,
   digestChallenge,
   digestResponse,
+  digestUriMatches,
+  nonceCount,
   NonceService,
   parseDigestCredentials,
   type Clock,
   type DigestAlgorithm,
   type DigestCredentials,
   type NonceCheck,
+  type NonceVerdict,
 } from './digest.js';
 export { DEFAULT_TIMER_VALUES, realTimers, type TimerValues, type Timers, type TransactionTransport } from './transactions/timers.js';
 export { NonInviteServerTransaction, type NistState } from './transactions/non-invite-server-transaction.js';

@@ -3,7 +3,9 @@ import {
   checkDigestResponse,
   createResponse,
   digestChallenge,
+  digestUriMatches,
   getHeaders,
+  nonceCount,
   NonceService,
   parseDigestCredentials,
   parseUri,
@@ -14,69 +16,114 @@ import {
 } from '@presence/sip';
 import type { Logger } from '@presence/telemetry';
 import type { Flow } from './flows.js';
+import type { NonceReplay } from './nonce-replay.js';
+import type { FailureThrottle } from './throttle.js';
 import type { UserDirectory } from '@presence/runtime';
 
 export type AuthOutcome = { readonly ok: true; readonly user: string } | { readonly ok: false; readonly response: SipResponse };
+
+/** Why credentials were refused: the `reason` of the one log line per failure. */
+type FailureReason = 'unknown user' | 'wrong password' | 'uri mismatch' | 'invalid nonce' | 'replayed nonce' | 'throttled';
+
+export interface AuthenticatorOptions {
+  mode: 'digest' | 'none';
+  users: UserDirectory | undefined;
+  realm: string;
+  nonces: NonceService;
+  /** Highest nonce count per nonce, shared by every edge through the store. */
+  replay: NonceReplay;
+  throttle: FailureThrottle;
+  logger: Logger;
+  /** Offered in this order (RFC 8760 §3: most preferred first); credentials in any other are refused. */
+  algorithms?: readonly DigestAlgorithm[];
+}
 
 /**
  * Digest authentication (RFC 7616: SHA-256 and MD5). A TCP/TLS connection that has authenticated
  * stays authenticated as that user; every request on one that has not gets a 401 challenge. UDP has
  * no connection (one source address may carry many users behind a NAT), so there every request
  * must carry credentials; clients reuse the nonce with an increasing nonce count.
+ * Credentials are checked in this order: throttling, nonce (MAC and age), `uri` against the
+ * Request-URI, password, and only then the nonce count is recorded, so a wrong guess changes nothing.
+ * Every failure is one log line with source address, user and reason (fail2ban can read it).
  * With `mode: 'none'` the From header is trusted (trusted networks only).
  */
 export class Authenticator {
   private readonly opaque = randomToken(8);
+  private readonly algorithms: readonly DigestAlgorithm[];
 
-  constructor(
-    private readonly mode: 'digest' | 'none',
-    private readonly users: UserDirectory | undefined,
-    private readonly realm: string,
-    private readonly nonces: NonceService,
-    private readonly logger: Logger,
-    /** Offered in this order (RFC 8760 §3: most preferred first); credentials in any other are refused. */
-    private readonly algorithms: readonly DigestAlgorithm[] = ['SHA-256', 'MD5'],
-  ) {}
+  constructor(private readonly o: AuthenticatorOptions) {
+    this.algorithms = o.algorithms ?? ['SHA-256', 'MD5'];
+  }
 
-  authenticate(flow: Flow, req: SipRequest, fromAor: string): AuthOutcome {
-    if (this.mode === 'none') return { ok: true, user: fromAor };
+  async authenticate(flow: Flow, req: SipRequest, fromAor: string): Promise<AuthOutcome> {
+    if (this.o.mode === 'none') return { ok: true, user: fromAor };
     if (flow.reliable && flow.user !== undefined) return { ok: true, user: flow.user };
+    const source = flow.remote.address;
     let stale = false;
     for (const header of getHeaders(req, 'Authorization')) {
       const c = parseDigestCredentials(header);
-      if (!c || c.realm !== this.realm || !this.algorithms.includes(c.algorithm)) continue;
-      const nonce = this.nonces.use(c.nonce, c.nc);
-      if (nonce === 'stale') {
-        stale = true;
-        continue;
-      }
-      if (nonce !== 'valid') {
-        this.logger.info({ flow: flow.id, username: c.username, nonce }, 'digest nonce refused');
-        continue;
-      }
+      if (!c || c.realm !== this.o.realm || !this.algorithms.includes(c.algorithm)) continue;
       const aor = this.toAor(c.username);
-      const entry = aor === undefined ? undefined : this.users?.get(aor);
-      if (entry && checkDigestResponse(c, req.method, entry.password)) {
-        if (flow.reliable) flow.user = entry.aor;
-        return { ok: true, user: entry.aor };
+      const fail = (reason: FailureReason) => {
+        this.o.logger.warn({ event: 'sip-auth-failure', source, port: flow.remote.port, transport: flow.transport, user: aor ?? c.username, reason }, `SIP authentication failed from ${source}: ${reason}`);
+        if (reason !== 'throttled' && reason !== 'replayed nonce') this.o.throttle.failed(source, aor);
+      };
+      const waitMs = this.o.throttle.retryAfterMs(source, aor);
+      if (waitMs > 0) {
+        fail('throttled');
+        return { ok: false, response: this.refuse(req, waitMs) };
       }
-      this.logger.info({ flow: flow.id, username: c.username }, 'digest authentication failed');
+      const nonce = this.o.nonces.verify(c.nonce);
+      if (nonce.status !== 'valid') {
+        if (nonce.status === 'stale') stale = true;
+        else fail('invalid nonce');
+        continue;
+      }
+      if (!digestUriMatches(c.uri, req.uri)) {
+        fail('uri mismatch');
+        continue;
+      }
+      const entry = aor === undefined ? undefined : this.o.users?.get(aor);
+      if (!entry) {
+        fail('unknown user');
+        continue;
+      }
+      if (!checkDigestResponse(c, req.method, entry.password)) {
+        fail('wrong password');
+        continue;
+      }
+      if (!(await this.o.replay.record(entry.aor, c.nonce, nonceCount(c.nc), nonce.expiresAt))) {
+        fail('replayed nonce');
+        continue;
+      }
+      if (flow.reliable) flow.user = entry.aor;
+      return { ok: true, user: entry.aor };
     }
     return { ok: false, response: this.challenge(req, stale) };
   }
 
   /** `alice`, `alice@contoso.com` and `sip:alice@contoso.com` all name `sip:alice@contoso.com`. */
   private toAor(username: string): string | undefined {
-    const s = username.includes('@') ? (username.startsWith('sip:') ? username : `sip:${username}`) : `sip:${username}@${this.realm}`;
+    const s = username.includes('@') ? (username.startsWith('sip:') ? username : `sip:${username}`) : `sip:${username}@${this.o.realm}`;
     const u = parseUri(s);
     return u.ok ? addressOfRecord(u.value) : undefined;
   }
 
   private challenge(req: SipRequest, stale: boolean): SipResponse {
-    const nonce = this.nonces.issue();
+    const nonce = this.o.nonces.issue();
     return createResponse(req, 401, {
       toTag: randomToken(),
-      headers: this.algorithms.map((alg) => ({ name: 'WWW-Authenticate', value: digestChallenge(this.realm, nonce, this.opaque, alg, stale) })),
+      headers: this.algorithms.map((alg) => ({ name: 'WWW-Authenticate', value: digestChallenge(this.o.realm, nonce, this.opaque, alg, stale) })),
+    });
+  }
+
+  /** Too many failures: refused for now, without a new challenge (RFC 3261 §21.4.4; Retry-After §20.33). */
+  private refuse(req: SipRequest, waitMs: number): SipResponse {
+    return createResponse(req, 403, {
+      toTag: randomToken(),
+      reason: 'Too Many Failed Attempts',
+      headers: [{ name: 'Retry-After', value: String(Math.max(1, Math.ceil(waitMs / 1000))) }],
     });
   }
 }

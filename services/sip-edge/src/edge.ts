@@ -1,4 +1,4 @@
-import { BusTimeoutError, NoRespondersError, sipRequestCommands, type Bus, type SipReply } from '@presence/bus';
+import { sipRequestCommands, type Bus, type SipReply } from '@presence/bus';
 
 /** A response, and the requests to send on the connection right after it. */
 interface Handled {
@@ -31,9 +31,13 @@ import type { Pools } from '@presence/runtime';
 import type { Logger } from '@presence/telemetry';
 import type { Authenticator } from './authenticator.js';
 import type { Flow, FlowHandler } from './flows.js';
+import { InFlight } from './in-flight.js';
+import { RateLimit } from './rate-limit.js';
+import { ReadGate } from './read-gate.js';
 import type { Outbound } from './outbound.js';
 import type { Registrar } from './registrar.js';
 import { ACCEPTED_SERVICE_TYPES, ALLOW_EVENTS, routeRequest } from './router.js';
+import { unavailableDependency } from './unavailable.js';
 
 /** Methods this server takes as requests. */
 export const ALLOW = 'REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,ACK,CANCEL';
@@ -43,6 +47,26 @@ const NOT_HERE = new Set(['INVITE', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK
 export const SUPPORTED = ['gruu-10', 'adhoclist', 'msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify'];
 const SERVER = 'presence-server/0.1';
 const RETRY_AFTER_S = 5;
+/** The largest UDP payload over IPv4 (65,535 less the IP and UDP headers). */
+const MAX_DATAGRAM = 65_507;
+/** Most server transactions at once (each lives until its Timer J after the answer on UDP). */
+const MAX_TRANSACTIONS = 100_000;
+/** How long a connection that went over a limit is not read. */
+const PENALTY_MS = 250;
+/** What the service is told it has of the edge's wait: the rest covers the reply's way back. */
+const REPLY_MARGIN_MS = 500;
+
+/** Most requests in progress at once (item 2 of issue 12: one user must not take the server down). */
+export interface InFlightLimits {
+  readonly perConnection: number;
+  readonly perUser: number;
+  readonly total: number;
+  /** Requests one user may make per second after a burst of `userBurst` (token bucket). */
+  readonly userRatePerSecond: number;
+  readonly userBurst: number;
+  /** Signed-in TCP/TLS connections one user may hold. */
+  readonly perUserConnections: number;
+}
 
 export interface EdgeOptions {
   bus: Bus;
@@ -54,7 +78,20 @@ export interface EdgeOptions {
   registrar: Registrar;
   outbound: Outbound;
   flows: Map<string, Flow>;
+  inFlight: InFlightLimits;
+  /** How long the edge waits for a service's answer (BUS_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs: number;
   timers?: Timers;
+}
+
+/**
+ * Text a service put in a reason phrase or header value, made fit for one header line: a reason
+ * may quote the client's own bytes (an XML error naming a NUL), and no control character may
+ * appear there (RFC 3261 §25.1 Reason-Phrase, header values); CR/LF would inject headers.
+ */
+function lineSafe(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '?');
 }
 
 /** The headers salvaged from a message that does not parse, so that even a 400 reaches its sender. */
@@ -78,8 +115,25 @@ function salvage(bytes: Buffer): SipHeader[] {
  */
 export class SipEdge implements FlowHandler {
   private readonly transactions = new Map<string, NonInviteServerTransaction>();
+  /** Endpoint clean-ups of connections that closed, still running. */
+  private readonly closing = new Set<Promise<void>>();
+  private readonly perConnection: InFlight;
+  private readonly perUser: InFlight;
+  private readonly total: InFlight;
+  private readonly gate: ReadGate;
+  private readonly userRate: RateLimit;
+  /** Signed-in connections per user, and the user of each. */
+  private readonly userConnections: InFlight;
+  private readonly connectionUser = new Map<string, string>();
 
-  constructor(private readonly o: EdgeOptions) {}
+  constructor(private readonly o: EdgeOptions) {
+    this.perConnection = new InFlight(o.inFlight.perConnection);
+    this.perUser = new InFlight(o.inFlight.perUser);
+    this.total = new InFlight(o.inFlight.total);
+    this.gate = new ReadGate(this.perConnection, PENALTY_MS);
+    this.userRate = new RateLimit(o.inFlight.userRatePerSecond, o.inFlight.userBurst);
+    this.userConnections = new InFlight(o.inFlight.perUserConnections);
+  }
 
   receive(flow: Flow, bytes: Buffer, datagram: boolean): void {
     if (!flow.reliable || !this.o.flows.has(flow.id)) this.o.flows.set(flow.id, flow);
@@ -94,8 +148,26 @@ export class SipEdge implements FlowHandler {
 
   closed(flow: Flow): void {
     this.o.flows.delete(flow.id);
+    this.gate.forget(flow.id);
+    const user = this.connectionUser.get(flow.id);
+    if (user !== undefined) {
+      this.connectionUser.delete(flow.id);
+      this.userConnections.release(user);
+    }
     this.o.outbound.flowClosed(flow.id);
-    this.o.registrar.flowClosed(flow).catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'));
+    const ending = this.o.registrar
+      .flowClosed(flow)
+      .catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'))
+      .finally(() => this.closing.delete(ending));
+    this.closing.add(ending);
+  }
+
+  /**
+   * Waits for the work of closed connections (ending their endpoints over the store and bus): at
+   * shutdown the edge closes its connections, then waits here, and only then the bus drains.
+   */
+  async settle(): Promise<void> {
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
   }
 
   private sendRaw(flow: Flow, status: number, headers: SipHeader[], reason: string): void {
@@ -138,20 +210,108 @@ export class SipEdge implements FlowHandler {
       existing.receiveRequest();
       return;
     }
+    // Completed UDP transactions linger for Timer J (RFC 3261 §17.2.2): a flood of new ones must not grow the table without end.
+    if (this.transactions.size >= MAX_TRANSACTIONS) {
+      this.o.logger.warn({ flow: flow.id, transactions: this.transactions.size }, 'transaction table full: answering 503');
+      this.sendRaw(flow, 503, [...salvage(bytes), { name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Service Unavailable');
+      return;
+    }
     const tx = new NonInviteServerTransaction(key, flow, (t) => this.transactions.delete(t.id), this.o.timers);
     this.transactions.set(key, tx);
     let handled: Handled;
-    try {
-      handled = await this.process(flow, this.stampVia(msg, flow));
-    } catch (e) {
-      this.o.logger.error({ err: e, method: msg.method, flow: flow.id }, 'request failed');
-      handled = { response: createResponse(msg, 500, { toTag: randomToken() }) };
+    // Bounded before any work: excess requests of a connection (or of the whole edge) get 503 at once.
+    // OPTIONS and CANCEL need no work beyond their answer: they are answered even at the limit.
+    const counted = msg.method !== 'OPTIONS' && msg.method !== 'CANCEL';
+    const refused = counted ? this.admit(flow, msg) : undefined;
+    if (refused) {
+      handled = { response: refused };
+    } else {
+      try {
+        handled = await this.process(flow, this.stampVia(msg, flow));
+      } catch (e) {
+        handled = { response: this.failed(msg, e, flow) };
+      } finally {
+        if (counted) this.leave(flow);
+      }
     }
-    const { response, followUps } = handled;
-    tx.respond({ ...response, headers: [...response.headers, { name: 'Server', value: SERVER }] });
+    const { followUps } = handled;
+    const response = this.fitFlow(flow, { ...handled.response, headers: [...handled.response.headers, { name: 'Server', value: SERVER }] }, msg);
+    tx.respond(response);
     const piggyback = getHeader(response, 'ms-piggyback-cseq');
     if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
     for (const f of followUps ?? []) this.o.outbound.send({ ...f, connectionId: flow.id });
+  }
+
+  /**
+   * A connection's first authenticated request: it counts against its user's connections (at most
+   * `perUserConnections`; past that it stays not signed in, and the idle timeout closes it).
+   */
+  private signIn(flow: Flow, user: string): boolean {
+    if (flow.reliable) {
+      if (!this.userConnections.tryAcquire(user)) {
+        this.o.logger.info({ flow: flow.id, remote: flow.remote.address, user }, 'too many connections for one user: not signed in');
+        flow.user = undefined;
+        this.gate.penalize(flow);
+        return false;
+      }
+      this.connectionUser.set(flow.id, user);
+    }
+    flow.markSignedIn?.();
+    flow.signedIn = true;
+    return true;
+  }
+
+  /** Takes a slot of the connection and of the edge for a request; the 503 to answer when there is none. */
+  private admit(flow: Flow, req: SipRequest): SipResponse | undefined {
+    if (!this.perConnection.tryAcquire(flow.id)) return this.busy(req, 'connection', flow);
+    if (!this.total.tryAcquire('')) {
+      this.perConnection.release(flow.id);
+      return this.busy(req, 'edge', flow);
+    }
+    this.gate.update(flow);
+    return undefined;
+  }
+
+  private leave(flow: Flow): void {
+    this.perConnection.release(flow.id);
+    this.total.release('');
+    this.gate.update(flow);
+  }
+
+  /**
+   * A response too large for one UDP datagram cannot be sent on the request's transport (RFC 3261
+   * §18.2.2 sends responses where the request came from; a datagram holds at most 65,507 bytes):
+   * it is replaced by 513 Message Too Large, and logged, never dropped silently. TCP/TLS take any size.
+   */
+  private fitFlow(flow: Flow, response: SipResponse, req: SipRequest): SipResponse {
+    if (flow.reliable) return response;
+    const size = serialize(response).length;
+    if (size <= MAX_DATAGRAM) return response;
+    this.o.logger.warn({ flow: flow.id, method: req.method, status: response.status, size, max: MAX_DATAGRAM }, 'response too large for UDP: answering 513 instead (the client should use TCP or TLS)');
+    return createResponse(req, 513, { toTag: randomToken(), reason: 'Response Too Large For UDP', headers: [{ name: 'Server', value: SERVER }] });
+  }
+
+  /** 503 with Retry-After (RFC 3261 §21.5.4): too much of this connection's, user's or the edge's work in progress. */
+  private busy(req: SipRequest, what: 'connection' | 'user' | 'edge' | 'user rate', flow: Flow, waitMs?: number): SipResponse {
+    this.gate.penalize(flow);
+    this.o.logger.debug({ flow: flow.id, remote: flow.remote.address, user: flow.user, method: req.method, limit: what }, 'request refused by a limit: 503');
+    return createResponse(req, 503, {
+      toTag: randomToken(),
+      reason: waitMs === undefined ? 'Too Many Requests In Progress' : 'Too Many Requests',
+      headers: [{ name: 'Retry-After', value: String(waitMs === undefined ? RETRY_AFTER_S : Math.max(1, Math.ceil(waitMs / 1000))) }],
+    });
+  }
+
+  /** A failure while serving: 503 with Retry-After when a dependency is away or a service is full, 500 otherwise. */
+  private failed(req: SipRequest, e: unknown, flow: Flow): SipResponse {
+    const dependency = unavailableDependency(e);
+    if (dependency === undefined) {
+      this.o.logger.error({ err: e, method: req.method, flow: flow.id }, 'request failed');
+      return createResponse(req, 500, { toTag: randomToken() });
+    }
+    if (dependency === 'overloaded') this.o.logger.debug({ method: req.method, flow: flow.id, err: (e as Error).message }, 'service overloaded: 503');
+    else this.o.logger.warn({ dependency, method: req.method, flow: flow.id, err: (e as Error).message }, `${dependency} unavailable: answering 503`);
+    return createResponse(req, 503, { toTag: randomToken(), headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] });
   }
 
   /** RFC 3261 §18.2.1 and RFC 3581: record where the request really came from in the top Via. */
@@ -192,17 +352,35 @@ export class SipEdge implements FlowHandler {
     const fromUri = from.ok ? parseUri(from.value.uri) : undefined;
     if (!fromUri?.ok) return reply(400, [], 'Bad From Header');
     const fromAor = addressOfRecord(fromUri.value);
-    const auth = this.o.authenticator.authenticate(flow, req, fromAor);
+    const auth = await this.o.authenticator.authenticate(flow, req, fromAor);
     if (!auth.ok) return auth.response;
     if (auth.user !== fromAor) return reply(403, [], 'From Does Not Match The Authenticated User');
+    if (!flow.signedIn && !this.signIn(flow, auth.user)) {
+      return reply(503, [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Too Many Connections');
+    }
 
-    if (req.method === 'REGISTER') return this.o.registrar.register(req, flow, auth.user);
+    const waitMs = this.userRate.take(auth.user);
+    if (waitMs > 0) return this.busy(req, 'user rate', flow, waitMs);
+    if (!this.perUser.tryAcquire(auth.user)) return this.busy(req, 'user', flow);
+    try {
+      return await this.serve(req, flow, auth.user, from.ok ? param(from.value.params, 'epid') : undefined);
+    } finally {
+      this.perUser.release(auth.user);
+    }
+  }
 
+  /** An authenticated request: REGISTER here, the others to the service that owns them. */
+  private async serve(req: SipRequest, flow: Flow, user: string, epid: string | undefined): Promise<SipResponse | Handled> {
+    if (req.method === 'REGISTER') return this.o.registrar.register(req, flow, user);
+    const reply = (status: number, headers: SipHeader[] = [], reason?: string) =>
+      createResponse(req, status, { toTag: randomToken(), headers, ...(reason ? { reason } : {}) });
     const route = routeRequest(req);
     if ('status' in route) return reply(route.status, route.allowEvents ? [{ name: 'Allow-Events', value: ALLOW_EVENTS }] : [], route.reason);
-    const pool = await this.poolFor(req, auth.user);
+    // The router's tables are plain objects: a Content-Type such as `constructor` must not reach the bus.
+    if (!Object.hasOwn(sipRequestCommands, route.service)) return reply(req.method === 'SERVICE' ? 415 : 489);
+    const pool = await this.poolFor(req, user);
     if (pool === undefined) return reply(404, [], 'Unknown Pool');
-    return this.forward(req, flow, auth.user, route.service, from.ok ? param(from.value.params, 'epid') : undefined, pool);
+    return this.forward(req, flow, user, route.service, epid, pool);
   }
 
   /**
@@ -236,37 +414,35 @@ export class SipEdge implements FlowHandler {
     });
   }
 
-  /** Hands the request to its service; a service that does not answer in time gives 503 with Retry-After. */
+  /**
+   * Hands the request to its service, with the time the edge will wait for it (`budgetMs`): a
+   * service that does not answer in time gives 503 with Retry-After (see {@link failed}), and the
+   * service writes nothing once that time has run out.
+   */
   private async forward(req: SipRequest, flow: Flow, user: string, service: keyof typeof sipRequestCommands, epid: string | undefined, pool: string): Promise<Handled> {
-    let answer: SipReply;
-    try {
-      answer = await this.o.bus.request(
-        sipRequestCommands[service],
-        pool,
-        {
-          method: req.method,
-          uri: req.uri,
-          headers: req.headers.map((h) => ({ name: h.name, value: h.value })),
-          body: req.body.toString('utf8'),
-          user,
-          ...(epid !== undefined ? { epid } : {}),
-          edgeId: this.o.edgeId,
-          connectionId: flow.id,
-          transport: flow.transport,
-        },
-      );
-    } catch (e) {
-      if (e instanceof NoRespondersError || e instanceof BusTimeoutError) {
-        this.o.logger.warn({ service, method: req.method, err: (e as Error).message }, 'service unavailable');
-        return { response: createResponse(req, 503, { toTag: randomToken(), headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] }) };
-      }
-      throw e;
-    }
+    const timeoutMs = this.o.requestTimeoutMs;
+    const answer: SipReply = await this.o.bus.request(
+      sipRequestCommands[service],
+      pool,
+      {
+        method: req.method,
+        uri: req.uri,
+        headers: req.headers.map((h) => ({ name: h.name, value: h.value })),
+        body: req.body.toString('utf8'),
+        user,
+        ...(epid !== undefined ? { epid } : {}),
+        edgeId: this.o.edgeId,
+        connectionId: flow.id,
+        transport: flow.transport,
+        budgetMs: Math.max(100, timeoutMs - REPLY_MARGIN_MS),
+      },
+      { timeoutMs },
+    );
     const response = createResponse(req, answer.status, {
       toTag: answer.toTag ?? randomToken(),
-      headers: answer.headers ?? [],
+      headers: (answer.headers ?? []).map((h) => ({ name: h.name, value: lineSafe(h.value) })),
       body: Buffer.from(answer.body ?? '', 'utf8'),
-      ...(answer.reason ? { reason: answer.reason } : {}),
+      ...(answer.reason ? { reason: lineSafe(answer.reason).slice(0, 200) } : {}),
     });
     return answer.followUps ? { response, followUps: answer.followUps } : { response };
   }

@@ -8,8 +8,18 @@ export interface Flow {
   readonly local: { readonly address: string; readonly port: number };
   send(bytes: Buffer): void;
   close(): void;
+  /** Stops and restarts reading from a connection (back-pressure); absent on UDP. */
+  pauseReading?(): void;
+  resumeReading?(): void;
   /** The user this connection authenticated as, once it has. */
   user?: string;
+  /** A request on it passed authentication (any mode): it is no longer held to the unauthenticated idle timeout. */
+  signedIn?: boolean;
+  /**
+   * Marks the connection signed in: it leaves its address's count of connections (clients behind
+   * one NAT address are bounded by their users' limits instead) and its idle timeout.
+   */
+  markSignedIn?(): void;
 }
 
 /** What the transports report to the edge. */

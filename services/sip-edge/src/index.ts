@@ -1,11 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { edgeSend } from '@presence/bus';
-import { DEV_USERS_FILE, loadDirectory, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { DEV_USERS_FILE, loadDirectory, loadProcessConfig, StoreEpoch, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
 import { Authenticator } from './authenticator.js';
 import { loadEdgeConfig } from './config.js';
 import { SipEdge, SUPPORTED } from './edge.js';
+import { InFlight } from './in-flight.js';
+import { loadNonceSecret } from './nonce-secret.js';
+import { NonceReplay } from './nonce-replay.js';
+import { FailureThrottle } from './throttle.js';
 import type { Flow, SipListener } from './flows.js';
 import { Outbound } from './outbound.js';
 import { Registrar } from './registrar.js';
@@ -55,6 +59,12 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   }
 
   const flows = new Map<string, Flow>();
+  const nonceSecret = loadNonceSecret(config.PRESENCE_NONCE_SECRET, config.PRESENCE_NONCE_SECRET_FILE);
+  if (nonceSecret === undefined && deps.mode === 'clustered' && config.PRESENCE_AUTH === 'digest') {
+    log.warn('no PRESENCE_NONCE_SECRET: nonces are valid on this edge only; behind a load balancer clients are challenged again by other edges');
+  }
+  const replay = new NonceReplay(deps.store);
+  const processConfig = loadProcessConfig(deps.env);
   const limits = { ...DEFAULT_LIMITS, maxBodyBytes: config.SIP_MAX_BODY_BYTES };
   const outbound = new Outbound({ bus: deps.bus, edgeId: deps.instanceId, logger: log, flows });
   const registrar = new Registrar({
@@ -67,6 +77,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     minExpires: config.REGISTER_MIN_EXPIRES,
     defaultExpires: config.REGISTER_DEFAULT_EXPIRES,
     maxExpires: config.REGISTER_MAX_EXPIRES,
+    maxEndpoints: config.REGISTER_MAX_ENDPOINTS,
     extraHeaders: [...SUPPORTED.map((t) => ({ name: 'Supported', value: t })), { name: 'Allow-Events', value: ALLOW_EVENTS }],
     logger: log,
   });
@@ -76,30 +87,65 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     edgeId: deps.instanceId,
     logger: log,
     limits,
-    authenticator: new Authenticator(
-      config.PRESENCE_AUTH,
+    authenticator: new Authenticator({
+      mode: config.PRESENCE_AUTH,
       users,
-      deps.domains[0]!,
-      new NonceService(),
-      log,
-      config.PRESENCE_DIGEST_ALGORITHMS as readonly DigestAlgorithm[],
-    ),
+      realm: deps.domains[0]!,
+      nonces: new NonceService(nonceSecret),
+      replay,
+      throttle: new FailureThrottle({
+        perUser: config.SIP_AUTH_MAX_FAILURES_PER_USER,
+        perSource: config.SIP_AUTH_MAX_FAILURES_PER_SOURCE,
+        windowMs: config.SIP_AUTH_FAILURE_WINDOW_MS,
+      }),
+      logger: log,
+      algorithms: config.PRESENCE_DIGEST_ALGORITHMS as readonly DigestAlgorithm[],
+    }),
     registrar,
     outbound,
     flows,
+    inFlight: {
+      perConnection: config.SIP_MAX_IN_FLIGHT_PER_CONNECTION,
+      perUser: config.SIP_MAX_IN_FLIGHT_PER_USER,
+      total: config.SIP_MAX_IN_FLIGHT,
+      userRatePerSecond: config.SIP_USER_REQUESTS_PER_S,
+      userBurst: config.SIP_USER_BURST,
+      perUserConnections: config.SIP_MAX_CONNECTIONS_PER_USER,
+    },
+    requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS,
   });
 
   const ping = await servePing('sip-edge', deps);
   const send = await deps.bus.handle(edgeSend, deps.instanceId, (req) => outbound.send(req), { queue: `edge-${deps.instanceId}` });
+  const connections = {
+    perIp: new InFlight(config.SIP_MAX_CONNECTIONS_PER_IP),
+    unauthenticatedIdleMs: config.SIP_UNAUTHENTICATED_IDLE_MS,
+    messageMs: config.SIP_MESSAGE_TIMEOUT_MS,
+    tlsHandshakeMs: config.SIP_TLS_HANDSHAKE_TIMEOUT_MS,
+  };
   const listeners: SipListener[] = [
     await listenUdp({ host: config.SIP_HOST, port: config.SIP_PORT, handler: edge, logger: log }),
-    await listenStream({ transport: 'tcp', host: config.SIP_HOST, port: config.SIP_PORT, limits, handler: edge, logger: log }),
-    await listenStream({ transport: 'tls', host: config.SIP_HOST, port: config.SIP_TLS_PORT, limits, handler: edge, logger: log, tlsOptions }),
+    await listenStream({ transport: 'tcp', host: config.SIP_HOST, port: config.SIP_PORT, limits, connections, handler: edge, logger: log }),
+    await listenStream({ transport: 'tls', host: config.SIP_HOST, port: config.SIP_TLS_PORT, limits, connections, handler: edge, logger: log, tlsOptions }),
   ];
   const sweeper = setInterval(() => {
     registrar.sweepExpired().catch((e: unknown) => log.warn({ err: e }, 'registration sweep failed'));
+    replay.sweep(Date.now()).catch((e: unknown) => log.warn({ err: e }, 'nonce count sweep failed'));
   }, SWEEP_MS);
   sweeper.unref();
+  // [issue 12 item 7] A store that lost its data (Redis restarted without persistence) leaves every
+  // registration and dialog gone while connections stay up: close them, so clients sign in again.
+  const epoch = new StoreEpoch(deps.store, log, () => {
+    let closed = 0;
+    for (const f of [...flows.values()]) {
+      if (f.reliable) {
+        f.close();
+        closed++;
+      }
+    }
+    log.error({ closed }, 'closed every client connection after the store lost its data');
+  });
+  if (deps.mode === 'clustered') await epoch.start(processConfig.STORE_CHECK_MS);
   const ports = { udp: listeners[0]!.port, tcp: listeners[1]!.port, tls: listeners[2]!.port };
   log.info({ ports, auth: config.PRESENCE_AUTH, domains: deps.domains, pools: deps.pools.all.map((p) => p.id), users: users?.size ?? 0 }, 'SIP edge listening');
 
@@ -108,7 +154,11 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     certificate: tlsOptions.cert,
     stop: async () => {
       clearInterval(sweeper);
+      epoch.stop();
       await Promise.all(listeners.map((l) => l.close()));
+      // The closed connections' endpoints are ended while the bus is still open (issue 13: no
+      // 'bus is closed' errors at SIGTERM).
+      await edge.settle();
       await send.stop();
       await ping.stop();
     },

@@ -30,6 +30,11 @@ export interface RegistrarOptions {
   minExpires: number;
   defaultExpires: number;
   maxExpires: number;
+  /**
+   * Most endpoints (bindings) one user may have, like Lync's MaxEndpointsPerUser: a new endpoint
+   * past it replaces the user's least recently registered one (ended with reason `replaced`).
+   */
+  maxEndpoints: number;
   /** Headers every REGISTER 200 carries (Supported, Allow-Events). */
   extraHeaders: readonly SipHeader[];
   logger: Logger;
@@ -78,6 +83,7 @@ export class Registrar {
       return reply(200, this.o.extraHeaders.slice());
     }
 
+    if (contacts.length > this.o.maxEndpoints) return reply(403, [], 'Too Many Contacts');
     for (const raw of contacts) {
       const c = parseNameAddr(raw);
       if (!c.ok || c.value.uri === '*' || !parseUri(c.value.uri).ok) return reply(400, [], 'Bad Contact');
@@ -108,6 +114,7 @@ export class Registrar {
         registeredAt: new Date(this.now()).toISOString(),
       };
       const existed = (await getRecord(this.o.store, p, registrations, epid)) !== undefined;
+      if (!existed) await this.makeRoom(user, p);
       await this.o.store.apply(p, [put(registrations, binding, { expiresAt: this.now() + expires * 1000 })]);
       if (flow.reliable) this.track(flow.id, user, epid);
       if (!existed) await this.announceNew(user, epid);
@@ -120,6 +127,15 @@ export class Registrar {
     const mine = bindings.find((b) => b.id === epidParam) ?? bindings[0];
     if (mine?.expiresAt !== undefined) headers.push({ name: 'Expires', value: String(Math.max(0, Math.round((mine.expiresAt - now) / 1000))) });
     return reply(200, [...headers, ...this.o.extraHeaders]);
+  }
+
+  /** Ends the least recently registered endpoints until a new one fits under the per-user limit. */
+  private async makeRoom(user: string, p: Partition): Promise<void> {
+    const bindings = await listRecords(this.o.store, p, registrations);
+    if (bindings.length < this.o.maxEndpoints) return;
+    const oldest = bindings.sort((a, b) => a.value.registeredAt.localeCompare(b.value.registeredAt)).slice(0, bindings.length - this.o.maxEndpoints + 1);
+    this.o.logger.info({ user, endpoints: bindings.length, max: this.o.maxEndpoints, replaced: oldest.map((b) => b.id) }, 'endpoint limit reached: the oldest endpoint is replaced');
+    for (const rec of oldest) await this.end(user, rec, 'replaced');
   }
 
   private contactValue(b: StoredRecord<RegistrationRecord>, now: number): string {
