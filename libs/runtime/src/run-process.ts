@@ -2,6 +2,7 @@ import {
   ConfigError,
   createAdminServer,
   createLogger,
+  startRuntimeMetrics,
   startTelemetry,
   type Logger,
   type ReadinessCheck,
@@ -14,7 +15,9 @@ import { StoreEpoch } from './store-epoch.js';
 import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
 import { loadDirectory } from './directory.js';
 import { loadPools } from './pools.js';
-import { loadProcessConfig, type ProcessConfig } from './process-config.js';
+import { checkPoolId, loadProcessConfig, type ProcessConfig } from './process-config.js';
+import { readLogLevel, ReloadableDirectory, reloadOnHangup } from './reload.js';
+import { describeStartupFailure } from './startup-failure.js';
 import type { RunningService, ServiceModule } from './service.js';
 
 /** The port an HTTP server bound (HTTP_PORT=0 picks one). */
@@ -41,6 +44,8 @@ export interface RunningProcess {
   readonly adapters: Adapters;
   /** The running services, in start order (tests read the edge's ports from them). */
   readonly services: readonly RunningService[];
+  /** What SIGHUP does: users file, log level (LOG_LEVEL_FILE), each service's reload. */
+  reload(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -51,8 +56,15 @@ export interface RunningProcess {
  */
 export async function startProcess(opts: RunProcessOptions): Promise<RunningProcess> {
   const config = loadProcessConfig(opts.env);
+  if (opts.mode === 'clustered') checkPoolId(config);
+  let level: string;
+  try {
+    level = readLogLevel(config.LOG_LEVEL_FILE) ?? config.LOG_LEVEL;
+  } catch (e) {
+    throw new ConfigError('LOG_LEVEL_FILE', `Invalid ${(e as Error).message}`);
+  }
   const logger = createLogger({
-    level: config.LOG_LEVEL,
+    level: level as ProcessConfig['LOG_LEVEL'],
     // An embedded process serves every pool: each service's logger names its own pool instead.
     base: { service: opts.processName, ...(opts.mode === 'embedded' ? {} : { pool: config.POOL_ID }), instance: config.instanceId, mode: opts.mode },
   });
@@ -61,6 +73,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     serviceInstanceId: config.instanceId,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
+  const runtimeMetrics = startRuntimeMetrics();
 
   let adapters: Adapters | undefined;
   let running: RunningService[] | undefined;
@@ -68,7 +81,9 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     if (!adapters) throw new Error(opts.mode === 'clustered' ? 'connecting to NATS' : 'starting');
     return adapters;
   };
-  const { directory } = loadDirectory(opts.env ?? process.env, opts.mode);
+  const loaded = loadDirectory(opts.env ?? process.env, opts.mode).directory;
+  const reloadable = loaded && new ReloadableDirectory(loaded);
+  const directory = reloadable?.view;
   const pools = loadPools(config, directory, () => adapters?.store);
   // Embedded mode runs every pool's services in this process; a clustered process serves POOL_ID.
   const servedPools = opts.mode === 'embedded' ? pools.all.map((p) => p.id) : [config.POOL_ID];
@@ -76,7 +91,14 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     opts.mode === 'clustered'
       ? [
           { name: 'nats', check: () => needAdapters().bus.check() },
-          { name: 'redis', check: () => needAdapters().store.check() },
+          {
+            name: 'redis',
+            check: async () => {
+              // The store is made with the bus: before NATS answers, Redis is not yet tried (not "down because of NATS").
+              if (!adapters) throw new Error('not tried yet: waiting for NATS first');
+              await adapters.store.check();
+            },
+          },
         ]
       : [{ name: 'store', check: () => needAdapters().store.check() }];
   checks.push({
@@ -103,7 +125,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   await operator?.app.listen({ port: Number(config.ADMIN_HTTP_PORT), host: config.ADMIN_HTTP_HOST });
   const adminHttpPort = operator ? boundPort(operator.app.server.address(), Number(config.ADMIN_HTTP_PORT)) : httpPort;
 
-  adapters = opts.mode === 'clustered' ? await clusteredAdapters(config, opts.processName, logger) : embeddedAdapters(config);
+  adapters = opts.mode === 'clustered' ? await connectLoudly(config, opts.processName, logger) : embeddedAdapters(config);
   const deps = {
     instanceId: config.instanceId,
     // Services see a bus that bounds their SIP work and a store that refuses writes past a request's deadline.
@@ -138,11 +160,15 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
       await adapters?.close().catch((e: unknown) => logger.error({ err: e }, 'closing bus/store failed'));
       await admin.app.close();
       await operator?.app.close();
+      runtimeMetrics.stop();
       await telemetry.shutdown();
       logger.info('stopped');
     })());
+  const services = running;
+  const reload = (): Promise<void> =>
+    reloadOnHangup({ logger, env: opts.env ?? process.env, mode: opts.mode, directory: reloadable, logLevelFile: config.LOG_LEVEL_FILE, services: () => services });
 
-  return { config, logger, httpPort, adminHttpPort, adapters, services: running, shutdown };
+  return { config, logger, httpPort, adminHttpPort, adapters, services: running, reload, shutdown };
 }
 
 /**
@@ -154,12 +180,9 @@ export async function runProcess(opts: RunProcessOptions): Promise<void> {
   try {
     proc = await startProcess(opts);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`start-up failed: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
+    // One line naming the variable or resource, exit 2 (a configuration problem: restarting will not help).
+    process.stderr.write(`${describeStartupFailure(e, opts.env ?? process.env)}\n`);
+    process.exit(2);
   }
   const { logger } = proc;
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
@@ -178,4 +201,40 @@ export async function runProcess(opts: RunProcessOptions): Promise<void> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // SIGHUP reloads (the default action would kill the process without draining).
+  process.on('SIGHUP', () => void proc.reload());
+}
+
+/**
+ * Connects NATS and Redis, and while either cannot be reached says so every DEPENDENCY_LOG_MS,
+ * naming it and its URL: a process that waits silently looks hung.
+ */
+async function connectLoudly(config: ProcessConfig, processName: string, logger: Logger): Promise<Adapters> {
+  const t0 = Date.now();
+  const waitingForNats = setInterval(
+    () => logger.warn({ dependency: 'nats', url: config.NATS_URL, waitedMs: Date.now() - t0 }, 'NATS cannot be reached yet; still trying'),
+    config.DEPENDENCY_LOG_MS,
+  );
+  let adapters: Adapters;
+  try {
+    adapters = await clusteredAdapters(config, processName, logger);
+  } finally {
+    clearInterval(waitingForNats);
+  }
+  // Redis reconnects by itself; until it first answers, the same warning names it.
+  const store = adapters.store;
+  let closed = false;
+  void (async () => {
+    while (!closed && !(await store.check().then(() => true, () => false))) {
+      logger.warn({ dependency: 'redis', url: config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@'), waitedMs: Date.now() - t0 }, 'Redis cannot be reached yet; still trying');
+      await new Promise((r) => setTimeout(r, config.DEPENDENCY_LOG_MS).unref());
+    }
+  })();
+  return {
+    ...adapters,
+    close: () => {
+      closed = true;
+      return adapters.close();
+    },
+  };
 }
