@@ -149,6 +149,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   // loudly; the edge (which runs its own watcher) also makes its clients sign in again.
   const epoch = opts.mode === 'clustered' && !opts.services.some((s) => s.name === 'sip-edge') ? new StoreEpoch(adapters.store, logger, () => undefined) : undefined;
   await epoch?.start(config.STORE_CHECK_MS);
+  admin.setStarted();
   logger.info({ httpPort, services: opts.services.map((s) => s.name), pools: servedPools }, 'started');
 
   let stopping: Promise<void> | undefined;
