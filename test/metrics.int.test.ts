@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { repoRoot } from './support/process.js';
 import { LyncClient } from './support/lync-client.js';
 import { startWorld, type World } from './support/world.js';
 
@@ -28,6 +30,8 @@ async function scrape(w: World): Promise<{ text: string; value(name: string, lab
 describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 item 1)', () => {
   let w: World | undefined;
   const clients: LyncClient[] = [];
+  /** What the runs above exposed (the tests of this file run in order). */
+  const scraped: string[] = [];
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await w?.stop();
@@ -75,6 +79,7 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     expect(m.value('nodejs_eventloop_delay_p99_seconds')).toBeGreaterThanOrEqual(0);
     expect(m.value('process_cpu_time_seconds_total', { cpu_mode: 'user' })).toBeGreaterThan(0);
 
+    scraped.push(m.text);
     // Sign-out: one unregister, one binding fewer; a closed connection leaves the gauge.
     expect((await alice.unregister()).status).toBe(200);
     alice.close();
@@ -96,8 +101,17 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     });
     expect([401, 403]).toContain(bad.status);
     const m = await scrape(w);
+    scraped.push(m.text);
     expect(m.value('sip_server_auth_failures_total')).toBe(1);
     expect(m.value('sip_server_auth_failures_total', { status_code: String(bad.status) })).toBe(1);
     expect(m.value('sip_server_requests_total', { method: 'REGISTER', status_code: '401' })).toBe(bad.status === 401 ? 2 : 1);
+  });
+
+  it('every metric the Grafana dashboard queries is one the runs above exposed', () => {
+    const dashboard = readFileSync(`${repoRoot}deploy/grafana/presence.json`, 'utf8');
+    const queried = new Set(dashboard.match(/\b(?:sip|presence|bus|nodejs|v8js|process)_[a-z0-9_]+/g));
+    expect(queried.size).toBeGreaterThan(10);
+    expect(scraped).toHaveLength(2);
+    for (const name of queried) expect(scraped.join('\n'), name).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
   });
 });
