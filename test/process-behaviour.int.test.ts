@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { selfSignedCertificate } from '@presence/sip-edge';
@@ -183,5 +183,27 @@ describe('process behaviour an operator expects (issue 16 item 5)', () => {
     expect(first.destroyed).toBe(false);
     first.destroy();
     second.destroy();
+  });
+
+  it("the README's clustered recipe: its environment starts an edge and pool2's subscription service that turn ready", async () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const recipe = /### 2\. Clustered[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)![1]!;
+    const env = Object.fromEntries(
+      [...recipe.matchAll(/^export (.+?)(?:\s+#.*)?$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/).map((kv) => kv.split('=') as [string, string])),
+    );
+    expect(env).toMatchObject({ POOL_ID: 'pool1', PRESENCE_USERS_FILE: expect.any(String) });
+    const procs: Proc[] = [];
+    try {
+      for (const [script, extra] of [
+        ['services/sip-edge/dist/main.js', {}],
+        ['services/subscription/dist/main.js', { POOL_ID: 'pool2' }],
+      ] as const) {
+        const port = await freePort();
+        procs.push(startNode(script, { ...env, ...extra, HTTP_PORT: String(port), INSTANCE_ID: `readme-${port}` }));
+        await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 15_000);
+      }
+    } finally {
+      for (const p of procs) await p.stop('SIGTERM');
+    }
   });
 });
