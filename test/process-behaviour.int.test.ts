@@ -40,6 +40,13 @@ async function heldPort(): Promise<{ port: number; release(): Promise<void> }> {
   return { port: (srv.address() as net.AddressInfo).port, release: () => new Promise((r) => srv.close(() => r())) };
 }
 
+/** A file with `content` in a fresh temporary directory; its path. */
+function tmpFile(name: string, content: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'p16-')), name);
+  writeFileSync(path, content);
+  return path;
+}
+
 function expectOneLine(r: { code: number | null; stderr: string }, ...words: string[]): void {
   expect(r.code).toBe(2);
   const lines = r.stderr.trimEnd().split('\n');
@@ -73,9 +80,8 @@ describe('start-up failures: one line naming the variable or resource, exit 2 (i
   });
 
   it('a certificate file that is not PEM', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'p16-'));
-    writeFileSync(join(dir, 'c.pem'), 'not a certificate');
-    const r = await runToExit(EMBEDDED, { SIP_TLS_CERT_FILE: join(dir, 'c.pem'), SIP_TLS_KEY_FILE: join(dir, 'c.pem') });
+    const pem = tmpFile('c.pem', 'not a certificate');
+    const r = await runToExit(EMBEDDED, { SIP_TLS_CERT_FILE: pem, SIP_TLS_KEY_FILE: pem });
     expectOneLine(r, 'Invalid TLS certificate or key', 'SIP_TLS_CERT_FILE');
   });
 
@@ -90,9 +96,7 @@ describe('start-up failures: one line naming the variable or resource, exit 2 (i
   });
 
   it('a bad LOG_LEVEL_FILE', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'p16-'));
-    writeFileSync(join(dir, 'level'), 'loud\n');
-    expectOneLine(await runToExit(EMBEDDED, { LOG_LEVEL_FILE: join(dir, 'level') }), 'LOG_LEVEL_FILE', '"loud"');
+    expectOneLine(await runToExit(EMBEDDED, { LOG_LEVEL_FILE: tmpFile('level', 'loud\n') }), 'LOG_LEVEL_FILE', '"loud"');
   });
 });
 

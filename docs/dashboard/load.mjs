@@ -102,40 +102,35 @@ class Endpoint {
     return (await this.send(again)).status;
   }
 
-  subscribeSelf() {
+  /** A SUBSCRIBE as Lync sends it: BENOTIFY and a piggybacked first NOTIFY supported. */
+  subscribe(event, accept, contentType, body, extra = []) {
     return this.send(
       this.build('SUBSCRIBE', {
         headers: [
           { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
-          { name: 'Event', value: 'vnd-microsoft-roaming-self' },
-          { name: 'Accept', value: 'application/vnd-microsoft-roaming-self+xml' },
+          { name: 'Event', value: event },
+          { name: 'Accept', value: accept },
           { name: 'Supported', value: 'ms-benotify' },
           { name: 'Proxy-Require', value: 'ms-benotify' },
           { name: 'Supported', value: 'ms-piggyback-first-notify' },
-          { name: 'Content-Type', value: 'application/vnd-microsoft-roaming-self+xml' },
+          ...extra,
+          { name: 'Content-Type', value: contentType },
         ],
-        body: ROAMING_LIST,
+        body,
       }),
     );
   }
 
+  subscribeSelf() {
+    const type = 'application/vnd-microsoft-roaming-self+xml';
+    return this.subscribe('vnd-microsoft-roaming-self', type, type, ROAMING_LIST);
+  }
+
   subscribeTo(others) {
-    return this.send(
-      this.build('SUBSCRIBE', {
-        headers: [
-          { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
-          { name: 'Event', value: 'presence' },
-          { name: 'Accept', value: 'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related' },
-          { name: 'Supported', value: 'ms-benotify' },
-          { name: 'Proxy-Require', value: 'ms-benotify' },
-          { name: 'Supported', value: 'ms-piggyback-first-notify' },
-          { name: 'Require', value: 'adhoclist, categoryList' },
-          { name: 'Supported', value: 'eventlist' },
-          { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
-        ],
-        body: batchSub(this.user, others),
-      }),
-    );
+    return this.subscribe('presence', 'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related', 'application/msrtc-adrl-categorylist+xml', batchSub(this.user, others), [
+      { name: 'Require', value: 'adhoclist, categoryList' },
+      { name: 'Supported', value: 'eventlist' },
+    ]);
   }
 
   async publish(text) {
