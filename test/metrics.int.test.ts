@@ -48,7 +48,8 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     await alice.register();
     expect((await bob.selfSubscribe()).status).toBe(200);
     expect((await bob.service(PUBLISH, NOTE)).status).toBe(200);
-    expect((await alice.categorySubscribe([{ uri: BOB }])).status).toBe(200);
+    // Alice's client takes NOTIFY, not BENOTIFY: the server waits for her answers.
+    expect((await alice.categorySubscribe([{ uri: BOB }], { benotify: false })).status).toBe(200);
     expect((await bob.request('OPTIONS')).status).toBe(200);
     // Bob's self subscription hears of his publication.
     await bob.nextNotify();
@@ -80,6 +81,13 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     expect(m.value('process_cpu_time_seconds_total', { cpu_mode: 'user' })).toBeGreaterThan(0);
 
     scraped.push(m.text);
+    // Bob's next note, in the default container (0), reaches Alice as a NOTIFY, which her client answers 200.
+    expect((await bob.service(PUBLISH, NOTE.replace('container="400"', 'container="0"').replace('In a meeting', 'Back at 3'))).status).toBe(200);
+    await alice.nextNotify(5000, (n) => n.body.toString().includes('Back at 3'));
+    await expect
+      .poll(async () => (await scrape(w!)).value('presence_notification_responses_total', { method: 'NOTIFY', status_code: '200' }), { timeout: 3000 })
+      .toBeGreaterThanOrEqual(1);
+
     // Sign-out: one unregister, one binding fewer; a closed connection leaves the gauge.
     expect((await alice.unregister()).status).toBe(200);
     alice.close();

@@ -193,6 +193,7 @@ export class SipEdge implements FlowHandler {
     }
     const msg = parsed.value;
     if (msg.type === 'response') {
+      this.o.metrics?.clientAnswered(cseqOf(msg).method, msg.status);
       this.o.outbound.receiveResponse(msg);
       return;
     }

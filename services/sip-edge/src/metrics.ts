@@ -12,7 +12,7 @@ export const methodLabel = (method: string): string => (METHODS.has(method) ? me
  * authentication failures and open connections by transport. Prometheus names, from the exporter:
  * `sip_server_requests_total`, `sip_server_request_duration_seconds`, `sip_server_connections`,
  * `sip_server_auth_failures_total`, `presence_registrations_total`, `presence_registrations_active`,
- * `presence_notifications_total`.
+ * `presence_notifications_total`, `presence_notification_responses_total`.
  */
 export class EdgeMetrics {
   private readonly requests: Counter;
@@ -20,6 +20,7 @@ export class EdgeMetrics {
   private readonly authFailures: Counter;
   private readonly registrations: Counter;
   private readonly notifications: Counter;
+  private readonly clientResponses: Counter;
   private readonly active: UpDownCounter;
 
   constructor(flows: ReadonlyMap<string, Flow>) {
@@ -33,6 +34,7 @@ export class EdgeMetrics {
     this.authFailures = meter.createCounter('sip.server.auth.failures', { unit: '{request}', description: 'Requests with credentials that were refused (bad password, unknown user, stale or replayed nonce, throttled), by status.' });
     this.registrations = meter.createCounter('presence.registrations', { unit: '{registration}', description: 'Successful REGISTERs, by action (register, unregister).' });
     this.notifications = meter.createCounter('presence.notifications', { unit: '{notification}', description: 'NOTIFY/BENOTIFY handed to a client connection, by method and result (sent, failed: the connection was gone or the CSeq stale).' });
+    this.clientResponses = meter.createCounter('presence.notification.responses', { unit: '{response}', description: 'Responses clients sent to NOTIFYs (and other requests of the server), by method and status.' });
     const connections = meter.createObservableGauge('sip.server.connections', { unit: '{connection}', description: 'Open TCP/TLS client connections, by transport.' });
     // Each binding is added by the edge that registered it and removed by whichever edge ends it
     // (expiry sweeps run on every edge): the sum over edges is the deployment's count.
@@ -61,6 +63,11 @@ export class EdgeMetrics {
 
   authFailed(status: number): void {
     this.authFailures.add(1, { status_code: String(status) });
+  }
+
+  /** A client's response to a request the server sent (a NOTIFY). */
+  clientAnswered(method: string, status: number): void {
+    this.clientResponses.add(1, { method: methodLabel(method), status_code: String(status) });
   }
 
   notified(method: string, sent: boolean): void {
