@@ -55,6 +55,6 @@ export {
   RemoteHandlerError,
   UndeclaredConsumerError,
 } from './errors.js';
-export { MemoryBus, MemoryNetwork, type EventDeliveryOptions, type MemoryBusOptions } from './memory-bus.js';
+export { MemoryBus, MemoryNetwork, type EventDeliveryOptions, type MemoryBusOptions, type MemoryWire } from './memory-bus.js';
 export { NatsBus, type NatsBusOptions } from './nats-bus.js';
 export { commandSubject, durableName, edgeSubject, eventStreamName, eventSubject, token } from './subjects.js';
