@@ -12,6 +12,10 @@ export type {
 export {
   allEvents,
   edgeSend,
+  edgeSendBatch,
+  type EdgeSendBatchItem,
+  type EdgeSendBatchReply,
+  type EdgeSendBatchRequest,
   endpointRegistered,
   moveUser,
   setContactList,

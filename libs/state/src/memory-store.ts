@@ -81,6 +81,13 @@ export class MemoryStore implements Store {
     const versions = changes.map((c) => {
       const col = this.collection(p, c.collection, true)!;
       const dueId = `${partitionKey(p)}\u0000${c.collection}\u0000${c.id}`;
+      if (c.op === 'put' && c.keepExpiry) {
+        const cur = col.get(c.id);
+        const rec: Rec = { version: (cur?.version ?? 0) + 1, json: JSON.stringify(c.value) };
+        if (cur?.expiresAt !== undefined) rec.expiresAt = cur.expiresAt;
+        col.set(c.id, rec);
+        return rec.version;
+      }
       due.delete(dueId);
       if (c.op === 'delete') {
         col.delete(c.id);

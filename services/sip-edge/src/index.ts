@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { edgeSend } from '@presence/bus';
+import { edgeSend, edgeSendBatch } from '@presence/bus';
 import { DEV_USERS_FILE, loadDirectory, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
@@ -91,6 +91,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
 
   const ping = await servePing('sip-edge', deps);
   const send = await deps.bus.handle(edgeSend, deps.instanceId, (req) => outbound.send(req), { queue: `edge-${deps.instanceId}` });
+  const sendBatch = await deps.bus.handle(edgeSendBatch, deps.instanceId, (req) => outbound.sendBatch(req), { queue: `edge-${deps.instanceId}` });
   const listeners: SipListener[] = [
     await listenUdp({ host: config.SIP_HOST, port: config.SIP_PORT, handler: edge, logger: log }),
     await listenStream({ transport: 'tcp', host: config.SIP_HOST, port: config.SIP_PORT, limits, handler: edge, logger: log }),
@@ -109,6 +110,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     stop: async () => {
       clearInterval(sweeper);
       await Promise.all(listeners.map((l) => l.close()));
+      await sendBatch.stop();
       await send.stop();
       await ping.stop();
     },

@@ -1,0 +1,66 @@
+import { edgeSendBatch, NoRespondersError, type EdgeSendBatchItem } from '@presence/bus';
+import type { DialogRecord, Partition } from '@presence/state';
+import { notifyHeaders, notifyRef, remainingSeconds, type NotifierDeps } from './notifier.js';
+
+/** A notification whose CSeq is committed, ready for the edge. */
+export interface Notification {
+  readonly partition: Partition;
+  readonly dialogId: string;
+  readonly dialog: DialogRecord;
+  readonly expiresAt: number | undefined;
+  readonly cseq: number;
+  readonly body: string;
+  readonly contentType: string;
+}
+
+/**
+ * Hands committed notifications to the edges holding their dialogs' connections: one bus message
+ * per edge (and pool), each distinct body once in it. Resolves with how many went out.
+ *
+ * A failed hand-off is logged, not thrown: the CSeqs and fingerprints are committed, so running
+ * the change again would find nothing to send. The edge's per-dialog sequencer lets a later CSeq
+ * through after a short hold when an earlier one never arrives.
+ */
+export async function handToEdges(d: NotifierDeps, list: readonly Notification[]): Promise<number> {
+  const groups = new Map<string, Notification[]>();
+  for (const n of list) {
+    const key = `${n.dialog.edgeId}\u0000${n.partition.pool}`;
+    const g = groups.get(key);
+    if (g) g.push(n);
+    else groups.set(key, [n]);
+  }
+  const sent = await Promise.all(
+    [...groups.values()].map(async (ns) => {
+      const { edgeId } = ns[0]!.dialog;
+      const bodies: string[] = [];
+      const index = new Map<string, number>();
+      const items = ns.map((n): EdgeSendBatchItem => {
+        let body = index.get(n.body);
+        if (body === undefined) {
+          body = bodies.push(n.body) - 1;
+          index.set(n.body, body);
+        }
+        const method = n.dialog.benotify ? 'BENOTIFY' : 'NOTIFY';
+        return {
+          connectionId: n.dialog.connectionId,
+          method,
+          uri: n.dialog.remoteTarget,
+          headers: notifyHeaders(n.dialog, n.cseq, method, `active;expires=${remainingSeconds(d, n.expiresAt)}`, n.contentType),
+          body,
+          ref: notifyRef(n.partition.user, n.dialogId, n.cseq),
+          prevCseq: n.cseq - 1,
+        };
+      });
+      try {
+        const r = await d.bus.request(edgeSendBatch, edgeId, { pool: ns[0]!.partition.pool, bodies, items });
+        return r.sent.filter(Boolean).length;
+      } catch (e) {
+        // The edge died: its clients reconnect elsewhere and refresh their dialogs there.
+        if (e instanceof NoRespondersError) d.logger.info({ edgeId, notifications: items.length }, 'notifications not delivered: the edge is gone');
+        else d.logger.warn({ err: e, edgeId, notifications: items.length }, 'notifications not handed to the edge');
+        return 0;
+      }
+    }),
+  );
+  return sent.reduce((a, b) => a + b, 0);
+}
