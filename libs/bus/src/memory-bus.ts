@@ -211,6 +211,11 @@ export class MemoryNetwork {
     return true;
   }
 
+  /** How many message ids are remembered for de-duplication now. */
+  get rememberedIds(): number {
+    return this.seen.size;
+  }
+
   /** What the receiver gets of a value sent: itself, or what a JSON round trip leaves of it. */
   carry<T>(subject: string, value: T): T {
     return this.wire === 'reference' ? value : (decode(subject, encode(value)) as T);
