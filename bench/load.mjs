@@ -9,7 +9,7 @@
 //
 //   node bench/load.mjs --mode embedded|clustered --variant benotify|notify
 //        [--presentities 100] [--watchers 20] [--rates 50,100,200,500]
-//        [--warmup 5] [--measure 20] [--drain 5] [--tag name] [--subscriptions-only]
+//        [--warmup 5] [--measure 20] [--drain 5] [--tag name] [--subscriptions-only] [--profile dir]
 //
 // Phases: connect + register; subscribe (bounded window); settle; per rate: warm-up, measured,
 // drain; then a final probe publish per presentity that every subscription must receive.
@@ -37,6 +37,8 @@ const { values: o } = parseArgs({
     'subscribe-window': { type: 'string', default: '4' },
     'subscription-instances': { type: 'string', default: '1' },
     tag: { type: 'string' },
+    /** Write a V8 CPU profile of every server process into this directory. */
+    profile: { type: 'string' },
     'subscriptions-only': { type: 'boolean', default: false },
   },
 });
@@ -79,7 +81,7 @@ const baseEnv = {
 const children = [];
 async function startChild(name, script, env) {
   const httpPort = await freePort();
-  const child = spawn(process.execPath, [script], { env: { ...baseEnv, HTTP_PORT: String(httpPort), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : []), script], { env: { ...baseEnv, HTTP_PORT: String(httpPort), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push({ name, child });
   const deadline = Date.now() + 30_000;
   for (;;) {

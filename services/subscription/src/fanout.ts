@@ -19,7 +19,7 @@ import {
   type StoredRecord,
   type WatcherRecord,
 } from '@presence/state';
-import { handToEdges, type Notification } from './edge-batch.js';
+import { handToEdges, type HandOffs, type Notification } from './edge-batch.js';
 import type { NotifierDeps } from './notifier.js';
 import { SharedViews } from './shared-views.js';
 
@@ -63,7 +63,7 @@ interface Planned {
  * container and its views and fingerprint computed once (see {@link SharedViews}), and every
  * watcher that sees the same thing gets the same body. The store is asked in batches (all
  * watchers' records at once, all commits at once: one pipeline each on Redis), and the edge gets
- * one message carrying all its notifications.
+ * one message carrying all its notifications, which the next change need not wait for (`handOffs`).
  *
  * Ordering: the (dialog, publisher) records and the dialogs are read before P's data, and the new
  * fingerprints and the NOTIFY CSeq are committed together with a compare-and-set on both. A
@@ -71,7 +71,7 @@ interface Planned {
  * compare-and-set fails and it is computed again), so CSeq order is state order, and the edge sends
  * in CSeq order.
  */
-export async function categoryFanOut(d: NotifierDeps & { pool: string }, e: PresenceChanged): Promise<number> {
+export async function categoryFanOut(d: NotifierDeps & { pool: string }, e: PresenceChanged, handOffs?: HandOffs): Promise<number> {
   const pp: Partition = { pool: d.pool, user: e.user };
   // A membership change can move any category; a publication change only its own.
   const affected = e.containers?.length ? undefined : new Set((e.categories ?? []).map((k) => k.name));
@@ -111,7 +111,8 @@ export async function categoryFanOut(d: NotifierDeps & { pool: string }, e: Pres
       out.push({ partition: p.sp, dialogId: p.dlg.id, dialog: p.dlg.value, expiresAt: p.dlg.expiresAt, cseq: p.dlg.value.localCseq + 1, body: shared.body(watcher, p.changed), contentType: CONTENT_TYPE.eventCategories });
     });
     committed += out.length;
-    await handToEdges(d, out);
+    if (handOffs) await handOffs.add(handToEdges(d, out));
+    else await handToEdges(d, out);
   }
   return committed;
 }

@@ -3,6 +3,7 @@ import { CONTENT_TYPE } from '@presence/documents';
 import { every } from '@presence/runtime';
 import { dialogs, listRecords, type DialogRecord, type Partition, type StoredRecord } from '@presence/state';
 import { endDialog } from './dialogs.js';
+import { HandOffs } from './edge-batch.js';
 import { categoryFanOut } from './fanout.js';
 import { notify, parseNotifyRef } from './notifier.js';
 import { ROAMING_SELF, type SelfDeps } from './self.js';
@@ -15,6 +16,7 @@ import { selfDocument } from './self-view.js';
  * out end.
  */
 export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(): Promise<void> }> {
+  const handOffs = new HandOffs();
   const subs: BusSubscription[] = [
     await bus.consume(presenceChanged, d.pool, 'subscription', async (e) => {
       const p: Partition = { pool: d.pool, user: e.user };
@@ -23,7 +25,7 @@ export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(
         const body = await selfDocument(d.store, p, new Set(dlg.value.scope ?? []), e);
         if (body !== undefined) await notify(d, p, dlg.id, body, CONTENT_TYPE.roamingSelf);
       }
-      await categoryFanOut(d, e);
+      await categoryFanOut(d, e, handOffs);
     }),
     // The endpoint's dialogs live in every pool it subscribed in (a pool GRUU puts them there,
     // [MS-PRES] §3.4.5.1.3.1); the event comes to its home pool only, which ends them all.
@@ -58,6 +60,7 @@ export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(
     stop: async () => {
       sweep.stop();
       await Promise.all(subs.map((s) => s.stop()));
+      await handOffs.settle();
     },
   };
 }
