@@ -3,6 +3,7 @@ export type {
   BusSubscription,
   CommandContext,
   CommandHandler,
+  ConsumeOptions,
   EventDelivery,
   EventHandler,
   HandleOptions,

@@ -1,4 +1,4 @@
-import type { Bus, BusSubscription, CommandHandler, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
+import type { Bus, BusSubscription, CommandHandler, ConsumeOptions, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
 import { decode, encode, serveValue, unwrapEnvelope, type ReplyEnvelope } from './codec.js';
 import type { CommandDef, EventDef } from './contract.js';
 import { BusClosedError, BusTimeoutError, NoRespondersError, UndeclaredConsumerError } from './errors.js';
@@ -51,7 +51,9 @@ interface StoredEvent {
 }
 
 interface Worker {
-  busy: boolean;
+  /** Events being handled, at most `limit` (the consumer's concurrency). */
+  active: number;
+  limit: number;
   stopped: boolean;
   run(e: StoredEvent): Promise<void>;
 }
@@ -75,7 +77,7 @@ class DurableQueue {
 
   pump(): void {
     while (this.pending.length > 0) {
-      const idle = this.workers.filter((w) => !w.busy && !w.stopped);
+      const idle = this.workers.filter((w) => w.active < w.limit && !w.stopped);
       if (idle.length === 0) return;
       const w = idle[this.next++ % idle.length]!;
       const e = this.pending.shift()!;
@@ -84,7 +86,7 @@ class DurableQueue {
   }
 
   private dispatch(w: Worker, e: StoredEvent): void {
-    w.busy = true;
+    w.active += 1;
     e.deliveryCount += 1;
     let settled = false;
     // Ack wait: a handler that neither resolves nor rejects in time loses the event to another worker,
@@ -97,7 +99,7 @@ class DurableQueue {
     timer.unref?.();
     w.run(e).then(
       () => {
-        w.busy = false;
+        w.active -= 1;
         if (!settled) {
           settled = true;
           clearTimeout(timer);
@@ -105,7 +107,7 @@ class DurableQueue {
         this.pump();
       },
       (err: unknown) => {
-        w.busy = false;
+        w.active -= 1;
         if (!settled) {
           settled = true;
           clearTimeout(timer);
@@ -318,12 +320,13 @@ export class MemoryBus implements Bus {
     this.metrics.publish(evt.name);
   }
 
-  async consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>): Promise<BusSubscription> {
+  async consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>, opts: ConsumeOptions = {}): Promise<BusSubscription> {
     if (this.closed) throw new BusClosedError();
     if (!evt.consumers.includes(consumer)) throw new UndeclaredConsumerError(evt.name, consumer);
     const queue = this.network.durable(pool, evt.name, consumer);
     const worker: Worker = {
-      busy: false,
+      active: 0,
+      limit: Math.max(1, opts.concurrency ?? 1),
       stopped: false,
       run: (e) =>
         this.track(
