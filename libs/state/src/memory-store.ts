@@ -3,8 +3,9 @@ import type { ApplyResult, Change, Conflict, DueRecord, Partition, Store, Stored
 
 interface Rec {
   version: number;
-  json: string;
-  /** The value read back from `json`, frozen, once something read it. */
+  /** The value as written (JSON), until something reads it... */
+  json?: string;
+  /** ...then the value read back from it, frozen, instead (one copy, not two). */
   parsed?: unknown;
   expiresAt?: number;
 }
@@ -34,7 +35,10 @@ function deepFreeze<T>(v: T): T {
  * reader can change what another one sees.
  */
 function toStored<T>(id: string, r: Rec): StoredRecord<T> {
-  if (r.parsed === undefined) r.parsed = deepFreeze(JSON.parse(r.json));
+  if (r.json !== undefined) {
+    r.parsed = deepFreeze(JSON.parse(r.json));
+    r.json = undefined;
+  }
   const value = r.parsed as T;
   return r.expiresAt === undefined ? { id, version: r.version, value } : { id, version: r.version, value, expiresAt: r.expiresAt };
 }
