@@ -166,6 +166,9 @@ await inWindow([...presentities.map((u, i) => ['p', u, i]), ...watcherUris.map((
 });
 const registerSeconds = (now() - t0Setup) / 1000;
 
+// The measured window: its bounds, latencies, arrivals and publishes accepted in it.
+let window = { from: Infinity, to: -Infinity, latencies: [], arrivals: 0, accepted: 0 };
+
 // Per presentity: the version of its note, the sequence sent last, when each sequence was written.
 const version = new Array(P).fill(0);
 const seqSent = new Array(P).fill(0);
@@ -180,6 +183,7 @@ async function publish(i) {
   const r = await pubs[i].request('SERVICE', PUBLISH, noteIn200(presentities[i], version[i], seq));
   busy[i] = false;
   if (r.status === 200) version[i]++;
+  if (r.status === 200 && at >= window.from && at < window.to) window.accepted++;
   else {
     sentAt[i][seq] = undefined; // nothing to deliver
     publishFailures.set(r.status, (publishFailures.get(r.status) ?? 0) + 1);
@@ -197,7 +201,6 @@ await inWindow(pubs.map((_, i) => i), 20, async (i) => {
 const index = new Map(presentities.map((p, i) => [p, i]));
 const last = Array.from({ length: W }, () => new Int32Array(P));
 const counts = { notifications: 0, duplicates: 0, outOfOrder: 0, skippedStates: 0, foreign: 0 };
-let window = { from: Infinity, to: -Infinity, latencies: [], arrivals: 0 };
 const URI = /<categories[^>]*?\suri="([^"]+)"/;
 const SEQ = />q(\d+)</;
 for (let w = 0; w < W; w++) {
@@ -269,7 +272,6 @@ const rows = [];
 async function runRate(rate) {
   let rr = 0;
   let issued = 0;
-  let accepted = 0;
   let skipped = 0;
   const phase = async (seconds, onStart) => {
     const start = now();
@@ -284,7 +286,7 @@ async function runRate(rate) {
           skipped++;
           continue;
         }
-        void publish(i).then((ok) => ok && accepted++);
+        void publish(i);
       }
       await sleep(2);
     }
@@ -292,10 +294,9 @@ async function runRate(rate) {
   await phase(Number(o.warmup));
   const n0 = { ...counts };
   issued = 0;
-  accepted = 0;
   skipped = 0;
   let s0;
-  window = { from: Infinity, to: Infinity, latencies: [], arrivals: 0 };
+  window = { from: Infinity, to: Infinity, latencies: [], arrivals: 0, accepted: 0 };
   lag.reset();
   lag.enable();
   await phase(Number(o.measure), (start) => {
@@ -306,7 +307,6 @@ async function runRate(rate) {
   const s1 = sample();
   lag.disable();
   const measuredIssued = issued;
-  const measuredAccepted = accepted;
   const measuredSkipped = skipped;
   await sleep(Number(o.drain) * 1000); // drain: late arrivals of the window still count for latency
   const lat = window.latencies.sort((a, b) => a - b);
@@ -314,11 +314,12 @@ async function runRate(rate) {
   const secs = (window.to - window.from) / 1000;
   const cpu = Object.fromEntries(Object.keys(s1).map((n) => [n, +(s1[n].cpu - s0[n].cpu).toFixed(2)]));
   const serverCpu = Object.entries(cpu).reduce((a, [, v]) => a + v, 0);
-  const expected = measuredAccepted * W;
+  // Every subscription should get every publish accepted in the window (its answer may come later).
+  const expected = window.accepted * W;
   const row = {
     targetPublishesPerSecond: rate,
-    publishesAcceptedPerSecond: +(measuredAccepted / secs).toFixed(1),
-    acceptedShare: +(measuredAccepted / Math.max(1, measuredIssued)).toFixed(3),
+    publishesAcceptedPerSecond: +(window.accepted / secs).toFixed(1),
+    acceptedShare: +(window.accepted / Math.max(1, measuredIssued)).toFixed(3),
     skippedSlots: measuredSkipped,
     notificationsPerSecond: Math.round(window.arrivals / secs),
     latencyMs: { p50: pct(50), p99: pct(99), max: lat.length ? +lat.at(-1).toFixed(2) : null, samples: lat.length, expected },
@@ -329,7 +330,9 @@ async function runRate(rate) {
     cpuSeconds: cpu,
     cpuMicrosecondsPerNotification: window.arrivals ? Math.round((serverCpu * 1e6) / window.arrivals) : null,
     generatorEventLoopLagMs: { p99: +(lag.percentile(99) / 1e6).toFixed(1), max: +(lag.max / 1e6).toFixed(1) },
-    sustained: pct(99) !== null && pct(99) < 100 && measuredAccepted / Math.max(1, measuredIssued) >= 0.95 && lat.length >= expected * 0.999,
+    // The issue's bar: p99 under 100 ms (clustered) or 50 ms (embedded), ≥ 95 % of the target
+    // publishes accepted, every accepted one delivered to every subscription.
+    sustained: pct(99) !== null && pct(99) < (o.mode === 'embedded' ? 50 : 100) && window.accepted / Math.max(1, measuredIssued) >= 0.95 && lat.length >= expected,
   };
   console.error(JSON.stringify(row));
   return row;
