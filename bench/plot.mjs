@@ -1,18 +1,22 @@
 // Latency vs rate, one line per system/configuration, from bench/results/load-*.json, as a PNG
 // (a small raster renderer with a 5x7 bitmap font: no dependency, no native module).
-//   node bench/plot.mjs [--out bench/results/load-latency.png] [--match substring]
+//   node bench/plot.mjs [--out bench/results/load-latency.png] [--match substring] [--exclude substring]
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
 
-const { values: o } = parseArgs({ options: { out: { type: 'string', default: 'bench/results/load-latency.png' }, match: { type: 'string', default: '' } } });
+const { values: o } = parseArgs({
+  options: { out: { type: 'string', default: 'bench/results/load-latency.png' }, match: { type: 'string', default: '' }, exclude: { type: 'string', default: '\u0000' } },
+});
 const dir = new URL('./results/', import.meta.url);
 const series = readdirSync(dir)
-  .filter((f) => /^load-.*\.json$/.test(f) && f.includes(o.match))
+  .filter((f) => /^load-.*\.json$/.test(f) && f.includes(o.match) && !f.includes(o.exclude))
   .sort()
   .map((f) => {
     const r = JSON.parse(readFileSync(new URL(f, dir), 'utf8')).results;
-    const pts = r.rates.filter((x) => x.latencyMs.p99 !== null).map((x) => ({ x: x.notificationsPerSecond, p50: x.latencyMs.p50, p99: x.latencyMs.p99 }));
+    // x: the offered notification rate (target publishes/s × watchers), so an overloaded point
+    // stays where it was aimed instead of sliding back to what got through.
+    const pts = r.rates.filter((x) => x.latencyMs.p99 !== null).map((x) => ({ x: x.targetPublishesPerSecond * r.watchers, p50: x.latencyMs.p50, p99: x.latencyMs.p99 }));
     return { name: f.slice(5, -5), pts };
   })
   .filter((s) => s.pts.length > 0);
@@ -31,7 +35,7 @@ const FONT = {
   '=': '00001F001F0000', ',': '000000000C0408', '%': '18190204081303', _: '0000000000001F', '×': '00110A040A1100',
 };
 
-const Wd = 1000;
+const Wd = 1200;
 const Ht = 600;
 const px = Buffer.alloc(Wd * Ht * 3, 255);
 const set = (x, y, c) => {
@@ -70,7 +74,7 @@ function text(s, x, y, c, scale = 2, align = 'left') {
 }
 
 const L = 90;
-const R = 380;
+const R = 470;
 const T = 50;
 const B = 70;
 const plotW = Wd - L - R;
@@ -98,8 +102,8 @@ line(L, Y(100), L + plotW, Y(100), [220, 60, 60], 1, 6);
 text('100 ms', L + plotW - 4, Y(100) - 18, [220, 60, 60], 2, 'right');
 line(L, T, L, T + plotH, black, 2);
 line(L, T + plotH, L + plotW, T + plotH, black, 2);
-text('notifications/s', L + plotW / 2, Ht - 28, black, 2, 'center');
-text('ms', 20, T - 4, black, 2);
+text('offered notifications/s (publishes/s x watchers)', L + plotW / 2, Ht - 28, black, 2, 'center');
+text('ms', 20, T + plotH / 2, black, 2);
 
 const COLORS = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207]];
 series.forEach((s, k) => {
@@ -115,7 +119,7 @@ series.forEach((s, k) => {
   }
   const ly = T + 10 + k * 22;
   rect(Wd - R + 20, ly, 24, 12, c);
-  text(s.name.replaceAll('-', ' '), Wd - R + 52, ly, black, 2);
+  text(s.name.replaceAll('-', ' ').slice(0, 34), Wd - R + 52, ly, black, 2);
 });
 
 // PNG: 8-bit RGB, filter 0 on every row.

@@ -76,7 +76,7 @@ describe.each(['embedded', 'clustered'] as const)('many notifications to the sam
       expect(await redisBytes(w)).toBeLessThan(bytes0 + 200);
     }
     if (tables0) {
-      // The heap: a heap-snapshot census (bench/README.md) finds nothing else kept per notification.
+      // The heap: a heap-snapshot census (bench/README.md) found nothing else kept per notification.
       const after = await tables(w, [ALICE, BOB]);
       expect({ records: after.records, due: after.due }).toEqual({ records: tables0.records, due: tables0.due });
       // Ids of the last window only, not one (or five: every event of a change) per notification.

@@ -48,7 +48,8 @@ async function nextCseq(store: Store, p: Partition, dialogId: string): Promise<{
     const cur = await store.get<DialogRecord>(p, dialogs.name, dialogId);
     if (!cur) return undefined;
     const cseq = cur.value.localCseq + 1;
-    const r = await store.apply(p, [put(dialogs, { ...cur.value, localCseq: cseq }, { expect: cur.version, ...(cur.expiresAt !== undefined ? { expiresAt: cur.expiresAt } : {}) })]);
+    // keepExpiry: a NOTIFY is no refresh; the dialog's expiry entry stays as it is (issue 13).
+    const r = await store.apply(p, [put(dialogs, { ...cur.value, localCseq: cseq }, { expect: cur.version, keepExpiry: true })]);
     if (r.ok) return { dialog: { ...cur, version: r.versions[0]!, value: { ...cur.value, localCseq: cseq } }, cseq };
   }
   throw new Error(`could not take a CSeq on dialog ${dialogId}`);
