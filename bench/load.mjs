@@ -10,6 +10,7 @@
 //   node bench/load.mjs --mode embedded|clustered --variant benotify|notify
 //        [--presentities 100] [--watchers 20] [--rates 50,100,200,500]
 //        [--warmup 5] [--measure 20] [--drain 5] [--tag name] [--subscriptions-only] [--profile dir]
+//        [--subscription-instances 2] [--server-node-options "--max-semi-space-size=2"]
 //
 // Phases: connect + register; subscribe (bounded window); settle; per rate: warm-up, measured,
 // drain; then a final probe publish per presentity that every subscription must receive.
@@ -39,6 +40,8 @@ const { values: o } = parseArgs({
     tag: { type: 'string' },
     /** Write a V8 CPU profile of every server process into this directory. */
     profile: { type: 'string' },
+    /** Extra node flags for the server processes, e.g. "--max-semi-space-size=2". */
+    'server-node-options': { type: 'string', default: '' },
     'subscriptions-only': { type: 'boolean', default: false },
   },
 });
@@ -81,7 +84,8 @@ const baseEnv = {
 const children = [];
 async function startChild(name, script, env) {
   const httpPort = await freePort();
-  const child = spawn(process.execPath, [...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : []), script], { env: { ...baseEnv, HTTP_PORT: String(httpPort), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const flags = [...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : []), ...o['server-node-options'].split(' ').filter(Boolean)];
+  const child = spawn(process.execPath, [...flags, script], { env: { ...baseEnv, HTTP_PORT: String(httpPort), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push({ name, child });
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -182,9 +186,10 @@ async function publish(i) {
   sentAt[i][seq] = at;
   const r = await pubs[i].request('SERVICE', PUBLISH, noteIn200(presentities[i], version[i], seq));
   busy[i] = false;
-  if (r.status === 200) version[i]++;
-  if (r.status === 200 && at >= window.from && at < window.to) window.accepted++;
-  else {
+  if (r.status === 200) {
+    version[i]++;
+    if (at >= window.from && at < window.to) window.accepted++;
+  } else {
     sentAt[i][seq] = undefined; // nothing to deliver
     publishFailures.set(r.status, (publishFailures.get(r.status) ?? 0) + 1);
   }
@@ -253,7 +258,8 @@ await sleep(2000); // settle
 const afterSub = { proc: sample(), redis: await redisMemory() };
 const resourceSubscriptions = P * W;
 const rssGrowth = Object.fromEntries(Object.keys(afterSub.proc).filter((n) => !n.endsWith('-server')).map((n) => [n, afterSub.proc[n].rss - before.proc[n].rss]));
-const rssPerSub = Object.values(rssGrowth).reduce((a, b) => a + b, 0) / resourceSubscriptions;
+// A process whose RSS shrank (a collection returned memory) counts as no growth, not as a credit.
+const rssPerSub = Object.values(rssGrowth).reduce((a, b) => a + Math.max(0, b), 0) / resourceSubscriptions;
 const redisPerSub = afterSub.redis ? (afterSub.redis.bytes - before.redis.bytes) / resourceSubscriptions : 0;
 const memory = {
   resourceSubscriptions,
@@ -374,6 +380,7 @@ writeResults(name, {
   presentities: P,
   watchers: W,
   subscriptionInstances: o.mode === 'clustered' ? Number(o['subscription-instances']) : 1,
+  serverNodeOptions: o['server-node-options'],
   phasesSeconds: { warmup: Number(o.warmup), measure: Number(o.measure), drain: Number(o.drain) },
   registerSeconds: +registerSeconds.toFixed(1),
   memory,

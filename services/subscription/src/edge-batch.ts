@@ -2,6 +2,9 @@ import { edgeSendBatch, NoRespondersError, type EdgeSendBatchItem } from '@prese
 import type { DialogRecord, Partition } from '@presence/state';
 import { notifyHeaders, notifyRef, remainingSeconds, type NotifierDeps } from './notifier.js';
 
+/** Notifications in one message to an edge: ~1 KB of headers each besides the shared bodies. */
+const MAX_PER_MESSAGE = 200;
+
 /**
  * Hand-offs to the edges that have not been answered yet. The fan-out does not wait for them (the
  * next change can be worked on meanwhile; the edge keeps each dialog's CSeq order), but at most
@@ -37,7 +40,8 @@ export interface Notification {
 
 /**
  * Hands committed notifications to the edges holding their dialogs' connections: one bus message
- * per edge (and pool), each distinct body once in it. Resolves with how many went out.
+ * per edge (and pool) and up to {@link MAX_PER_MESSAGE} notifications, each distinct body once in
+ * it, in the order given. Resolves with how many went out.
  *
  * A failed hand-off is logged, not thrown: the CSeqs and fingerprints are committed, so running
  * the change again would find nothing to send. The edge's per-dialog sequencer lets a later CSeq
@@ -45,14 +49,20 @@ export interface Notification {
  */
 export async function handToEdges(d: NotifierDeps, list: readonly Notification[]): Promise<number> {
   const groups = new Map<string, Notification[]>();
+  const messages: Notification[][] = [];
   for (const n of list) {
     const key = `${n.dialog.edgeId}\u0000${n.partition.pool}`;
-    const g = groups.get(key);
-    if (g) g.push(n);
-    else groups.set(key, [n]);
+    let g = groups.get(key);
+    // A message stays well under the bus's payload limit (NATS: 1 MB by default).
+    if (!g || g.length === MAX_PER_MESSAGE) {
+      g = [];
+      groups.set(key, g);
+      messages.push(g);
+    }
+    g.push(n);
   }
   const sent = await Promise.all(
-    [...groups.values()].map(async (ns) => {
+    messages.map(async (ns) => {
       const { edgeId } = ns[0]!.dialog;
       const bodies: string[] = [];
       const index = new Map<string, number>();

@@ -190,7 +190,9 @@ export class FanOutBatcher {
   constructor(
     private readonly d: NotifierDeps & { pool: string },
     private readonly handOffs: HandOffs,
-    private readonly maxBatch = 256,
+    // Changes per batch: each brings all its watchers (up to MAX_WATCHERS_PER_PUBLISHER), and a
+    // batch's reads and commits go to the store at once.
+    private readonly maxBatch = 16,
   ) {}
 
   submit(e: PresenceChanged): Promise<void> {
