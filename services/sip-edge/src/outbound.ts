@@ -118,7 +118,12 @@ export class Outbound {
       bytes,
       { ...flow, send: (b: Buffer) => this.write(flow, b) },
       {
-        onFinal: (r) => void this.report(req.pool, { ...outcome, status: r.status }),
+        // Only a refusal is news: the subscription service acts on failures (RFC 6665 §4.2.2: 481/408
+        // end the subscription) and nothing on a 2xx, which would otherwise cost one JetStream event
+        // per notification (issue 13: the largest NATS and edge cost of clustered NOTIFY).
+        onFinal: (r) => {
+          if (r.status >= 300) void this.report(req.pool, { ...outcome, status: r.status });
+        },
         onTimeout: () => void this.report(req.pool, { ...outcome, failure: 'timeout' }),
       },
       () => this.pending.delete(key),
