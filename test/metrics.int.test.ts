@@ -94,6 +94,7 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     clients.splice(clients.indexOf(alice), 1);
     await expect.poll(async () => (await scrape(w!)).value('sip_server_connections', tcp), { timeout: 3000 }).toBe(1);
     const after = await scrape(w);
+    scraped.push(after.text);
     expect(after.value('presence_registrations_total', { action: 'unregister' })).toBe(1);
     expect(after.value('presence_registrations_active')).toBe(1);
   });
@@ -119,7 +120,7 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     const dashboard = readFileSync(`${repoRoot}deploy/grafana/presence.json`, 'utf8');
     const queried = new Set(dashboard.match(/\b(?:sip|presence|bus|nodejs|v8js|process)_[a-z0-9_]+/g));
     expect(queried.size).toBeGreaterThan(10);
-    expect(scraped).toHaveLength(2);
+    expect(scraped).toHaveLength(3);
     for (const name of queried) expect(scraped.join('\n'), name).toMatch(new RegExp(`^${name}[{ ]`, 'm'));
   });
 });
