@@ -97,6 +97,7 @@ describe('start-up failures: one line naming the variable or resource, exit 2 (i
 
   it('a bad LOG_LEVEL_FILE', async () => {
     expectOneLine(await runToExit(EMBEDDED, { LOG_LEVEL_FILE: tmpFile('level', 'loud\n') }), 'LOG_LEVEL_FILE', '"loud"');
+    expectOneLine(await runToExit(EMBEDDED, { LOG_LEVEL_FILE: '/nonexistent/level' }), 'Cannot read /nonexistent/level: no such file (check LOG_LEVEL_FILE)');
   });
 });
 

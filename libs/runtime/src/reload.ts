@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Logger } from '@presence/telemetry';
+import { ConfigError, type Logger } from '@presence/telemetry';
 import { loadDirectory, UserDirectory } from './directory.js';
 
 const LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
@@ -32,11 +32,13 @@ export class ReloadableDirectory {
   }
 }
 
-/** The log level LOG_LEVEL_FILE names (one word), or undefined when unset; throws on a bad level. */
+/** The log level LOG_LEVEL_FILE names (one word), or undefined when unset; throws a ConfigError on a bad level. */
 export function readLogLevel(file: string | undefined): string | undefined {
   if (file === undefined) return undefined;
   const level = readFileSync(file, 'utf8').trim();
-  if (!LEVELS.has(level)) throw new Error(`LOG_LEVEL_FILE=${JSON.stringify(file)} holds ${JSON.stringify(level.slice(0, 40))}, expected one of ${[...LEVELS].join(', ')}`);
+  if (!LEVELS.has(level)) {
+    throw new ConfigError('LOG_LEVEL_FILE', `Invalid LOG_LEVEL_FILE=${JSON.stringify(file)}: holds ${JSON.stringify(level.slice(0, 40))}, expected one of ${[...LEVELS].join(', ')}`);
+  }
   return level;
 }
 

@@ -1,5 +1,4 @@
 import {
-  ConfigError,
   createAdminServer,
   createLogger,
   startRuntimeMetrics,
@@ -57,12 +56,8 @@ export interface RunningProcess {
 export async function startProcess(opts: RunProcessOptions): Promise<RunningProcess> {
   const config = loadProcessConfig(opts.env);
   if (opts.mode === 'clustered') checkPoolId(config);
-  let level: string;
-  try {
-    level = readLogLevel(config.LOG_LEVEL_FILE) ?? config.LOG_LEVEL;
-  } catch (e) {
-    throw new ConfigError('LOG_LEVEL_FILE', `Invalid ${(e as Error).message}`);
-  }
+  // A missing file fails start-up like any other (one line naming LOG_LEVEL_FILE).
+  const level = readLogLevel(config.LOG_LEVEL_FILE) ?? config.LOG_LEVEL;
   const logger = createLogger({
     level: level as ProcessConfig['LOG_LEVEL'],
     // An embedded process serves every pool: each service's logger names its own pool instead.
