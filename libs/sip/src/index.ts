@@ -15,7 +15,7 @@ export {
   DIGEST_ALGORITHMS,
   digestChallenge,
   digestResponse,
-  digestUriMatches,
+  digestUriMatches, digestUriNamesServer,
   nonceCount,
   NonceService,
   parseDigestCredentials,

@@ -96,6 +96,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       mode: config.PRESENCE_AUTH,
       users,
       realm: deps.domains[0]!,
+      domains: deps.domains,
       nonces: new NonceService(nonceSecret),
       replay,
       throttle: new FailureThrottle({
