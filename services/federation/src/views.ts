@@ -62,9 +62,10 @@ export class PublisherDocs {
     const state = legacyStateOf(instance?.value.data);
     const entry = this.directory?.get(this.publisher);
     const bare = this.publisher.replace(/^sips?:/i, '');
-    // Only a watcher who may see the user's state learns more than the address (the blocked look is "offline").
-    const visible = instance !== undefined;
     const pidf = pidfStatusOf(state);
+    // An offline document names nobody: a blocked watcher (container 32000, hard-coded offline,
+    // §3.2.6.2) then gets exactly what a watcher of a user who is offline gets (§3.7.5.1).
+    const visible = pidf.basic === 'open';
     const body =
       kind === 'pidf'
         ? buildPidf({ entity: this.publisher, basic: pidf.basic, activities: pidf.activity ? [pidf.activity] : [], ...(visible && entry?.displayName ? { displayName: entry.displayName } : {}) })
