@@ -63,8 +63,11 @@ async function commit(d: FedDeps, p: Partition, plan: (current: StoredRecord<Pub
   return { ok: false, error: RACED };
 }
 
-/** A random unsigned 32-bit instance number for a new publication. */
-const newInstance = () => String(Number.parseInt(randomToken(4), 16));
+/**
+ * A random instance number for a new publication, above the ones the server computes (0, 1 and
+ * 0x10000000, §3.8.5.1.2.7) and the ones enhanced clients use for their states (below 0x40000000).
+ */
+const newInstance = () => String(0x40000000 + (Number.parseInt(randomToken(4), 16) % 0x3fffffff));
 
 /**
  * PUBLISH `Event: presence` with PIDF (RFC 3903): initial (body, no SIP-If-Match), refresh
