@@ -108,6 +108,10 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       // §3.7.5.3: the subscriber is in bob's subscriber list, from the federated network.
       const listed = await getRecord(w.store, part(BOB), subscribers, FAB_ALICE);
       expect(listed?.value).toMatchObject({ user: FAB_ALICE, acknowledged: false, sourceNetwork: 'federated' });
+      // §3.7.5.3: acknowledging a PIDF subscriber does not remove it; it stays, acknowledged.
+      const ack = '<setSubscribers xmlns="http://schemas.microsoft.com/2006/09/sip/presence-subscribers"><subscriber user="alice@fabrikam.com" acknowledged="true"/></setSubscribers>';
+      expect((await bob.service('application/msrtc-presence-setsubscriber+xml', ack)).status).toBe(200);
+      await expect.poll(async () => (await getRecord(w.store, part(BOB), subscribers, FAB_ALICE))?.value.acknowledged, { timeout: 3000 }).toBe(true);
     });
 
     it('[MS-PRES] §4.11: an MSRTC subscriber gets the document piggybacked in the 200, then a NOTIFY (CSeq 2) when bob is busy', async () => {

@@ -2,6 +2,7 @@ import type { PresenceChanged } from '@presence/bus';
 import { listRecords, put, remove, type Partition, type StoredRecord } from '@presence/state';
 import { handToEdges, remaining, type FedDeps, type FedNotification } from './notify.js';
 import { fedDialogs, fedWatchers, type FedDialogRecord, type FedWatcherRecord } from './records.js';
+import { keepLegacySubscribers } from './subscriber-list.js';
 import { PublisherDocs, readPublisher } from './views.js';
 
 /** Rounds of re-reading after lost compare-and-sets before the change is given back to the bus. */
@@ -42,6 +43,7 @@ export async function fanOut(d: FedDeps, e: PresenceChanged): Promise<number> {
     for (const w of await listRecords(d.store, pp, fedWatchers)) pending.push({ sp: { pool: w.value.pool, user: w.value.subscriber }, dialogId: w.value.dialogId, watcher: w });
   }
   if (winfo) {
+    await keepLegacySubscribers(d, e.user);
     for (const x of await listRecords(d.store, pp, fedDialogs)) if (x.value.kind === 'winfo') pending.push({ sp: pp, dialogId: x.id });
   }
   let sent = 0;

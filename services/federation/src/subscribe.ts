@@ -1,12 +1,13 @@
 import type { BusHeader, SipReply, SipRequestCommand } from '@presence/bus';
 import { PIDF_CONTENT_TYPE } from '@presence/documents';
-import { dialogTag, legacyFormat, planAddSubscriber, sameAor, type SourceNetwork } from '@presence/presence';
-import { aorOf, commitAndAnnounce, header, reply } from '@presence/runtime';
+import { dialogTag, legacyFormat, sameAor, type SourceNetwork } from '@presence/presence';
+import { aorOf, header, reply } from '@presence/runtime';
 import { param, parseNameAddr, parseParams, randomToken } from '@presence/sip';
-import { listRecords, put, subscribers, type Partition, type StoredRecord } from '@presence/state';
+import { put, type Partition, type StoredRecord } from '@presence/state';
 import type { FederationConfig } from './config.js';
 import { endFedDialog, fedRef, type FedDeps } from './notify.js';
 import { fedDialogs, fedWatchers, type FedDialogKind, type FedDialogRecord } from './records.js';
+import { addToSubscriberList } from './subscriber-list.js';
 import { PublisherDocs, readPublisher, type Doc } from './views.js';
 
 export interface SubscribeDeps extends FedDeps {
@@ -207,19 +208,12 @@ export async function handleSubscribe(d: SubscribeDeps, cmd: SipRequestCommand):
   if (!created.ok) return reply(481, 'Dialog Exists');
   await d.store.apply(pp, [put(fedWatchers, { subscriber: cmd.user, pool: d.pool, dialogId })]);
   // §3.7.5.3: a PIDF or MSRTC subscriber enters the subscriber list, never to be removed by a later SUBSCRIBE.
-  if (kind !== 'winfo') await addToSubscriberList(d, cmd, pp, dialog.network);
+  if (kind !== 'winfo') {
+    const fromName = parseNameAddr(header(cmd, 'From') ?? '');
+    await addToSubscriberList(d, pp, { user: cmd.user, network: dialog.network, ...(fromName.ok && fromName.value.displayName ? { displayName: fromName.value.displayName } : {}) });
+  }
   const cseq = Number((header(cmd, 'CSeq') ?? '1').split(/\s+/)[0]) || 1;
   const taken = await takeDocument(d, sp, dialogId, piggybacks ? cseq : 0);
   if (!taken) return reply(481);
   return answer(d, taken, dialogId, `active;expires=${expires}`, [{ name: 'Expires', value: String(expires) }], piggybacks);
-}
-
-async function addToSubscriberList(d: FedDeps, cmd: SipRequestCommand, pp: Partition, network: SourceNetwork): Promise<void> {
-  const fromHeader = parseNameAddr(header(cmd, 'From') ?? '');
-  const displayName = (fromHeader.ok ? fromHeader.value.displayName : undefined) ?? d.directory?.get(cmd.user)?.displayName ?? '';
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const add = planAddSubscriber({ user: cmd.user, displayName, acknowledged: false, sourceNetwork: network }, await listRecords(d.store, pp, subscribers));
-    if (!add) return;
-    if ((await commitAndAnnounce(d, pp, [add], { subscribers: true })).ok) return;
-  }
 }
