@@ -271,6 +271,22 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       expect(basicOf(body(n))).toBe('closed');
     });
 
+    it('a registered standard client that signs out takes its PIDF publication and its dialogs with it', async () => {
+      const carol = await pidf(CAROL);
+      expect((await carol.register()).status).toBe(200);
+      expect((await carol.publish(pidfDoc(CAROL, 'open', ['busy']))).status).toBe(200);
+      const own = await carol.subscribe(JOHN);
+      await carol.nextNotify(own.dialog);
+      const john = await pidf(JOHN);
+      const watch = await john.subscribe(CAROL);
+      expect(activityOf(body(await john.nextNotify(watch.dialog)))).toBe('busy');
+      const bye = await carol.request('REGISTER', { uri: 'sip:contoso.com', headers: [{ name: 'Contact', value: `<${carol.contact}>` }, { name: 'Expires', value: '0' }] });
+      expect(bye.status).toBe(200);
+      expect(basicOf(body(await john.nextNotify(watch.dialog, 3000)))).toBe('closed');
+      await expect.poll(async () => (await listRecords(w.store, part(CAROL), { name: 'fdia', idOf: () => '' })).length, { timeout: 3000 }).toBe(0);
+      await expect.poll(async () => (await listRecords(w.store, part(JOHN), { name: 'fwat', idOf: () => '' })).length, { timeout: 3000 }).toBe(0);
+    });
+
     it('standard clients watch each other: PIDF in, PIDF out (default containers for a user who never set any)', async () => {
       const carol = await pidf(CAROL);
       const john = await pidf(JOHN);

@@ -18,7 +18,7 @@ function withContact(r: SipReply, gruu: string): SipReply {
  */
 export async function startFederation(deps: ServiceDeps): Promise<RunningService> {
   const config = loadFederationConfig(deps.env);
-  const d: SubscribeDeps & { pools: ServiceDeps['pools'] } = {
+  const d: SubscribeDeps = {
     store: deps.store,
     bus: deps.bus,
     logger: deps.logger,

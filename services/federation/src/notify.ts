@@ -16,11 +16,14 @@ export interface FedDeps {
 /** Event package of a dialog (RFC 3856, RFC 3857). */
 export const eventOf = (d: FedDialogRecord) => (d.kind === 'winfo' ? 'presence.winfo' : 'presence');
 
+/** The To of a NOTIFY: the subscriber with its tag, and its epid when it sent one. */
+export const toValue = (d: FedDialogRecord) => `<${d.subscriber}>;tag=${d.remoteTag}${d.epidInFrom && d.epid ? `;epid=${d.epid}` : ''}`;
+
 /** The headers of a NOTIFY on a dialog of this service: From the notifier, as in [MS-PRES] §4.10. */
 export function notifyHeaders(d: FedDialogRecord, cseq: number, state: string, contentType: string): BusHeader[] {
   return [
     { name: 'From', value: `<${d.publisher}>;tag=${d.localTag}` },
-    { name: 'To', value: `<${d.subscriber}>;tag=${d.remoteTag}${d.epid ? `;epid=${d.epid}` : ''}` },
+    { name: 'To', value: toValue(d) },
     { name: 'Call-ID', value: d.callId },
     { name: 'CSeq', value: `${cseq} NOTIFY` },
     { name: 'Event', value: eventOf(d) },

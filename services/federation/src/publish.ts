@@ -5,6 +5,7 @@ import { aorOf, commitAndAnnounce, header, mediaType, reply } from '@presence/ru
 import { randomToken } from '@presence/sip';
 import { getRecord, listRecords, publications, put, registrations, remove, type Change, type Partition, type PublicationRecord, type StoredRecord } from '@presence/state';
 import { PUBLISH_EXPIRES } from './config.js';
+import { endpointOf } from './endpoint.js';
 import type { FedDeps } from './notify.js';
 import { etags, type EtagRecord } from './records.js';
 
@@ -107,7 +108,7 @@ export async function handlePublish(d: FedDeps, cmd: SipRequestCommand): Promise
   const expiresAt = nowMs + expires * 1000;
   const body = hasBody ? cmd.body : prior!.value.body;
   const instance = prior?.value.instance ?? newInstance();
-  const epid = prior?.value.epid ?? cmd.epid ?? '';
+  const epid = prior?.value.epid ?? (await endpointOf(d.store, p, cmd));
   const reg = epid ? await getRecord(d.store, p, registrations, epid) : undefined;
   const endpointId = reg?.value.instance?.replace(/^"?<?urn:uuid:/i, '').replace(/>?"?$/, '') || undefined;
   const etag = randomToken(10);

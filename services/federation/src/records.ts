@@ -16,6 +16,8 @@ export interface FedDialogRecord extends DialogRecord {
   readonly network: SourceNetwork;
   /** Fingerprint of the last document sent; '' before the first. */
   readonly seen: string;
+  /** Whether the subscriber named its epid in From ([MS-SIP]): only then does To carry it back. */
+  readonly epidInFrom: boolean;
   /** Documents sent on the dialog (RFC 3858 §4.4: the watcherinfo version counts them from 0). */
   readonly sent: number;
 }

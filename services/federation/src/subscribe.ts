@@ -1,11 +1,12 @@
 import type { BusHeader, SipReply, SipRequestCommand } from '@presence/bus';
 import { PIDF_CONTENT_TYPE } from '@presence/documents';
 import { dialogTag, legacyFormat, sameAor, type SourceNetwork } from '@presence/presence';
-import { aorOf, header, reply } from '@presence/runtime';
+import { aorOf, header, reply, type Pools } from '@presence/runtime';
 import { param, parseNameAddr, parseParams, randomToken } from '@presence/sip';
 import { put, type Partition, type StoredRecord } from '@presence/state';
 import type { FederationConfig } from './config.js';
-import { endFedDialog, fedRef, type FedDeps } from './notify.js';
+import { endFedDialog, fedRef, toValue, type FedDeps } from './notify.js';
+import { endpointOf } from './endpoint.js';
 import { fedDialogs, fedWatchers, type FedDialogKind, type FedDialogRecord } from './records.js';
 import { addToSubscriberList } from './subscriber-list.js';
 import { PublisherDocs, readPublisher, type Doc } from './views.js';
@@ -13,6 +14,7 @@ import { PublisherDocs, readPublisher, type Doc } from './views.js';
 export interface SubscribeDeps extends FedDeps {
   readonly config: FederationConfig;
   readonly domains: readonly string[];
+  readonly pools: Pools;
 }
 
 /** The values of every occurrence of a header, split at commas, lower-cased. */
@@ -95,7 +97,7 @@ function answer(d: FedDeps, taken: { dialog: StoredRecord<FedDialogRecord>; cseq
         uri: v.remoteTarget,
         headers: [
           { name: 'From', value: `<${v.publisher}>;tag=${v.localTag}` },
-          { name: 'To', value: `<${v.subscriber}>;tag=${v.remoteTag}${v.epid ? `;epid=${v.epid}` : ''}` },
+          { name: 'To', value: toValue(v) },
           { name: 'Call-ID', value: v.callId },
           { name: 'CSeq', value: `${cseq} NOTIFY` },
           event,
@@ -181,7 +183,7 @@ export async function handleSubscribe(d: SubscribeDeps, cmd: SipRequestCommand):
     remoteTag: fromTag,
     event,
     subscriber: cmd.user,
-    epid: cmd.epid ?? '',
+    epid: await endpointOf(d.store, { pool: await d.pools.home(cmd.user), user: cmd.user }, cmd),
     edgeId: cmd.edgeId,
     connectionId: cmd.connectionId,
     remoteTarget: contact.ok ? contact.value.uri : cmd.user,
@@ -193,6 +195,7 @@ export async function handleSubscribe(d: SubscribeDeps, cmd: SipRequestCommand):
     network: networkOf(cmd, d.domains),
     seen: '',
     sent: 0,
+    epidInFrom: Boolean(cmd.epid),
   };
   const dialogId = fedDialogs.idOf(dialog);
   const piggybacks = piggyback && kind === 'msrtc';
