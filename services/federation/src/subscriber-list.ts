@@ -1,8 +1,11 @@
-import { planAddSubscriber, sameAor, type SourceNetwork } from '@presence/presence';
+import { planAddSubscriber, type SourceNetwork } from '@presence/presence';
 import { commitAndAnnounce } from '@presence/runtime';
 import { getRecord, listRecords, put, subscribers, type Partition } from '@presence/state';
 import type { FedDeps } from './notify.js';
 import { fedDialogs, fedWatchers, type FedDialogRecord } from './records.js';
+
+/** An address compared as `sameAor` does: no scheme, no parameters, lower case. */
+const bare = (uri: string) => uri.replace(/^sips?:/i, '').split(';')[0]!.toLowerCase();
 
 /** §3.7.5.3: a PIDF or MSRTC subscriber enters the publisher's subscriber list, unacknowledged, unless listed already. */
 export async function addToSubscriberList(d: FedDeps, pp: Partition, s: { user: string; network: SourceNetwork; displayName?: string }): Promise<void> {
@@ -22,8 +25,10 @@ export async function addToSubscriberList(d: FedDeps, pp: Partition, s: { user: 
  */
 export async function keepLegacySubscribers(d: FedDeps, publisher: string): Promise<void> {
   const pp: Partition = { pool: d.pool, user: publisher };
+  if ((await d.store.count(pp, fedWatchers.name)) === 0) return;
   const [watching, listed] = await Promise.all([listRecords(d.store, pp, fedWatchers), listRecords(d.store, pp, subscribers)]);
-  const missing = [...new Map(watching.filter((w) => !listed.some((s) => sameAor(s.value.user, w.value.subscriber))).map((w) => [w.value.subscriber, w.value])).values()];
+  const present = new Set(listed.map((s) => bare(s.value.user)));
+  const missing = [...new Map(watching.filter((w) => !present.has(bare(w.value.subscriber))).map((w) => [w.value.subscriber, w.value])).values()];
   for (const w of missing) {
     const dialog = await getRecord<FedDialogRecord>(d.store, { pool: w.pool, user: w.subscriber }, fedDialogs, w.dialogId);
     if (!dialog || dialog.value.kind === 'winfo') continue;
