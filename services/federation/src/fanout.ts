@@ -77,3 +77,49 @@ export async function fanOut(d: FedDeps, e: PresenceChanged): Promise<number> {
   }
   return sent;
 }
+
+/** Two changes of one user as one: the fan-out reads the current state, so only what they may affect adds up. */
+function merge(a: PresenceChanged, b: PresenceChanged): PresenceChanged {
+  const legacy = [...(a.categories ?? []), ...(b.categories ?? [])].filter((c) => c.name === 'legacyInterop');
+  const categories = [...new Map(legacy.map((c) => [c.container, c])).values()];
+  const containers = [...new Set([...(a.containers ?? []), ...(b.containers ?? [])])];
+  return { user: a.user, at: b.at, categories, containers, subscribers: Boolean(a.subscribers || b.subscribers) };
+}
+
+/**
+ * One fan-out of a user at a time (two never race each other's CSeqs), and the changes that arrive
+ * meanwhile wait as one: a burst of changes of one user (a thousand watchers subscribing, each
+ * adding to the subscriber list) costs two fan-outs, not a thousand. Each change's handler resolves
+ * once a fan-out that started after it finished, so nothing is acknowledged before it is sent.
+ */
+export class FanOutQueue {
+  private readonly waiting = new Map<string, { e: PresenceChanged; done: Promise<unknown> }>();
+  private readonly running = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly run: (e: PresenceChanged) => Promise<unknown>) {}
+
+  submit(e: PresenceChanged): Promise<unknown> {
+    const w = this.waiting.get(e.user);
+    if (w) {
+      w.e = merge(w.e, e);
+      return w.done;
+    }
+    const before = this.running.get(e.user) ?? Promise.resolve();
+    const entry = { e, done: Promise.resolve() as Promise<unknown> };
+    entry.done = before
+      .catch(() => undefined)
+      .then(() => {
+        this.waiting.delete(e.user);
+        return this.run(entry.e);
+      });
+    this.waiting.set(e.user, entry);
+    this.running.set(e.user, entry.done);
+    void entry.done.finally(() => this.running.get(e.user) === entry.done && this.running.delete(e.user)).catch(() => undefined);
+    return entry.done;
+  }
+
+  /** Resolves once every fan-out started or waiting has ended (shutdown). */
+  async settle(): Promise<void> {
+    await Promise.allSettled([...this.running.values()]);
+  }
+}

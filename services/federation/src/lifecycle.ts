@@ -2,7 +2,7 @@ import { endpointGone, notifyOutcome, presenceChanged, type Bus, type BusSubscri
 import { every, type Pools } from '@presence/runtime';
 import { listRecords, remove, type Partition, type StoredRecord } from '@presence/state';
 import type { FederationConfig } from './config.js';
-import { fanOut } from './fanout.js';
+import { fanOut, FanOutQueue } from './fanout.js';
 import { endFedDialog, parseFedRef, sendOne, type FedDeps } from './notify.js';
 import { etags, fedDialogs, type FedDialogRecord } from './records.js';
 import { PublisherDocs, readPublisher } from './views.js';
@@ -17,18 +17,14 @@ const CONCURRENCY = 32;
  * whose time ran out gets a final NOTIFY (`terminated;reason=timeout`) and ends; expired entity tags go.
  */
 export async function startLifecycle(d: FedDeps & { config: FederationConfig; pools: Pools }, bus: Bus): Promise<{ stop(): Promise<void> }> {
-  // One change of a user after the other: two fan-outs of one user never race each other's CSeqs.
-  const chains = new Map<string, Promise<unknown>>();
+  const fanOuts = new FanOutQueue((e) => fanOut(d, e));
   const subs: BusSubscription[] = [
     await bus.consume(
       presenceChanged,
       d.pool,
       'federation',
       async (e) => {
-        const run = (chains.get(e.user) ?? Promise.resolve()).catch(() => undefined).then(() => fanOut(d, e));
-        chains.set(e.user, run);
-        void run.finally(() => chains.get(e.user) === run && chains.delete(e.user)).catch(() => undefined);
-        await run;
+        await fanOuts.submit(e);
       },
       { concurrency: CONCURRENCY },
     ),
@@ -72,7 +68,7 @@ export async function startLifecycle(d: FedDeps & { config: FederationConfig; po
     stop: async () => {
       sweep.stop();
       await Promise.all(subs.map((s) => s.stop()));
-      await Promise.allSettled([...chains.values()]);
+      await fanOuts.settle();
     },
   };
 }
