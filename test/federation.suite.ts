@@ -342,6 +342,12 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       const notAcceptable = await john.subscribe(CAROL, { accept: 'application/xpidf+xml' });
       expect(notAcceptable.res.status).toBe(406);
       expect(header(notAcceptable.res, 'Accept')).toBe('text/xml+msrtc.pidf, application/pidf+xml');
+      const withRequire = await john.subscribe(CAROL, { headers: [{ name: 'Require', value: 'eventlist' }] });
+      expect(withRequire.res.status).toBe(420);
+      expect(header(withRequire.res, 'Unsupported')).toBe('eventlist');
+      const noContact = await john.request('SUBSCRIBE', { to: CAROL, headers: [{ name: 'Event', value: 'presence' }, { name: 'Accept', value: 'application/pidf+xml' }] });
+      expect(noContact.status).toBe(400);
+      expect(await listRecords(w.store, part(JOHN), { name: 'fdia', idOf: () => '' })).toEqual([]);
       expect((await john.subscribe('sip:nobody@contoso.com')).res.status).toBe(404);
       expect((await john.subscribe('sip:bob@fabrikam.com')).res.status).toBe(404);
     });
@@ -369,6 +375,19 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       await john.nextNotify(dialog);
       await expect.poll(async () => (await listRecords(w.store, part(JOHN), { name: 'fdia', idOf: () => '' })).length, { timeout: 5000 }).toBe(0);
       await expect.poll(async () => (await listRecords(w.store, part(CAROL), { name: 'fwat', idOf: () => '' })).length, { timeout: 5000 }).toBe(0);
+    });
+
+    it('a subscriber whose connection is gone is dropped at the next change', async () => {
+      const carol = await pidf(CAROL);
+      const published = await carol.publish(pidfDoc(CAROL, 'open'));
+      const john = await pidf(JOHN);
+      const { dialog } = await john.subscribe(CAROL);
+      await john.nextNotify(dialog);
+      john.close();
+      await new Promise((r) => setTimeout(r, 100));
+      expect((await carol.publish(pidfDoc(CAROL, 'open', ['away']), { etag: header(published, 'SIP-ETag')! })).status).toBe(200);
+      await expect.poll(async () => (await listRecords(w.store, part(JOHN), { name: 'fdia', idOf: () => '' })).length, { timeout: 3000 }).toBe(0);
+      await expect.poll(async () => (await listRecords(w.store, part(CAROL), { name: 'fwat', idOf: () => '' })).length, { timeout: 3000 }).toBe(0);
     });
 
     it('RFC 3857/3858 presence.winfo: a user sees the subscriber list as watcher info, updated when someone subscribes', async () => {

@@ -106,7 +106,11 @@ export async function handToEdges(d: FedDeps, list: readonly FedNotification[]):
         return { ...rest, connectionId: n.dialog.connectionId, body: i };
       });
       try {
-        await d.bus.request(edgeSendBatch, edgeId, { pool: d.pool, bodies, items });
+        const r = await d.bus.request(edgeSendBatch, edgeId, { pool: d.pool, bodies, items });
+        // The edge no longer holds the connection: the subscriber went away (RFC 6665 §4.2.2 ends it).
+        const gone = ns.filter((_, i) => r.sent[i] === false);
+        for (const n of gone) await endFedDialog(d, { pool: d.pool, user: n.dialog.subscriber }, n.dialogId);
+        if (gone.length > 0) d.logger.info({ edgeId, dialogs: gone.length }, 'dialogs ended: their connections are gone');
       } catch (e) {
         if (e instanceof NoRespondersError) d.logger.info({ edgeId, notifications: items.length }, 'notifications not delivered: the edge is gone');
         else d.logger.warn({ err: e, edgeId, notifications: items.length }, 'notifications not handed to the edge');

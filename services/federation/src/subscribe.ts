@@ -167,6 +167,12 @@ export async function handleSubscribe(d: SubscribeDeps, cmd: SipRequestCommand):
     kind = legacyFormat(accept);
   }
   if (!kind) return reply(406, undefined, [{ name: 'Accept', value: event === 'presence.winfo' ? PIDF_CONTENT_TYPE.watcherinfo : `${PIDF_CONTENT_TYPE.msrtc}, ${PIDF_CONTENT_TYPE.pidf}` }]);
+  // [MS-PRES] §2.2.2.8.1: a PIDF SUBSCRIBE carries no Require (digest DECISION: 420, RFC 3261 §8.2.2.3).
+  const required = tokens(cmd, 'Require');
+  if (kind === 'pidf' && required.length > 0) return reply(420, undefined, [{ name: 'Unsupported', value: required.join(', ') }]);
+  // §2.2.2.8.1, §2.2.2.9.1, RFC 6665 §4.1.2.1: the Contact is the dialog's remote target, so it must be usable.
+  const contact = parseNameAddr(header(cmd, 'Contact') ?? '');
+  if (!contact.ok) return reply(400, 'Missing Or Bad Contact');
   const domain = to.split('@')[1] ?? '';
   if (!d.domains.some((x) => x.toLowerCase() === domain)) return reply(404, 'Not A Domain Of This Server');
   if (d.directory && !d.directory.get(to)) return reply(404);
@@ -176,7 +182,6 @@ export async function handleSubscribe(d: SubscribeDeps, cmd: SipRequestCommand):
   const pp: Partition = { pool: d.pool, user: to };
   if (!polling && (await d.store.count(pp, fedWatchers.name)) >= d.config.MAX_WATCHERS_PER_PUBLISHER) return reply(403, 'Too Many Watchers');
 
-  const contact = parseNameAddr(header(cmd, 'Contact') ?? '');
   const dialog: FedDialogRecord = {
     callId,
     localTag: dialogTag('federation', randomToken(4)),
@@ -186,7 +191,7 @@ export async function handleSubscribe(d: SubscribeDeps, cmd: SipRequestCommand):
     epid: await endpointOf(d.store, { pool: await d.pools.home(cmd.user), user: cmd.user }, cmd),
     edgeId: cmd.edgeId,
     connectionId: cmd.connectionId,
-    remoteTarget: contact.ok ? contact.value.uri : cmd.user,
+    remoteTarget: contact.value.uri,
     routeSet: [],
     localCseq: 0,
     benotify: false,
