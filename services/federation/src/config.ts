@@ -9,6 +9,7 @@ const federationEnv = {
   SUBSCRIBE_DEFAULT_EXPIRES: env.int({ default: 28_800, min: 1, max: 604_800, doc: '' }),
   SUBSCRIBE_MAX_EXPIRES: env.int({ default: 43_200, min: 1, max: 604_800, doc: '' }),
   MAX_WATCHERS_PER_PUBLISHER: env.int({ default: 10_000, min: 1, max: 10_000_000, doc: '' }),
+  MAX_CATEGORY_SUBSCRIPTIONS_PER_USER: env.int({ default: 3000, min: 1, max: 1_000_000, doc: '' }),
   PRESENCE_SWEEP_MS: env.int({ default: 1000, min: 50, max: 60_000, doc: '' }),
 };
 

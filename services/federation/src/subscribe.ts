@@ -180,7 +180,9 @@ export async function handleSubscribe(d: SubscribeDeps, cmd: SipRequestCommand):
   if (!polling && requested < d.config.SUBSCRIBE_MIN_EXPIRES) return reply(423, undefined, [{ name: 'Min-Expires', value: String(d.config.SUBSCRIBE_MIN_EXPIRES) }]);
   const expires = polling ? 0 : Math.min(requested, d.config.SUBSCRIBE_MAX_EXPIRES);
   const pp: Partition = { pool: d.pool, user: to };
-  if (!polling && (await d.store.count(pp, fedWatchers.name)) >= d.config.MAX_WATCHERS_PER_PUBLISHER) return reply(403, 'Too Many Watchers');
+  // Bounded tables: dialogs watching one user, and dialogs one user holds (the subscription service's limits, same names).
+  if (!polling && (await d.store.count(pp, fedWatchers.name)) >= d.config.MAX_WATCHERS_PER_PUBLISHER) return reply(413, 'Too Many Watchers');
+  if (!polling && (await d.store.count(sp, fedDialogs.name)) >= d.config.MAX_CATEGORY_SUBSCRIPTIONS_PER_USER) return reply(413, 'Too Many Subscriptions');
 
   const dialog: FedDialogRecord = {
     callId,
