@@ -161,10 +161,15 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       const offlineMsrtc = await seen(CAROL, 'text/xml+msrtc.pidf');
       expect(blockedMsrtc).toContain('avail="18500"');
       expect(blockedMsrtc.replace('bob@', 'carol@')).toBe(offlineMsrtc);
-      // A colleague who is not blocked sees bob online.
+      // A colleague who is not blocked sees bob online, until bob blocks her too: that alone notifies.
       const alice = await pidf(ALICE);
       const { dialog } = await alice.subscribe(BOB);
       expect(basicOf(body(await alice.nextNotify(dialog)))).toBe('open');
+      const blockAlice = '<setContainerMembers xmlns="http://schemas.microsoft.com/2006/09/sip/container-management"><container id="32000" version="1"><member action="add" type="user" value="alice@contoso.com"/></container></setContainerMembers>';
+      expect((await bob.service(MEMBERS, blockAlice)).status).toBe(200);
+      const n = await alice.nextNotify(dialog, 1000);
+      expect(header(n, 'CSeq')).toBe('2 NOTIFY');
+      expect(body(n)).toBe(blocked);
     });
 
     it('a Lync-style publish of Away reaches a PIDF watcher as RPID away within 1 s; nothing is sent when the document does not change', async () => {
