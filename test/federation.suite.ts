@@ -1,4 +1,3 @@
-import { edgeSendBatch, sipRequestCommands, type EdgeSendBatchRequest } from '@presence/bus';
 import { getHeader, type SipRequest } from '@presence/sip';
 import { getRecord, listRecords, publications, subscribers, type Partition } from '@presence/state';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -395,57 +394,27 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       await expect.poll(async () => (await listRecords(w.store, part(CAROL), { name: 'fwat', idOf: () => '' })).length, { timeout: 3000 }).toBe(0);
     });
 
-    it('RFC 3857/3858 presence.winfo: a user sees the subscriber list as watcher info, updated when someone subscribes', async () => {
-      // The edge does not route presence.winfo yet (see the README): the request goes to the service over the bus.
-      const bus = w.proc.adapters.bus;
-      const sent: EdgeSendBatchRequest[] = [];
-      const edge = await bus.handle(edgeSendBatch, 'winfo-test-edge', (req) => {
-        sent.push(req);
-        return { sent: req.items.map(() => true) };
-      });
-      try {
-        const winfo = (user: string, to: string, extra: { name: string; value: string }[] = []) =>
-          bus.request(sipRequestCommands.federation, w.pool, {
-            method: 'SUBSCRIBE',
-            uri: to,
-            headers: [
-              { name: 'From', value: `<${user}>;tag=wf1` },
-              { name: 'To', value: `<${to}>` },
-              { name: 'Call-ID', value: `winfo-${user}` },
-              { name: 'CSeq', value: '1 SUBSCRIBE' },
-              { name: 'Contact', value: '<sip:carol@127.0.0.1:5999;transport=tcp>' },
-              { name: 'Event', value: 'presence.winfo' },
-              { name: 'Accept', value: 'application/watcherinfo+xml' },
-              ...extra,
-            ],
-            body: '',
-            user,
-            edgeId: 'winfo-test-edge',
-            connectionId: 'c1',
-            transport: 'tcp',
-          });
-        expect((await winfo(JOHN, CAROL)).status).toBe(403);
-        const r = await winfo(CAROL, CAROL);
-        expect(r.status).toBe(200);
-        expect(r.toTag).toMatch(/^fed-[0-9A-F]{8}$/);
-        const first = r.followUps![0]!;
-        expect(first.headers).toContainEqual({ name: 'Content-Type', value: 'application/watcherinfo+xml' });
-        expect(first.headers).toContainEqual({ name: 'Event', value: 'presence.winfo' });
-        expect(canonical(first.body)).toEqual(
-          canonical('<?xml version="1.0"?><watcherinfo xmlns="urn:ietf:params:xml:ns:watcherinfo" version="0" state="full"><watcher-list resource="sip:carol@contoso.com" package="presence"/></watcherinfo>'),
-        );
-        const john = await pidf(JOHN);
-        const { res } = await john.subscribe(CAROL);
-        expect(res.status).toBe(200);
-        await expect.poll(() => sent.length, { timeout: 3000 }).toBe(1);
-        const item = sent[0]!.items[0]!;
-        expect(item.headers).toContainEqual({ name: 'CSeq', value: '2 NOTIFY' });
-        const doc = sent[0]!.bodies[item.body]!;
-        expect(doc).toMatch(/version="1"/);
-        expect(doc).toMatch(/<watcher id="[^"]+" status="active" event="subscribe" display-name="John">sip:john@contoso.com<\/watcher>/);
-      } finally {
-        await edge.stop();
-      }
+    it('RFC 3857/3858 presence.winfo over the edge: a user sees the subscriber list as watcher info, updated when someone subscribes', async () => {
+      const john = await pidf(JOHN);
+      // Only the user may watch their own watchers.
+      expect((await john.subscribe(CAROL, { event: 'presence.winfo', accept: 'application/watcherinfo+xml' })).res.status).toBe(403);
+      const carol = await pidf(CAROL);
+      const { res, dialog } = await carol.subscribe(CAROL, { event: 'presence.winfo', accept: 'application/watcherinfo+xml' });
+      expect(res.status).toBe(200);
+      expect(dialog.toTag).toMatch(/^fed-[0-9A-F]{8}$/);
+      const first = await carol.nextNotify(dialog);
+      expect(header(first, 'Content-Type')).toBe('application/watcherinfo+xml');
+      expect(header(first, 'Event')).toBe('presence.winfo');
+      expect(canonical(body(first))).toEqual(
+        canonical('<?xml version="1.0"?><watcherinfo xmlns="urn:ietf:params:xml:ns:watcherinfo" version="0" state="full"><watcher-list resource="sip:carol@contoso.com" package="presence"/></watcherinfo>'),
+      );
+      expect((await john.subscribe(CAROL)).res.status).toBe(200);
+      const second = await carol.nextNotify(dialog);
+      expect(header(second, 'CSeq')).toBe('2 NOTIFY');
+      expect(body(second)).toMatch(/version="1"/);
+      expect(body(second)).toMatch(/<watcher id="[^"]+" status="active" event="subscribe" display-name="John">sip:john@contoso.com<\/watcher>/);
+      // The refresh is routed by the federation tag (an in-dialog SUBSCRIBE), whatever it carries.
+      expect((await carol.resubscribe(dialog, 0)).status).toBe(200);
     });
   });
 }

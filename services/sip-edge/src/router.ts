@@ -8,6 +8,7 @@ const EVENT_PACKAGES: Readonly<Record<string, SipServiceName>> = {
   'vnd-microsoft-roaming-self': 'subscription', // [MS-PRES] §3.3
   'vnd-microsoft-roaming-contacts': 'subscription', // [MS-SIP] contact list
   'vnd-microsoft-provisioning-v2': 'subscription',
+  'presence.winfo': 'federation', // RFC 3857: who watches the user, from the subscriber list
 };
 
 /** `Allow-Events` as [MS-PRES] clients expect it: comma separated, no spaces. */

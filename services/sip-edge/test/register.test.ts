@@ -47,7 +47,7 @@ describe('registrar over TCP (RFC 3261 §10, RFC 5627, [MS-PRES] §3.2.5.1.1)', 
     expect(getHeader(ok, 'Expires')).toBe('3600');
     expect(getHeaders(ok, 'Supported')).toEqual(['gruu-10', 'adhoclist', 'msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify']);
     expect(ok.headers.filter((h) => h.name === 'Supported')).toHaveLength(5); // one header per option tag
-    expect(ok.headers.find((h) => h.name === 'Allow-Events')?.value).toBe('presence,vnd-microsoft-roaming-self,vnd-microsoft-roaming-contacts,vnd-microsoft-provisioning-v2');
+    expect(ok.headers.find((h) => h.name === 'Allow-Events')?.value).toBe('presence,vnd-microsoft-roaming-self,vnd-microsoft-roaming-contacts,vnd-microsoft-provisioning-v2,presence.winfo');
     const [binding] = await listRecords(w.store, alice, registrations);
     expect(binding?.value).toMatchObject({ epid: 'a1b2c3d4e5', edgeId: 'edge-test', transport: 'tcp', supported: ['gruu-10', 'adhoclist', 'msrtc-event-categories'] });
     expect(contact).toContain(binding!.value.gruu);

@@ -22,7 +22,7 @@ describe('edge request handling (auth off: PRESENCE_AUTH=none)', () => {
     const res = await c.request(buildRequest(c, { method: 'OPTIONS' }));
     expect(res.status).toBe(200);
     expect(getHeader(res, 'Allow')).toBe('REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,ACK,CANCEL');
-    expect(getHeader(res, 'Allow-Events')).toBe('presence,vnd-microsoft-roaming-self,vnd-microsoft-roaming-contacts,vnd-microsoft-provisioning-v2');
+    expect(getHeader(res, 'Allow-Events')).toBe('presence,vnd-microsoft-roaming-self,vnd-microsoft-roaming-contacts,vnd-microsoft-provisioning-v2,presence.winfo');
     expect(res.headers.filter((h) => h.name === 'Supported').map((h) => h.value)).toContain('msrtc-event-categories');
   });
 
@@ -113,7 +113,7 @@ describe('edge request handling (auth off: PRESENCE_AUTH=none)', () => {
     expect((await c.request(buildRequest(c, { method: 'SERVICE', headers: [{ name: 'Content-Type', value: 'text/plain' }] }))).status).toBe(415);
     const res = await c.request(buildRequest(c, { method: 'SUBSCRIBE', headers: [{ name: 'Event', value: 'dialog' }] }));
     expect(res.status).toBe(489);
-    expect(getHeaders(res, 'Allow-Events')).toEqual(['presence', 'vnd-microsoft-roaming-self', 'vnd-microsoft-roaming-contacts', 'vnd-microsoft-provisioning-v2']);
+    expect(getHeaders(res, 'Allow-Events')).toEqual(['presence', 'vnd-microsoft-roaming-self', 'vnd-microsoft-roaming-contacts', 'vnd-microsoft-provisioning-v2', 'presence.winfo']);
   });
 
   it('records where a request came from in its Via (received, rport)', async () => {

@@ -17,6 +17,8 @@ describe('routing SUBSCRIBE (RFC 6665 §4.1.2.3: within a dialog, to its owner)'
     expect(routeRequest(subscribe({ To: '<sip:alice@contoso.com>', Event: 'presence', Accept: CATEGORIES }))).toEqual({ service: 'subscription' });
     expect(routeRequest(subscribe({ To: '<sip:alice@contoso.com>', Event: 'presence', Accept: 'application/pidf+xml' }))).toEqual({ service: 'federation' });
     expect(routeRequest(subscribe({ To: '<sip:alice@contoso.com>', Event: 'presence' }))).toEqual({ service: 'federation' });
+    // RFC 3857 watcher info comes from the subscriber list the federation service keeps for legacy watchers.
+    expect(routeRequest(subscribe({ To: '<sip:alice@contoso.com>', Event: 'presence.winfo' }))).toEqual({ service: 'federation' });
   });
 
   it('routes a SUBSCRIBE within a dialog by the To tag its owner chose, whatever its Accept or Event', () => {
