@@ -22,6 +22,7 @@ export { edgeEnv, loadEdgeConfig, type EdgeConfig } from './config.js';
 export { selfSignedCertificate } from './transport/self-signed.js';
 export { ALLOW, SUPPORTED } from './edge.js';
 export { ALLOW_EVENTS } from './router.js';
+export { credentialsMatch } from './authenticator.js';
 
 export { DEV_USERS_FILE } from '@presence/runtime';
 

@@ -1,0 +1,43 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readUsersFile, UserStore, UserStoreError } from '@presence/runtime';
+import { MemoryStore } from '@presence/state';
+import { describe, expect, it } from 'vitest';
+import { directoryContract } from './directory-contract.suite.js';
+import { fileHarness, storeHarness } from './support/directory-harness.js';
+
+directoryContract('users file', fileHarness);
+directoryContract('managed store (memory)', () => storeHarness(new MemoryStore(), 'contract'));
+
+describe('users outside PRESENCE_DOMAINS (issue 15 item 4)', () => {
+  it('the users file is refused at load with a line naming the user and the domains', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'users-')), 'users.json');
+    writeFileSync(path, JSON.stringify({ users: [{ uri: 'sip:alice@contoso.com', password: 'p' }, { uri: 'sip:eve@fabrikam.com', password: 'p' }] }));
+    expect(() => readUsersFile(path, ['contoso.com'])).toThrow(/users\[1\]: sip:eve@fabrikam\.com is not in PRESENCE_DOMAINS \(contoso\.com\)/);
+  });
+
+  it('the store refuses to create one (400)', async () => {
+    const users = new UserStore({ store: new MemoryStore(), realm: 'contoso.com', domains: ['contoso.com'], namespace: 'd' });
+    const e = await users.create('sip:eve@fabrikam.com', { profile: {}, password: 'p' }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(UserStoreError);
+    expect(e).toMatchObject({ status: 400, message: 'sip:eve@fabrikam.com is not in PRESENCE_DOMAINS (contoso.com)' });
+  });
+});
+
+describe('managed store keeps passwords only as HA1', () => {
+  it('stores MD5 and SHA-256 HA1 of user:realm:password for both username forms, never the password', async () => {
+    const store = new MemoryStore();
+    const users = new UserStore({ store, realm: 'contoso.com', domains: ['contoso.com'], namespace: 'h' });
+    await users.create('sip:alice@contoso.com', { profile: { displayName: 'Alice' }, password: 'pa55word' });
+    const raw = JSON.stringify(await store.list(users.partition, 'dirusers'));
+    expect(raw).not.toContain('pa55word');
+    const u = await users.get('sip:alice@contoso.com');
+    // echo -n 'alice:contoso.com:pa55word' | md5sum / sha256sum
+    const { createHash } = await import('node:crypto');
+    const h = (alg: string, s: string) => createHash(alg).update(s).digest('hex');
+    expect(u?.ha1).toEqual({ MD5: h('md5', 'alice:contoso.com:pa55word'), 'SHA-256': h('sha256', 'alice:contoso.com:pa55word') });
+    expect(u?.ha1b).toEqual({ MD5: h('md5', 'alice@contoso.com:contoso.com:pa55word'), 'SHA-256': h('sha256', 'alice@contoso.com:contoso.com:pa55word') });
+    expect(await users.create('sip:alice@contoso.com', { profile: {} }).catch((x: unknown) => x)).toMatchObject({ status: 409 });
+  });
+});
