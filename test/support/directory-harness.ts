@@ -46,6 +46,11 @@ export async function fileHarness(): Promise<DirectoryHarness> {
 
 /** The managed store back end over `store`: writes through {@link UserStore}, a second reader polls (50 ms). */
 export async function storeHarness(store: Store, namespace: string): Promise<DirectoryHarness> {
+  // Redis connects in the background: wait until it answers.
+  for (const until = Date.now() + 10_000; !(await store.check().then(() => true, () => false)); ) {
+    if (Date.now() > until) throw new Error('the store does not answer after 10 s; is Redis running (redis-server on 127.0.0.1:6379)?');
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const users = new UserStore({ store, realm: REALM, domains: DOMAINS, namespace });
   const directory = new UserDirectory();
   const poll = pollUserStore(directory, users, silent, 50);

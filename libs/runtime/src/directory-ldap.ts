@@ -120,7 +120,9 @@ export function pollLdap(directory: UserDirectory, o: LdapOptions, logger: Logge
       const change = directory.replace(users);
       if (change.added.length + change.removed.length > 0) logger.info({ users: directory.size, added: change.added.length, removed: change.removed.length }, 'LDAP directory read');
     } catch (e) {
-      logger.warn({ err: (e as Error).message, url: o.url }, 'LDAP directory not readable; keeping the users last read');
+      // ldapts names the LDAP result by its class (InvalidCredentialsError); its message is only the code.
+      const why = `${(e as Error).constructor.name}:${(e as Error).message}`;
+      logger.warn({ err: why, url: o.url }, `LDAP directory not readable (${why}); keeping the users last read`);
     } finally {
       busy = false;
     }

@@ -1,0 +1,115 @@
+import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
+import { digestHa1 } from '@presence/sip';
+import { readLdapUsers, UserDirectory } from '@presence/runtime';
+import { createLogger } from '@presence/telemetry';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pollLdap, DEFAULT_LDAP_PROFILE, type LdapOptions } from '../libs/runtime/src/directory-ldap.js';
+import { directoryContract, REALM, type TestUser } from './directory-contract.suite.js';
+import { startSlapd, type Slapd } from './support/slapd.js';
+
+const BASE = 'dc=contoso,dc=com';
+const PEOPLE = `ou=people,${BASE}`;
+const LDIF = `dn: ${BASE}
+objectClass: dcObject
+objectClass: organization
+dc: contoso
+o: Contoso
+
+dn: ${PEOPLE}
+objectClass: organizationalUnit
+ou: people
+
+dn: uid=mallory,${PEOPLE}
+objectClass: inetOrgPerson
+objectClass: presenceUser
+uid: mallory
+cn: Mallory
+sn: Outsider
+mail: mallory@fabrikam.com
+`;
+
+/** One real OpenLDAP server (Debian slapd) for the file; started on a free port with a generated config. */
+let slapd: Slapd;
+beforeAll(async () => {
+  slapd = await startSlapd(LDIF, BASE);
+});
+afterAll(async () => slapd?.stop());
+
+const dnOf = (aor: string) => `uid=${aor.replace(/^sip:/, '').split('@')[0]},${PEOPLE}`;
+const ha1 = (aor: string, password: string) => {
+  const user = aor.replace(/^sip:/, '').split('@')[0]!;
+  return { presenceHA1: digestHa1('MD5', user, REALM, password), presenceHA1SHA256: digestHa1('SHA-256', user, REALM, password) };
+};
+
+/** The settings an OpenLDAP deployment uses (README's example): inetOrgPerson, HA1 attributes, company in `company`. */
+const options = (): LdapOptions => ({
+  url: slapd.url,
+  startTls: false,
+  baseDn: BASE,
+  filter: '(&(objectClass=presenceUser)(!(description=disabled)))',
+  mapping: { uri: ['msRTCSIP-PrimaryUserAddress', 'mail'], profile: { ...DEFAULT_LDAP_PROFILE }, ha1Md5: 'presenceHA1', ha1Sha256: 'presenceHA1SHA256' },
+  domains: [REALM],
+  timeoutMs: 5000,
+});
+
+const replace = (type: string, value: string) => new Change({ operation: 'replace', modification: new Attribute({ type, values: [value] }) });
+
+async function asAdmin<T>(f: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ url: slapd.url });
+  await c.bind(slapd.adminDn, slapd.adminPassword);
+  try {
+    return await f(c);
+  } finally {
+    await c.unbind();
+  }
+}
+
+directoryContract('LDAP (OpenLDAP slapd)', async () => {
+  const directory = new UserDirectory();
+  const poll = pollLdap(directory, options(), createLogger({ level: 'silent' }), 100);
+  directory.attach(poll.stop);
+  await poll.first;
+  return {
+    directory,
+    usernames: ['user'],
+    add: (u: TestUser) =>
+      asAdmin((c) =>
+        c.add(dnOf(u.aor), {
+          objectClass: ['inetOrgPerson', 'presenceUser'],
+          uid: u.aor.replace(/^sip:/, '').split('@')[0]!,
+          cn: u.displayName,
+          sn: 'Example',
+          'msRTCSIP-PrimaryUserAddress': u.aor,
+          displayName: u.displayName,
+          title: u.title,
+          physicalDeliveryOfficeName: u.office,
+          telephoneNumber: u.phone,
+          company: u.company,
+          l: u.city,
+          st: u.state,
+          c: u.country,
+          mail: u.email,
+          ...ha1(u.aor, u.password),
+        }),
+      ),
+    disable: (aor) => asAdmin((c) => c.modify(dnOf(aor), replace('description', 'disabled'))),
+    remove: (aor) => asAdmin((c) => c.del(dnOf(aor))),
+    setPassword: (aor, password) =>
+      asAdmin(async (c) => {
+        for (const [type, value] of Object.entries(ha1(aor, password))) await c.modify(dnOf(aor), replace(type, value));
+      }),
+    close: async () => directory.close(),
+  };
+});
+
+describe('LDAP specifics', () => {
+  it('an entry outside PRESENCE_DOMAINS is skipped with a line naming it; mail stands in for a missing SIP address', async () => {
+    const { users, skipped } = await readLdapUsers({ ...options(), filter: '(uid=mallory)' });
+    expect(users).toEqual([]);
+    expect(skipped).toEqual([`uid=mallory,${PEOPLE}: sip:mallory@fabrikam.com is not in PRESENCE_DOMAINS (contoso.com)`]);
+  });
+
+  it('a wrong bind password is an error, so the users last read are kept', async () => {
+    await expect(readLdapUsers({ ...options(), bindDn: slapd.adminDn, bindPassword: 'wrong' })).rejects.toBeInstanceOf(InvalidCredentialsError);
+  });
+});
