@@ -4,7 +4,11 @@ import { readLdapUsers, UserDirectory } from '@presence/runtime';
 import { createLogger } from '@presence/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollLdap, DEFAULT_LDAP_PROFILE, type LdapOptions } from '../libs/runtime/src/directory-ldap.js';
-import { directoryContract, REALM, type TestUser } from './directory-contract.suite.js';
+import { listRecords, publications } from '@presence/state';
+import { directoryContract, eventually, REALM, testUser, type TestUser } from './directory-contract.suite.js';
+import { LyncClient } from './support/lync-client.js';
+import { startWorld, type World } from './support/world.js';
+import { signIn } from './users-live.suite.js';
 import { startSlapd, type Slapd } from './support/slapd.js';
 
 const BASE = 'dc=contoso,dc=com';
@@ -111,5 +115,61 @@ describe('LDAP specifics', () => {
 
   it('a wrong bind password is an error, so the users last read are kept', async () => {
     await expect(readLdapUsers({ ...options(), bindDn: slapd.adminDn, bindPassword: 'wrong' })).rejects.toBeInstanceOf(InvalidCredentialsError);
+  });
+});
+
+describe('the whole server on LDAP (embedded)', () => {
+  let w: World | undefined;
+  const clients: LyncClient[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await w?.stop();
+  });
+
+  it('signs in with the HA1 from LDAP, publishes the contactCard from its attributes, signs out an entry that leaves the filter', { timeout: 20_000 }, async () => {
+    const dave = { ...testUser('dave', 'dave-pw'), title: 'Architect', company: 'Contoso' };
+    await asAdmin((c) =>
+      c.add(dnOf(dave.aor), {
+        objectClass: ['inetOrgPerson', 'presenceUser'],
+        uid: 'dave',
+        cn: dave.displayName,
+        sn: 'Example',
+        'msRTCSIP-PrimaryUserAddress': dave.aor,
+        displayName: dave.displayName,
+        title: dave.title,
+        company: dave.company,
+        ...ha1(dave.aor, dave.password),
+      }),
+    );
+    w = await startWorld({
+      mode: 'embedded',
+      env: {
+        PRESENCE_AUTH: 'digest',
+        PRESENCE_DIRECTORY: 'ldap',
+        PRESENCE_LDAP_URL: slapd.url,
+        PRESENCE_LDAP_BIND_DN: slapd.adminDn,
+        PRESENCE_LDAP_BIND_PASSWORD: slapd.adminPassword,
+        PRESENCE_LDAP_BASE_DN: BASE,
+        PRESENCE_LDAP_FILTER: '(&(objectClass=presenceUser)(uid=dave)(!(description=disabled)))',
+        PRESENCE_LDAP_HA1_ATTRIBUTE: 'presenceHA1',
+        PRESENCE_LDAP_HA1_SHA256_ATTRIBUTE: 'presenceHA1SHA256',
+        PRESENCE_LDAP_REFRESH_MS: '200',
+      },
+    });
+    const c = await LyncClient.connect(w.ports.tcp, dave.aor);
+    clients.push(c);
+    expect((await signIn(c, 'dave', 'dave-pw', 'MD5')).status).toBe(200);
+    let card: string | undefined;
+    for (const until = Date.now() + 5000; card === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+      card = (await listRecords(w.store, { pool: w.pool, user: dave.aor }, publications)).find((p) => p.value.categoryName === 'contactCard' && p.value.container === 0)?.value.data;
+    }
+    expect(card).toBe(
+      '<contactCard xmlns="http://schemas.microsoft.com/2006/09/sip/contactcard"><identity><name><displayName>Dave Example</displayName></name></identity><company>Contoso</company><title>Architect</title></contactCard>',
+    );
+    await asAdmin((x) => x.modify(dnOf(dave.aor), replace('description', 'disabled')));
+    await eventually(() => c.sip.closed, 'dave signed out after the refresh');
+    const again = await LyncClient.connect(w.ports.tcp, dave.aor);
+    clients.push(again);
+    expect((await signIn(again, 'dave', 'dave-pw', 'SHA-256')).status).toBe(401);
   });
 });

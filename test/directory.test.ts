@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readUsersFile, UserStore, UserStoreError } from '@presence/runtime';
+import { readUsersFile, UserDirectory, UserStore, UserStoreError } from '@presence/runtime';
+import { createLogger } from '@presence/telemetry';
+import { watchUsersFile } from '../libs/runtime/src/directory-file.js';
 import { MemoryStore } from '@presence/state';
 import { describe, expect, it } from 'vitest';
 import { directoryContract } from './directory-contract.suite.js';
@@ -39,5 +41,28 @@ describe('managed store keeps passwords only as HA1', () => {
     expect(u?.ha1).toEqual({ MD5: h('md5', 'alice:contoso.com:pa55word'), 'SHA-256': h('sha256', 'alice:contoso.com:pa55word') });
     expect(u?.ha1b).toEqual({ MD5: h('md5', 'alice@contoso.com:contoso.com:pa55word'), 'SHA-256': h('sha256', 'alice@contoso.com:contoso.com:pa55word') });
     expect(await users.create('sip:alice@contoso.com', { profile: {} }).catch((x: unknown) => x)).toMatchObject({ status: 409 });
+  });
+});
+
+describe('users file reload without a restart', () => {
+  const write = (path: string, users: unknown[]) => writeFileSync(path, JSON.stringify({ users }));
+
+  it('re-reads on SIGHUP; a broken file keeps the users of the last good one', () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'users-')), 'users.json');
+    write(path, [{ uri: 'sip:alice@contoso.com', password: 'a' }]);
+    const d = new UserDirectory(readUsersFile(path, ['contoso.com']));
+    // A check interval far longer than the test: only the signal reloads.
+    const stop = watchUsersFile(d, path, ['contoso.com'], createLogger({ level: 'silent' }), 3_600_000);
+    try {
+      write(path, [{ uri: 'sip:alice@contoso.com', password: 'a' }, { uri: 'sip:bob@contoso.com', password: 'b' }]);
+      expect(d.get('sip:bob@contoso.com')).toBeUndefined();
+      process.emit('SIGHUP', 'SIGHUP');
+      expect(d.get('sip:bob@contoso.com')).toMatchObject({ aor: 'sip:bob@contoso.com', password: 'b' });
+      writeFileSync(path, '{"users": [');
+      process.emit('SIGHUP', 'SIGHUP');
+      expect([...d.entries()].map((u) => u.aor)).toEqual(['sip:alice@contoso.com', 'sip:bob@contoso.com']);
+    } finally {
+      stop();
+    }
   });
 });

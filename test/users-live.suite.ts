@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SipResponse } from '@presence/sip';
-import { dialogs, listRecords } from '@presence/state';
+import { dialogs, listRecords, publications } from '@presence/state';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventually } from './directory-contract.suite.js';
 import { LyncClient } from './support/lync-client.js';
@@ -29,7 +29,7 @@ async function cli(w: World, ...args: string[]): Promise<{ code: number; stdout:
 }
 
 /** REGISTER answered with digest: 200 once signed in; the 401 again when the credentials are refused. */
-async function signIn(c: LyncClient, username: string, password: string, algorithm: 'SHA-256' | 'MD5' = 'SHA-256'): Promise<SipResponse> {
+export async function signIn(c: LyncClient, username: string, password: string, algorithm: 'SHA-256' | 'MD5' = 'SHA-256'): Promise<SipResponse> {
   const reg = buildRequest(c.sip, { method: 'REGISTER', user: c.user, epid: c.epid, cseq: c.cseq, headers: [{ name: 'Supported', value: 'gruu-10, adhoclist, msrtc-event-categories' }] });
   const challenge = await c.sip.request(reg);
   expect(challenge.status).toBe(401);
@@ -66,6 +66,12 @@ export function usersLive(name: string, make: () => Promise<World>): void {
       expect((await signIn(c, 'alice', 'Secr3t!')).status).toBe(200);
       expect(Date.now() - added).toBeLessThan(1000);
       expect((await signIn(await connect(), 'alice@contoso.com', 'Secr3t!', 'MD5')).status).toBe(200);
+      // The server's contactCard is made from the directory's attributes (§3.2.6.2).
+      let card: string | undefined;
+      for (const until = Date.now() + 5000; card === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+        card = (await listRecords(w.store, { pool: w.pool, user: ALICE }, publications)).find((p) => p.value.categoryName === 'contactCard' && p.value.container === 0)?.value.data;
+      }
+      expect(card).toContain('<displayName>Alice Example</displayName></name></identity><address type="work"><city>Redmond</city></address><title>Lead</title>');
       const list = await cli(w, 'list');
       expect(list.stdout).toBe(`${ALICE}\tenabled\tAlice Example\n1-1 of 1\n`);
     });

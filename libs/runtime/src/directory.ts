@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { DirectoryPerson } from '@presence/presence';
+import { readUsersFile } from './directory-file.js';
 
 /** The development accounts `npm start` uses when PRESENCE_USERS_FILE is unset. */
 export const DEV_USERS_FILE = fileURLToPath(new URL('../../../config/dev-users.json', import.meta.url));
@@ -64,6 +65,11 @@ export class UserDirectory {
 
   constructor(users: readonly UserEntry[] = []) {
     this.byAor = new Map(users.map((u) => [u.aor, u]));
+  }
+
+  /** A directory of the users file's users, read once (tests; processes use {@link openDirectory}). */
+  static fromFile(path: string, domains?: readonly string[]): UserDirectory {
+    return new UserDirectory(readUsersFile(path, domains));
   }
 
   /** The enabled user with this address (any `sip:`/`sips:` spelling), or undefined. */

@@ -8,9 +8,12 @@ import type { HandlerDeps } from './handlers.js';
 /** The per-user server publication timer ([MS-PRES] §3.2.6.2), kept as a record with an expiry. */
 const SERVER_TIMER = 'srv';
 
+/** The contactCard and userProperties attributes of a user, read from the directory (issue 15 item 3). */
 function entryFor(directory: UserDirectory | undefined, user: string): DirectoryEntry {
   const e = directory?.get(user);
-  return { displayName: e?.displayName ?? user.replace(/^sip:/, '').split('@')[0]!, ...(e?.email ? { email: e.email } : {}) };
+  const details: Record<string, string> = {};
+  for (const k of ['email', 'company', 'title', 'office', 'phone', 'city', 'state', 'country'] as const) if (e?.[k]) details[k] = e[k];
+  return { displayName: e?.displayName ?? user.replace(/^sip:/, '').split('@')[0]!, ...details };
 }
 
 class RetryError extends Error {
