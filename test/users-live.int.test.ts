@@ -1,6 +1,40 @@
 import { randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
-import { storeEnv, usersLive } from './users-live.suite.js';
-import { startWorld } from './support/world.js';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { eventually } from './directory-contract.suite.js';
+import { LyncClient } from './support/lync-client.js';
+import { startWorld, type World } from './support/world.js';
+import { cli, dropNamespace, signIn, storeEnv, usersLive } from './users-live.suite.js';
 
-usersLive('clustered (Redis store, NATS)', () => startWorld({ mode: 'clustered', natsUrl: inject('natsUrl'), redisUrl: inject('redisUrl'), env: storeEnv(`u${randomUUID().slice(0, 8)}`) }));
+const clustered = (namespace: string) => startWorld({ mode: 'clustered', natsUrl: inject('natsUrl'), redisUrl: inject('redisUrl'), env: storeEnv(namespace) });
+
+usersLive('clustered (Redis store, NATS)', clustered);
+
+describe('managed users across processes (clustered)', () => {
+  const namespace = `x${randomUUID().slice(0, 8)}`;
+  const worlds: World[] = [];
+  const clients: LyncClient[] = [];
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    if (worlds[0]) await dropNamespace(worlds[0], namespace);
+    await Promise.all(worlds.map((w) => w.stop()));
+  });
+
+  it('a user added through one process signs in at another edge within 1 s; disabled there, that edge signs them out', { timeout: 20_000 }, async () => {
+    const [a, b] = await Promise.all([clustered(namespace), clustered(namespace)]);
+    worlds.push(a!, b!);
+    const aor = 'sip:erin@contoso.com';
+    expect((await cli(a!, 'add', aor, '--password', 'erin-pw')).code).toBe(0);
+    const added = Date.now();
+    let status = 0;
+    while (status !== 200 && Date.now() - added < 3000) {
+      const c = await LyncClient.connect(b!.ports.tcp, aor);
+      clients.push(c);
+      status = (await signIn(c, 'erin', 'erin-pw')).status;
+    }
+    expect(status).toBe(200);
+    expect(Date.now() - added).toBeLessThan(1000);
+    const signedIn = clients.at(-1)!;
+    expect((await cli(a!, 'disable', aor)).code).toBe(0);
+    await eventually(() => signedIn.sip.closed, 'the other edge closed the connection', 2000);
+  });
+});

@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { SipResponse } from '@presence/sip';
-import { dialogs, listRecords, publications } from '@presence/state';
+import { dialogs, listRecords, publications, type RedisStore } from '@presence/state';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { eventually } from './directory-contract.suite.js';
 import { LyncClient } from './support/lync-client.js';
@@ -16,8 +17,25 @@ const ALICE = 'sip:alice@contoso.com';
 /** The environment a world runs the managed store with, digest on (issue 15). */
 export const storeEnv = (namespace: string) => ({ PRESENCE_DIRECTORY: 'store', PRESENCE_AUTH: 'digest', PRESENCE_DIRECTORY_NAMESPACE: namespace });
 
+/** Removes a namespace's users from a shared Redis (the world's own clean-up removes its pool only). */
+export async function dropNamespace(w: World, namespace: string): Promise<void> {
+  if (w.mode !== 'clustered') return;
+  const redis = (w.store as RedisStore).redis;
+  const keys = await redis.keys(`pres:_directory:{${namespace}}*`);
+  if (keys.length > 0) await redis.del(...keys);
+}
+
+const M = 'http://schemas.microsoft.com/winrtc/2002/11/sip';
+/** A directory search for a display name prefix ([MS-PRES] §4.1). */
+const search = (prefix: string) =>
+  `<SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/"><SOAP-ENV:Body>` +
+  `<m:directorySearch xmlns:m="${M}"><m:filter m:href="#searchArray"/><m:maxResults>10</m:maxResults></m:directorySearch>` +
+  `<m:Array xmlns:m="${M}" m:id="searchArray"><m:row m:attrib="givenName" m:value="${prefix}"/></m:Array></SOAP-ENV:Body></SOAP-ENV:Envelope>`;
+const searchFrom = (c: LyncClient, prefix: string) =>
+  c.request('SERVICE', { uri: 'sip:contoso.com', to: 'sip:contoso.com', headers: [{ name: 'Content-Type', value: 'application/SOAP+xml' }], body: search(prefix) });
+
 /** `npm run users -- …` as an operator runs it, against the world's admin port. */
-async function cli(w: World, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function cli(w: World, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const env = { ...process.env, ADMIN_URL: `http://127.0.0.1:${w.proc.adminHttpPort}`, ADMIN_TOKEN: TEST_ADMIN_TOKEN };
   try {
     const { stdout, stderr } = await run(process.execPath, [join(repoRoot, 'scripts/users.mjs'), ...args], { env });
@@ -38,7 +56,7 @@ export async function signIn(c: LyncClient, username: string, password: string, 
 }
 
 /** Issue 15: users added, disabled, re-passworded and deleted through the CLI take effect without a restart. */
-export function usersLive(name: string, make: () => Promise<World>): void {
+export function usersLive(name: string, make: (namespace: string) => Promise<World>): void {
   describe(`managed users, live: ${name}`, () => {
     let w: World;
     const clients: LyncClient[] = [];
@@ -47,11 +65,14 @@ export function usersLive(name: string, make: () => Promise<World>): void {
       clients.push(c);
       return c;
     };
+    let namespace: string;
     beforeEach(async () => {
-      w = await make();
+      namespace = `u${randomUUID().slice(0, 8)}`;
+      w = await make(namespace);
     });
     afterEach(async () => {
       for (const c of clients.splice(0)) c.close();
+      await dropNamespace(w, namespace);
       await w.stop();
     });
 
@@ -72,6 +93,8 @@ export function usersLive(name: string, make: () => Promise<World>): void {
         card = (await listRecords(w.store, { pool: w.pool, user: ALICE }, publications)).find((p) => p.value.categoryName === 'contactCard' && p.value.container === 0)?.value.data;
       }
       expect(card).toContain('<displayName>Alice Example</displayName></name></identity><address type="work"><city>Redmond</city></address><title>Lead</title>');
+      // Directory search reads the same directory (§3.1): Alice finds herself with the attributes given.
+      expect((await searchFrom(c, 'Ali')).body.toString()).toContain(`<m:row m:uri="${ALICE}" m:displayName="Alice Example" m:title="Lead" m:office="" m:phone="" m:company="" m:city="Redmond" m:state="" m:country="" m:email=""/>`);
       const list = await cli(w, 'list');
       expect(list.stdout).toBe(`${ALICE}\tenabled\tAlice Example\n1-1 of 1\n`);
     });

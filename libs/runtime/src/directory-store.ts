@@ -161,6 +161,9 @@ export function pollUserStore(directory: UserDirectory, users: UserStore, logger
       const rev = await users.revision();
       if (rev === seen) return;
       const entries = (await users.all()).map(entryOf).filter((e): e is UserEntry => e !== undefined);
+      // A write between the two reads: this list may predate a change this process already shows
+      // (an admin call it took); the next tick reads again rather than undo it for a moment.
+      if ((await users.revision()) !== rev) return;
       seen = rev;
       const change = directory.replace(entries);
       if (change.added.length + change.removed.length > 0) logger.info({ users: directory.size, added: change.added.length, removed: change.removed.length }, 'user store reloaded');
