@@ -86,18 +86,10 @@ export function directoryContract(name: string, open: () => Promise<DirectoryHar
 
     it('finds a user by any spelling of the address, with every attribute', () => {
       const u = h.directory.get('sips:alice@CONTOSO.COM');
-      expect(u).toMatchObject({
-        aor: 'sip:alice@contoso.com',
-        displayName: 'Alice Example',
-        title: 'Lead',
-        office: '42/1234',
-        phone: '+1 425 555 0100',
-        company: 'Contoso',
-        city: 'Redmond',
-        state: 'WA',
-        country: 'US',
-        email: 'alice@contoso.com',
-      });
+      // Every attribute the operator gave, under the address's canonical spelling.
+      const { password: _password, ...attributes } = testUser('alice');
+      expect(u).toMatchObject(attributes);
+      expect(u?.aor).toBe('sip:alice@contoso.com');
       expect(h.directory.get('sip:carol@contoso.com')).toBeUndefined();
       expect([...h.directory.entries()].map((e) => e.aor).sort()).toEqual(['sip:alice@contoso.com', 'sip:bob@contoso.com']);
     });
