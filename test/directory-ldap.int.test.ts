@@ -1,4 +1,8 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Attribute, Change, Client, InvalidCredentialsError } from 'ldapts';
+import { selfSignedCertificate } from '@presence/sip-edge';
 import { digestHa1 } from '@presence/sip';
 import { readLdapUsers, UserDirectory } from '@presence/runtime';
 import { createLogger } from '@presence/telemetry';
@@ -34,8 +38,12 @@ mail: mallory@fabrikam.com
 
 /** One real OpenLDAP server (Debian slapd) for the file; started on a free port with a generated config. */
 let slapd: Slapd;
+// A certificate for 127.0.0.1 that the TLS tests trust through PRESENCE_LDAP_CA_FILE.
+const certificate = selfSignedCertificate('localhost', ['localhost', '127.0.0.1']);
+const caFile = join(mkdtempSync(join(tmpdir(), 'ldap-ca-')), 'ca.pem');
+writeFileSync(caFile, certificate.cert);
 beforeAll(async () => {
-  slapd = await startSlapd(LDIF, BASE);
+  slapd = await startSlapd(LDIF, BASE, certificate);
 });
 afterAll(async () => slapd?.stop());
 
@@ -111,6 +119,15 @@ describe('LDAP specifics', () => {
     const { users, skipped } = await readLdapUsers({ ...options(), filter: '(uid=mallory)' });
     expect(users).toEqual([]);
     expect(skipped).toEqual([`uid=mallory,${PEOPLE}: sip:mallory@fabrikam.com is not in PRESENCE_DOMAINS (contoso.com)`]);
+  });
+
+  it('reads over StartTLS and over ldaps:// with the CA given; refuses a server its CA list does not vouch for', async () => {
+    const mallory = { ...options(), filter: '(uid=mallory)' };
+    expect((await readLdapUsers({ ...mallory, startTls: true, caFile })).skipped).toHaveLength(1);
+    expect((await readLdapUsers({ ...mallory, url: slapd.ldapsUrl!, caFile, bindDn: slapd.adminDn, bindPassword: slapd.adminPassword })).skipped).toHaveLength(1);
+    const otherCa = join(mkdtempSync(join(tmpdir(), 'ldap-ca-')), 'other.pem');
+    writeFileSync(otherCa, selfSignedCertificate('elsewhere', ['elsewhere']).cert);
+    await expect(readLdapUsers({ ...mallory, url: slapd.ldapsUrl!, caFile: otherCa })).rejects.toThrow(/certificate/i);
   });
 
   it('a wrong bind password is an error, so the users last read are kept', async () => {

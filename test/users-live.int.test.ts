@@ -26,10 +26,13 @@ describe('managed users across processes (clustered)', () => {
     expect((await cli(a!, 'add', aor, '--password', 'erin-pw')).code).toBe(0);
     const added = Date.now();
     let status = 0;
-    while (status !== 200 && Date.now() - added < 3000) {
+    // Tries spaced out, so that the failures before B knows erin stay under the per-user throttle (10).
+    for (let attempt = 0; status !== 200 && Date.now() - added < 3000; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, 150));
       const c = await LyncClient.connect(b!.ports.tcp, aor);
       clients.push(c);
       status = (await signIn(c, 'erin', 'erin-pw')).status;
+      if (status !== 200) c.close();
     }
     expect(status).toBe(200);
     expect(Date.now() - added).toBeLessThan(1000);

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 /** A private OpenLDAP server for one test file: its own port, config, schema and data, never the system one. */
 export interface Slapd {
   readonly url: string;
+  /** `ldaps://` on a port of its own, when started with a certificate. */
+  readonly ldapsUrl?: string;
   readonly baseDn: string;
   readonly adminDn: string;
   readonly adminPassword: string;
@@ -52,7 +54,7 @@ const accepts = (port: number) =>
   });
 
 /** Starts slapd on a free loopback port with `ldif` loaded (slapadd, before it starts). */
-export async function startSlapd(ldif: string, baseDn = 'dc=contoso,dc=com'): Promise<Slapd> {
+export async function startSlapd(ldif: string, baseDn = 'dc=contoso,dc=com', tls?: { cert: string; key: string }): Promise<Slapd> {
   if (!SLAPD || !SLAPADD) throw new Error(`slapd is not installed. ${FIX}`);
   const dir = mkdtempSync(join(tmpdir(), 'slapd-'));
   mkdirSync(join(dir, 'data'));
@@ -67,6 +69,8 @@ export async function startSlapd(ldif: string, baseDn = 'dc=contoso,dc=com'): Pr
       'include /etc/ldap/schema/cosine.schema',
       'include /etc/ldap/schema/inetorgperson.schema',
       `include ${join(dir, 'presence.schema')}`,
+      // StartTLS on the ldap:// port and ldaps:// on a second one, with the test's certificate.
+      ...(tls ? [`TLSCertificateFile ${join(dir, 'cert.pem')}`, `TLSCertificateKeyFile ${join(dir, 'key.pem')}`] : []),
       'modulepath /usr/lib/ldap',
       'moduleload back_mdb',
       `pidfile ${join(dir, 'slapd.pid')}`,
@@ -82,10 +86,16 @@ export async function startSlapd(ldif: string, baseDn = 'dc=contoso,dc=com'): Pr
     ].join('\n'),
   );
   writeFileSync(join(dir, 'data.ldif'), ldif);
+  if (tls) {
+    writeFileSync(join(dir, 'cert.pem'), tls.cert);
+    writeFileSync(join(dir, 'key.pem'), tls.key, { mode: 0o600 });
+  }
   const add = spawnSync(SLAPADD, ['-f', conf, '-l', join(dir, 'data.ldif')], { encoding: 'utf8' });
   if (add.status !== 0) throw new Error(`slapadd failed (${add.status}): ${add.stderr.trim()}. ${FIX}`);
   const port = await freePort();
-  const child: ChildProcess = spawn(SLAPD, ['-h', `ldap://127.0.0.1:${port}/`, '-f', conf, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const tlsPort = tls ? await freePort() : undefined;
+  const urls = [`ldap://127.0.0.1:${port}/`, ...(tlsPort ? [`ldaps://127.0.0.1:${tlsPort}/`] : [])].join(' ');
+  const child: ChildProcess = spawn(SLAPD, ['-h', urls, '-f', conf, '-d', '0'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-2000)));
   for (let until = Date.now() + 10_000; !(await accepts(port)); ) {
@@ -97,6 +107,7 @@ export async function startSlapd(ldif: string, baseDn = 'dc=contoso,dc=com'): Pr
   }
   return {
     url: `ldap://127.0.0.1:${port}`,
+    ...(tlsPort ? { ldapsUrl: `ldaps://127.0.0.1:${tlsPort}` } : {}),
     baseDn,
     adminDn,
     adminPassword,

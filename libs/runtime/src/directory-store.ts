@@ -149,31 +149,44 @@ export class UserStore {
 
 /**
  * Keeps a directory in step with the user store: reads the revision record every `intervalMs` and
- * the users only when it moved. A store that does not answer keeps the users last read.
+ * the users only when it moved. A store that does not answer keeps the users last read. `first`
+ * resolves once the users are read, or after `firstWithinMs` (Redis still connecting: the process
+ * starts, /readyz says what is missing, and the timer reads them as soon as it answers).
  */
-export function pollUserStore(directory: UserDirectory, users: UserStore, logger: Logger, intervalMs: number): { first: Promise<void>; stop: () => void } {
+export function pollUserStore(directory: UserDirectory, users: UserStore, logger: Logger, intervalMs: number, firstWithinMs = 5000): { first: Promise<void>; stop: () => void } {
   let seen = -1;
   let busy = false;
-  const load = async () => {
-    if (busy) return;
+  /** Whether the directory is in step with the store after this call. */
+  let starting = true;
+  const load = async (): Promise<boolean> => {
+    if (busy) return false;
     busy = true;
     try {
       const rev = await users.revision();
-      if (rev === seen) return;
+      if (rev === seen) return true;
       const entries = (await users.all()).map(entryOf).filter((e): e is UserEntry => e !== undefined);
       // A write between the two reads: this list may predate a change this process already shows
       // (an admin call it took); the next tick reads again rather than undo it for a moment.
-      if ((await users.revision()) !== rev) return;
+      if ((await users.revision()) !== rev) return false;
       seen = rev;
       const change = directory.replace(entries);
       if (change.added.length + change.removed.length > 0) logger.info({ users: directory.size, added: change.added.length, removed: change.removed.length }, 'user store reloaded');
+      return true;
     } catch (e) {
-      logger.warn({ err: (e as Error).message }, 'user store not readable; keeping the users last read');
+      // While starting, the store may still be connecting: one line at the end of `first`, not one per try.
+      if (!starting) logger.warn({ err: (e as Error).message }, 'user store not readable; keeping the users last read');
+      return false;
     } finally {
       busy = false;
     }
   };
   const timer = setInterval(() => void load(), intervalMs);
   timer.unref();
-  return { first: load(), stop: () => clearInterval(timer) };
+  const first = async () => {
+    let ok = false;
+    for (const until = Date.now() + firstWithinMs; !(ok = await load()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
+    starting = false;
+    if (!ok) logger.warn({ withinMs: firstWithinMs }, 'user store not readable at start; no user can sign in until it is');
+  };
+  return { first: first(), stop: () => clearInterval(timer) };
 }
