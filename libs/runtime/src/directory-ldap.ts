@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { Client, type Entry } from 'ldapts';
 import type { Logger } from '@presence/telemetry';
 import { normalizeAor, PROFILE, type Ha1Values, type ProfileField, type UserDirectory, type UserEntry } from './directory.js';
@@ -81,10 +82,15 @@ export function userOfEntry(entry: Entry, o: Pick<LdapOptions, 'mapping' | 'doma
 /** Reads every user the filter selects (paged, so AD's 1000-entry limit does not cut the list). */
 export async function readLdapUsers(o: LdapOptions): Promise<{ users: UserEntry[]; skipped: string[] }> {
   const ca = o.caFile ? readFileSync(o.caFile, 'utf8') : undefined;
-  const tlsOptions = ca ? { ca } : {};
-  const client = new Client({ url: o.url, timeout: o.timeoutMs, connectTimeout: o.timeoutMs, tlsOptions });
+  // The certificate is checked against the URL's host (SNI only for a name, RFC 6066 §3); a fresh
+  // object each time, as ldapts adds the plain socket to the options StartTLS is given.
+  const host = new URL(o.url).hostname.replace(/^\[|\]$/g, '');
+  const tlsOptions = () => ({ ...(ca ? { ca } : {}), host, ...(isIP(host) ? {} : { servername: host }) });
+  // ldapts speaks TLS from the start whenever it is given TLS options: only for ldaps://.
+  const secure = /^ldaps:/i.test(o.url);
+  const client = new Client({ url: o.url, timeout: o.timeoutMs, connectTimeout: o.timeoutMs, ...(secure ? { tlsOptions: tlsOptions() } : {}) });
   try {
-    if (o.startTls) await client.startTLS(tlsOptions);
+    if (o.startTls) await client.startTLS(tlsOptions());
     if (o.bindDn) await client.bind(o.bindDn, o.bindPassword ?? '');
     const m = o.mapping;
     const attributes = [...m.uri, ...Object.values(m.profile), ...[m.ha1Md5, m.ha1Sha256, m.pool].filter((a): a is string => a !== undefined)];
