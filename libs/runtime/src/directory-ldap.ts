@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { Client, type Entry } from 'ldapts';
 import type { Logger } from '@presence/telemetry';
 import { normalizeAor, PROFILE, type Ha1Values, type ProfileField, type UserDirectory, type UserEntry } from './directory.js';
@@ -47,6 +46,9 @@ export interface LdapOptions {
   readonly timeoutMs: number;
 }
 
+/** An IPv4 or IPv6 literal (SNI carries names only). Not node:net: socket code stays in the transports. */
+const isIpAddress = (h: string) => /^\d{1,3}(\.\d{1,3}){3}$/.test(h) || h.includes(':');
+
 /** The first value of an attribute, its name matched without regard to case (servers return their own spelling). */
 function first(entry: Entry, name: string): string | undefined {
   const key = Object.keys(entry).find((k) => k.toLowerCase() === name.toLowerCase());
@@ -85,7 +87,7 @@ export async function readLdapUsers(o: LdapOptions): Promise<{ users: UserEntry[
   // The certificate is checked against the URL's host (SNI only for a name, RFC 6066 §3); a fresh
   // object each time, as ldapts adds the plain socket to the options StartTLS is given.
   const host = new URL(o.url).hostname.replace(/^\[|\]$/g, '');
-  const tlsOptions = () => ({ ...(ca ? { ca } : {}), host, ...(isIP(host) ? {} : { servername: host }) });
+  const tlsOptions = () => ({ ...(ca ? { ca } : {}), host, ...(isIpAddress(host) ? {} : { servername: host }) });
   // ldapts speaks TLS from the start whenever it is given TLS options: only for ldaps://.
   const secure = /^ldaps:/i.test(o.url);
   const client = new Client({ url: o.url, timeout: o.timeoutMs, connectTimeout: o.timeoutMs, ...(secure ? { tlsOptions: tlsOptions() } : {}) });
