@@ -5,7 +5,8 @@ import { LyncClient } from './support/lync-client.js';
 import { startWorld, type World } from './support/world.js';
 import { cli, dropNamespace, signIn, storeEnv, usersLive } from './users-live.suite.js';
 
-const clustered = (namespace: string) => startWorld({ mode: 'clustered', natsUrl: inject('natsUrl'), redisUrl: inject('redisUrl'), env: storeEnv(namespace) });
+const clustered = (namespace: string, env: Record<string, string> = {}) =>
+  startWorld({ mode: 'clustered', natsUrl: inject('natsUrl'), redisUrl: inject('redisUrl'), env: { ...storeEnv(namespace), ...env } });
 
 usersLive('clustered (Redis store, NATS)', clustered);
 

@@ -56,7 +56,7 @@ export async function signIn(c: LyncClient, username: string, password: string, 
 }
 
 /** Issue 15: users added, disabled, re-passworded and deleted through the CLI take effect without a restart. */
-export function usersLive(name: string, make: (namespace: string) => Promise<World>): void {
+export function usersLive(name: string, make: (namespace: string, env?: Record<string, string>) => Promise<World>): void {
   describe(`managed users, live: ${name}`, () => {
     let w: World;
     const clients: LyncClient[] = [];
@@ -126,6 +126,26 @@ export function usersLive(name: string, make: (namespace: string) => Promise<Wor
       expect(await cli(w, 'delete', ALICE)).toMatchObject({ code: 0, stdout: `deleted ${ALICE}\n` });
       expect((await signIn(await connect(), 'alice', 'new-pw')).status).toBe(401);
       expect(await cli(w, 'delete', ALICE)).toMatchObject({ code: 1, stderr: `404: ${ALICE} is not a user\n` });
+    });
+
+    it('with PRESENCE_AUTH=none (behind an authenticating proxy) only listed, enabled users are served', async () => {
+      const trusting = await make(`${namespace}n`, { PRESENCE_AUTH: 'none' });
+      try {
+        const register = async () => {
+          const c = await LyncClient.connect(trusting.ports.tcp, ALICE);
+          clients.push(c);
+          return c.request('REGISTER', { headers: [{ name: 'Supported', value: 'gruu-10' }] });
+        };
+        const refused = await register();
+        expect([refused.status, refused.reason]).toEqual([403, 'Not In The Directory']);
+        expect((await cli(trusting, 'add', ALICE)).code).toBe(0);
+        expect((await register()).status).toBe(200);
+        expect((await cli(trusting, 'disable', ALICE)).code).toBe(0);
+        expect((await register()).status).toBe(403);
+      } finally {
+        await dropNamespace(trusting, `${namespace}n`);
+        await trusting.stop();
+      }
     });
 
     it('the CLI says what is wrong: a user outside the domains, a wrong token, no command', async () => {

@@ -36,6 +36,11 @@ export interface AuthenticatorOptions {
   replay: NonceReplay;
   throttle: FailureThrottle;
   logger: Logger;
+  /**
+   * With `mode: 'none'`, refuse a From user the directory does not list (issue 15: behind an
+   * authenticating proxy, the directory still says who may use the server; a disabled user is refused).
+   */
+  listedOnly?: boolean;
   /** Offered in this order (RFC 8760 §3: most preferred first); credentials in any other are refused. */
   algorithms?: readonly DigestAlgorithm[];
 }
@@ -71,7 +76,10 @@ export class Authenticator {
   }
 
   async authenticate(flow: Flow, req: SipRequest, fromAor: string): Promise<AuthOutcome> {
-    if (this.o.mode === 'none') return { ok: true, user: fromAor };
+    if (this.o.mode === 'none') {
+      if (this.o.listedOnly && !this.o.users?.get(fromAor)) return { ok: false, response: createResponse(req, 403, { toTag: randomToken(), reason: 'Not In The Directory' }) };
+      return { ok: true, user: fromAor };
+    }
     if (flow.reliable && flow.user !== undefined) return { ok: true, user: flow.user };
     const source = flow.remote.address;
     let stale = false;

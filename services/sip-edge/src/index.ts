@@ -91,6 +91,8 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     authenticator: new Authenticator({
       mode: config.PRESENCE_AUTH,
       users,
+      // A managed or LDAP directory decides who may use the server even when a proxy authenticates.
+      listedOnly: ['store', 'ldap'].includes(deps.env.PRESENCE_DIRECTORY?.trim() ?? ''),
       realm: deps.domains[0]!,
       nonces: new NonceService(nonceSecret),
       replay,
