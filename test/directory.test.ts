@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readUsersFile, UserDirectory, UserStore, UserStoreError } from '@presence/runtime';
+import { DEV_USERS_FILE, openDirectory, readUsersFile, UserDirectory, UserStore, UserStoreError } from '@presence/runtime';
 import { createLogger } from '@presence/telemetry';
 import { watchUsersFile } from '../libs/runtime/src/directory-file.js';
 import { MemoryStore } from '@presence/state';
@@ -64,5 +64,24 @@ describe('users file reload without a restart', () => {
     } finally {
       stop();
     }
+  });
+});
+
+describe('choosing the back end (PRESENCE_DIRECTORY)', () => {
+  const open = (env: Record<string, string>, mode: 'embedded' | 'clustered' = 'clustered') => openDirectory({ env, mode, domains: ['contoso.com'], logger: createLogger({ level: 'silent' }) });
+
+  it('file when a users file is given or in embedded mode, none in clustered mode without one', () => {
+    expect(open({}, 'embedded').kind).toBe('file');
+    expect(open({ PRESENCE_USERS_FILE: DEV_USERS_FILE }).kind).toBe('file');
+    expect(open({}).kind).toBeUndefined();
+    expect(open({ PRESENCE_DIRECTORY: 'store', PRESENCE_USERS_FILE: DEV_USERS_FILE }).kind).toBe('store');
+  });
+
+  it('stops start-up with one line naming what is wrong', () => {
+    expect(() => open({ PRESENCE_DIRECTORY: 'nis' })).toThrow('Invalid environment variable PRESENCE_DIRECTORY="nis": expected one of file, store, ldap');
+    expect(() => open({ PRESENCE_DIRECTORY: 'ldap' })).toThrow('Missing environment variable PRESENCE_LDAP_URL: required with PRESENCE_DIRECTORY=ldap');
+    expect(() => open({ PRESENCE_DIRECTORY: 'ldap', PRESENCE_LDAP_URL: 'http://dc1' })).toThrow(/PRESENCE_LDAP_URL="http:\/\/dc1": expected ldap:\/\/ or ldaps:\/\//);
+    expect(() => open({ PRESENCE_DIRECTORY: 'ldap', PRESENCE_LDAP_URL: 'ldap://dc1' })).toThrow('Missing environment variable PRESENCE_LDAP_BASE_DN: required with PRESENCE_DIRECTORY=ldap');
+    expect(() => open({ PRESENCE_DIRECTORY: 'ldap', PRESENCE_LDAP_URL: 'ldap://dc1', PRESENCE_LDAP_BASE_DN: 'dc=x', PRESENCE_LDAP_ATTRIBUTES: 'fax=facsimileTelephoneNumber' })).toThrow(/unknown field fax/);
   });
 });
