@@ -12,7 +12,7 @@ import { startProcess } from '../libs/runtime/dist/index.js';
 import { sipEdge } from '../services/sip-edge/dist/index.js';
 import { subscription } from '../services/subscription/dist/index.js';
 import { getHeader, randomToken } from '../libs/sip/dist/index.js';
-import { percentile, writeResults } from './common.mjs';
+import { BENCH_LIMITS, percentile, writeResults } from './common.mjs';
 import { endpoint, notePublish, PUBLISH_TYPE } from './sip-client.mjs';
 
 const { values: o } = parseArgs({
@@ -24,6 +24,7 @@ const K = Number(o.changes);
 const pool = `fan${randomToken(3)}`;
 const env = {
   ...process.env,
+  ...BENCH_LIMITS,
   SIP_PORT: '0',
   SIP_TLS_PORT: '0',
   SIP_HOST: '127.0.0.1',

@@ -10,7 +10,7 @@ import { startProcess } from '../libs/runtime/dist/index.js';
 import { sipEdge } from '../services/sip-edge/dist/index.js';
 import { subscription } from '../services/subscription/dist/index.js';
 import { randomToken } from '../libs/sip/dist/index.js';
-import { percentile, writeResults } from './common.mjs';
+import { BENCH_LIMITS, percentile, writeResults } from './common.mjs';
 import { endpoint, notePublish, PUBLISH_TYPE } from './sip-client.mjs';
 
 const { values: o } = parseArgs({ options: { mode: { type: 'string', default: 'embedded' }, users: { type: 'string', default: '200' }, publishes: { type: 'string', default: '20' } } });
@@ -24,7 +24,7 @@ async function run(poolCount) {
     processName: 'bench',
     mode: o.mode,
     services: [publication, aggregation, subscription, federation, sipEdge],
-    env: { ...process.env, HTTP_PORT: '0', SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', LOG_LEVEL: 'error', POOL_ID: pools[0], PRESENCE_POOLS: pools.join(','), INSTANCE_ID: `edge-${tag}`, PRESENCE_AUTH: 'none', PRESENCE_USERS_FILE: 'config/dev-users.json' },
+    env: { ...process.env, ...BENCH_LIMITS, HTTP_PORT: '0', SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', LOG_LEVEL: 'error', POOL_ID: pools[0], PRESENCE_POOLS: pools.join(','), INSTANCE_ID: `edge-${tag}`, PRESENCE_AUTH: 'none', PRESENCE_USERS_FILE: 'config/dev-users.json' },
   });
   // Clustered: a process serves one pool; the other pools get their own (here: in this same OS process).
   const others = [];
@@ -35,7 +35,7 @@ async function run(poolCount) {
           processName: 'bench-pool',
           mode: 'clustered',
           services: [publication, aggregation, subscription, federation],
-          env: { ...process.env, HTTP_PORT: '0', LOG_LEVEL: 'error', POOL_ID: pool, PRESENCE_POOLS: pools.join(','), INSTANCE_ID: `pool-${pool}`, PRESENCE_USERS_FILE: 'config/dev-users.json' },
+          env: { ...process.env, ...BENCH_LIMITS, HTTP_PORT: '0', LOG_LEVEL: 'error', POOL_ID: pool, PRESENCE_POOLS: pools.join(','), INSTANCE_ID: `pool-${pool}`, PRESENCE_USERS_FILE: 'config/dev-users.json' },
         }),
       );
     }

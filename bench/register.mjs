@@ -7,7 +7,7 @@ import { digestResponse, getHeader, getHeaders, param, parseParams, randomToken,
 import { MemoryStore, RedisStore, poolPattern } from '../libs/state/dist/index.js';
 import { createLogger } from '../libs/telemetry/dist/index.js';
 import { DEV_USERS_FILE, startEdge } from '../services/sip-edge/dist/index.js';
-import { percentile, writeResults } from './common.mjs';
+import { BENCH_LIMITS, percentile, writeResults } from './common.mjs';
 
 const { values: o } = parseArgs({
   options: { seconds: { type: 'string', default: '10' }, clients: { type: 'string', default: '50' }, store: { type: 'string', default: 'memory' }, auth: { type: 'string', default: 'digest' } },
@@ -24,7 +24,7 @@ const edge = await startEdge({
   bus,
   store,
   logger: createLogger({ level: 'silent', base: {} }),
-  env: { SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', PRESENCE_AUTH: o.auth, PRESENCE_USERS_FILE: DEV_USERS_FILE },
+  env: { ...BENCH_LIMITS, SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', PRESENCE_AUTH: o.auth, PRESENCE_USERS_FILE: DEV_USERS_FILE },
   mode: 'embedded',
 });
 

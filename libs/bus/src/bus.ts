@@ -36,6 +36,14 @@ export interface PublishOptions {
   msgId: string;
 }
 
+export interface ConsumeOptions {
+  /**
+   * Events one instance handles at once (default 1: one after the other). More lets a handler that
+   * waits on I/O gather the events that arrive meanwhile, e.g. to work on them as a batch.
+   */
+  concurrency?: number;
+}
+
 /** Stops one handler or consumer. In-flight work finishes; unacknowledged events are redelivered. */
 export interface BusSubscription {
   stop(): Promise<void>;
@@ -53,7 +61,7 @@ export interface Bus {
   handle<Req, Res>(cmd: CommandDef<Req, Res>, scope: string, handler: CommandHandler<Req, Res>, opts?: HandleOptions): Promise<BusSubscription>;
   publish<P>(evt: EventDef<P>, pool: string, payload: P, opts: PublishOptions): Promise<void>;
   /** Consumes `evt` as `consumer` (a declared consumer service); instances of one service share the events. */
-  consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>): Promise<BusSubscription>;
+  consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>, opts?: ConsumeOptions): Promise<BusSubscription>;
   /** Resolves when the bus's connection answers now (used by /readyz). */
   check(): Promise<void>;
   /** Drains: stops taking work, lets in-flight handlers finish, then disconnects. */

@@ -37,7 +37,10 @@ export function decodeEnvelope(subject: string, data: Uint8Array): ReplyEnvelope
 
 /** The value of a reply, or the handler's failure as a {@link RemoteHandlerError}. */
 export function unwrapReply<Res>(subject: string, data: Uint8Array): Res {
-  const env = decodeEnvelope(subject, data);
+  return unwrapEnvelope<Res>(subject, decodeEnvelope(subject, data));
+}
+
+export function unwrapEnvelope<Res>(subject: string, env: ReplyEnvelope): Res {
   if (!env.ok) throw new RemoteHandlerError(subject, env.error.code, env.error.message);
   return env.value as Res;
 }
@@ -50,12 +53,21 @@ export async function serveCommand<Req, Res>(
   data: Uint8Array,
   carrier: HeaderCarrier | undefined,
 ): Promise<Uint8Array> {
-  let env: ReplyEnvelope;
+  return encode(await serveValue(cmd, subject, handler, () => decode(subject, data) as Req, carrier));
+}
+
+/** {@link serveCommand} without the wire: the request and the reply stay values (the in-process bus). */
+export async function serveValue<Req, Res>(
+  cmd: CommandDef<Req, Res>,
+  subject: string,
+  handler: CommandHandler<Req, Res>,
+  payload: () => Req,
+  carrier: HeaderCarrier | undefined,
+): Promise<ReplyEnvelope> {
   try {
-    const value = await receiveSpan(`handle ${cmd.name}`, SpanKind.SERVER, subject, carrier, async () => handler(decode(subject, data) as Req, { subject }));
-    env = { ok: true, value: value ?? null };
+    const value = await receiveSpan(`handle ${cmd.name}`, SpanKind.SERVER, subject, carrier, async () => handler(payload(), { subject }));
+    return { ok: true, value: value ?? null };
   } catch (e) {
-    env = errorEnvelope(e);
+    return errorEnvelope(e);
   }
-  return encode(env);
 }

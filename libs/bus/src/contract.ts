@@ -169,6 +169,28 @@ export interface EdgeSendReply {
 
 export const edgeSend = defineEdgeCommand<EdgeSendRequest, EdgeSendReply>('send');
 
+/** One request of an {@link EdgeSendBatchRequest}: its body is an index into the batch's bodies. */
+export interface EdgeSendBatchItem extends Omit<EdgeSendRequest, 'pool' | 'body'> {
+  body: number;
+}
+
+/**
+ * Many requests for one edge in one message (a change's fan-out): each distinct body once, the
+ * requests in the order the edge handles them, as if each came in its own `send`.
+ */
+export interface EdgeSendBatchRequest {
+  pool: string;
+  bodies: string[];
+  items: EdgeSendBatchItem[];
+}
+
+export interface EdgeSendBatchReply {
+  /** Per item, as {@link EdgeSendReply.sent}. */
+  sent: boolean[];
+}
+
+export const edgeSendBatch = defineEdgeCommand<EdgeSendBatchRequest, EdgeSendBatchReply>('send-batch');
+
 /** The final outcome of a NOTIFY sent through an edge: a response, or no response at all. */
 export interface NotifyOutcome {
   ref: string;

@@ -3,6 +3,7 @@ export type {
   BusSubscription,
   CommandContext,
   CommandHandler,
+  ConsumeOptions,
   EventDelivery,
   EventHandler,
   HandleOptions,
@@ -12,6 +13,10 @@ export type {
 export {
   allEvents,
   edgeSend,
+  edgeSendBatch,
+  type EdgeSendBatchItem,
+  type EdgeSendBatchReply,
+  type EdgeSendBatchRequest,
   endpointRegistered,
   moveUser,
   setContactList,
@@ -55,6 +60,6 @@ export {
   RemoteHandlerError,
   UndeclaredConsumerError,
 } from './errors.js';
-export { MemoryBus, MemoryNetwork, type EventDeliveryOptions, type MemoryBusOptions } from './memory-bus.js';
+export { MemoryBus, MemoryNetwork, type EventDeliveryOptions, type MemoryBusOptions, type MemoryWire } from './memory-bus.js';
 export { NatsBus, type NatsBusOptions } from './nats-bus.js';
 export { commandSubject, durableName, edgeSubject, eventStreamName, eventSubject, token } from './subjects.js';

@@ -1,5 +1,5 @@
-import type { Bus, BusSubscription, CommandHandler, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
-import { decode, encode, serveCommand, unwrapReply } from './codec.js';
+import type { Bus, BusSubscription, CommandHandler, ConsumeOptions, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
+import { decode, encode, serveValue, unwrapEnvelope, type ReplyEnvelope } from './codec.js';
 import type { CommandDef, EventDef } from './contract.js';
 import { BusClosedError, BusTimeoutError, NoRespondersError, UndeclaredConsumerError } from './errors.js';
 import { durableName } from './subjects.js';
@@ -18,29 +18,42 @@ export interface EventDeliveryOptions {
   duplicateWindowMs?: number;
 }
 
+/**
+ * How the in-process bus hands payloads over. `reference` (default): the object itself, as a
+ * function call would (senders and handlers never mutate a payload after sending or receiving it;
+ * the clustered suites run the same code over NATS, where payloads are JSON). `json`: a JSON round
+ * trip, as NATS does, for tests that check what survives the wire.
+ */
+export type MemoryWire = 'reference' | 'json';
+
+/** Most message ids remembered for de-duplication; the oldest are forgotten first beyond it. */
+const MAX_REMEMBERED_IDS = 500_000;
+
 export interface MemoryBusOptions extends EventDeliveryOptions {
   requestTimeoutMs?: number;
   /** Called when an event is given up after maxDeliver attempts. */
   onDeadLetter?: (event: string, consumer: string, msgId: string, error: unknown) => void;
 }
 
-type Wire = { data: Uint8Array; headers: Map<string, string> };
+type Wire = { data: unknown; headers: Map<string, string> | undefined };
 
 interface Responder {
   queue: string | undefined;
-  reply(msg: Wire): Promise<Uint8Array>;
+  reply(msg: Wire): Promise<ReplyEnvelope>;
 }
 
 interface StoredEvent {
   subject: string;
   msgId: string;
-  data: Uint8Array;
-  headers: Map<string, string>;
+  data: unknown;
+  headers: Map<string, string> | undefined;
   deliveryCount: number;
 }
 
 interface Worker {
-  busy: boolean;
+  /** Events being handled, at most `limit` (the consumer's concurrency). */
+  active: number;
+  limit: number;
   stopped: boolean;
   run(e: StoredEvent): Promise<void>;
 }
@@ -64,7 +77,7 @@ class DurableQueue {
 
   pump(): void {
     while (this.pending.length > 0) {
-      const idle = this.workers.filter((w) => !w.busy && !w.stopped);
+      const idle = this.workers.filter((w) => w.active < w.limit && !w.stopped);
       if (idle.length === 0) return;
       const w = idle[this.next++ % idle.length]!;
       const e = this.pending.shift()!;
@@ -73,7 +86,7 @@ class DurableQueue {
   }
 
   private dispatch(w: Worker, e: StoredEvent): void {
-    w.busy = true;
+    w.active += 1;
     e.deliveryCount += 1;
     let settled = false;
     // Ack wait: a handler that neither resolves nor rejects in time loses the event to another worker,
@@ -86,7 +99,7 @@ class DurableQueue {
     timer.unref?.();
     w.run(e).then(
       () => {
-        w.busy = false;
+        w.active -= 1;
         if (!settled) {
           settled = true;
           clearTimeout(timer);
@@ -94,7 +107,7 @@ class DurableQueue {
         this.pump();
       },
       (err: unknown) => {
-        w.busy = false;
+        w.active -= 1;
         if (!settled) {
           settled = true;
           clearTimeout(timer);
@@ -127,10 +140,15 @@ export class MemoryNetwork {
   private readonly responders = new Map<string, Responder[]>();
   private readonly rr = new Map<string, number>();
   private readonly durables = new Map<string, DurableQueue>();
+  /** Message id -> when it leaves the window; insertion order is expiry order (one window for all). */
   private readonly seen = new Map<string, number>();
+  /** De-duplication entries looked at so far (a test checks it stays proportional to publishes). */
+  dedupExamined = 0;
   readonly delivery: Required<EventDeliveryOptions> & Pick<MemoryBusOptions, 'onDeadLetter'>;
+  readonly wire: MemoryWire;
 
-  constructor(opts: EventDeliveryOptions & Pick<MemoryBusOptions, 'onDeadLetter'> = {}) {
+  constructor(opts: EventDeliveryOptions & Pick<MemoryBusOptions, 'onDeadLetter'> & { wire?: MemoryWire } = {}) {
+    this.wire = opts.wire ?? 'reference';
     this.delivery = {
       drainTimeoutMs: opts.drainTimeoutMs ?? 3000,
       ackWaitMs: opts.ackWaitMs ?? 30_000,
@@ -178,13 +196,31 @@ export class MemoryNetwork {
     return d;
   }
 
-  /** True the first time a message id is seen within the duplicate window. */
+  /**
+   * True the first time a message id is seen within the duplicate window. Every id gets the same
+   * window, so the map's insertion order is its expiry order: expired ids are dropped from the front
+   * only, and the cost per publish does not depend on how many ids are remembered.
+   */
   firstSeen(pool: string, msgId: string, now = Date.now()): boolean {
-    for (const [k, exp] of this.seen) if (exp <= now) this.seen.delete(k);
+    for (const [k, exp] of this.seen) {
+      this.dedupExamined++;
+      if (exp > now && this.seen.size < MAX_REMEMBERED_IDS) break;
+      this.seen.delete(k);
+    }
     const key = `${pool}\u0000${msgId}`;
     if (this.seen.has(key)) return false;
     this.seen.set(key, now + this.delivery.duplicateWindowMs);
     return true;
+  }
+
+  /** How many message ids are remembered for de-duplication now. */
+  get rememberedIds(): number {
+    return this.seen.size;
+  }
+
+  /** What the receiver gets of a value sent: itself, or what a JSON round trip leaves of it. */
+  carry<T>(subject: string, value: T): T {
+    return this.wire === 'reference' ? value : (decode(subject, encode(value)) as T);
   }
 }
 
@@ -220,8 +256,8 @@ export class MemoryBus implements Bus {
       sendSpan(`send ${cmd.name}`, SpanKind.CLIENT, subject, carrier, async () => {
         const responders = this.network.pickResponders(subject);
         if (responders.length === 0) throw new NoRespondersError(subject);
-        const msg: Wire = { data: encode(payload), headers: carrier.map };
-        const reply = await new Promise<Uint8Array>((resolve, reject) => {
+        const msg: Wire = { data: this.network.carry(subject, payload), headers: carrier.map.size > 0 ? carrier.map : undefined };
+        const reply = await new Promise<ReplyEnvelope>((resolve, reject) => {
           const t = setTimeout(() => reject(new BusTimeoutError(subject, timeoutMs)), timeoutMs);
           for (const r of responders) {
             r.reply(msg).then(
@@ -233,7 +269,7 @@ export class MemoryBus implements Bus {
             );
           }
         });
-        return unwrapReply<Res>(subject, reply);
+        return unwrapEnvelope<Res>(subject, this.network.carry(subject, reply));
       }),
     );
   }
@@ -250,8 +286,10 @@ export class MemoryBus implements Bus {
       queue: opts.queue ?? cmd.queue,
       reply: (msg) =>
         this.track(
-          new Promise<void>((r) => setImmediate(r)).then(async () => {
-            return serveCommand(cmd, subject, handler, msg.data, mapCarrier(msg.headers));
+          // A microtask, not a turn of the event loop: the handler runs after the caller's
+          // synchronous code, as a remote one would, at the cost of a function call.
+          Promise.resolve().then(async () => {
+            return serveValue(cmd, subject, handler, () => msg.data as Req, msg.headers ? mapCarrier(msg.headers) : undefined);
           }),
         ),
     };
@@ -272,28 +310,29 @@ export class MemoryBus implements Bus {
     const carrier = mapCarrier();
     await sendSpan(`publish ${evt.name}`, SpanKind.PRODUCER, subject, carrier, async () => {
       if (!this.network.firstSeen(pool, opts.msgId)) return;
-      const data = encode(payload);
+      const data = this.network.carry(subject, payload);
       for (const consumer of evt.consumers) {
         this.network
           .durable(pool, evt.name, consumer)
-          .enqueue({ subject, msgId: opts.msgId, data, headers: new Map(carrier.map), deliveryCount: 0 });
+          .enqueue({ subject, msgId: opts.msgId, data, headers: carrier.map.size > 0 ? new Map(carrier.map) : undefined, deliveryCount: 0 });
       }
     });
     this.metrics.publish(evt.name);
   }
 
-  async consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>): Promise<BusSubscription> {
+  async consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>, opts: ConsumeOptions = {}): Promise<BusSubscription> {
     if (this.closed) throw new BusClosedError();
     if (!evt.consumers.includes(consumer)) throw new UndeclaredConsumerError(evt.name, consumer);
     const queue = this.network.durable(pool, evt.name, consumer);
     const worker: Worker = {
-      busy: false,
+      active: 0,
+      limit: Math.max(1, opts.concurrency ?? 1),
       stopped: false,
       run: (e) =>
         this.track(
-          receiveSpan(`process ${evt.name}`, SpanKind.CONSUMER, e.subject, mapCarrier(e.headers), async () => {
+          receiveSpan(`process ${evt.name}`, SpanKind.CONSUMER, e.subject, e.headers ? mapCarrier(e.headers) : undefined, async () => {
             try {
-              await handler(decode(e.subject, e.data) as P, { msgId: e.msgId, deliveryCount: e.deliveryCount });
+              await handler(e.data as P, { msgId: e.msgId, deliveryCount: e.deliveryCount });
               this.metrics.handle(evt.name, consumer, 'ack');
             } catch (err) {
               this.metrics.handle(evt.name, consumer, 'retry');

@@ -22,7 +22,7 @@ import {
   type NatsConnection,
   type Subscription,
 } from '@nats-io/transport-node';
-import type { Bus, BusSubscription, CommandHandler, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
+import type { Bus, BusSubscription, ConsumeOptions, CommandHandler, EventHandler, HandleOptions, PublishOptions, RequestOptions } from './bus.js';
 import { decode, encode, serveCommand, unwrapReply } from './codec.js';
 import type { CommandDef, EventDef } from './contract.js';
 import { BusClosedError, BusTimeoutError, NoRespondersError, UndeclaredConsumerError } from './errors.js';
@@ -237,36 +237,45 @@ export class NatsBus implements Bus {
     this.metrics.publish(evt.name);
   }
 
-  async consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>): Promise<BusSubscription> {
+  async consume<P>(evt: EventDef<P>, pool: string, consumer: string, handler: EventHandler<P>, opts: ConsumeOptions = {}): Promise<BusSubscription> {
     if (this.closing) throw new BusClosedError();
     if (!evt.consumers.includes(consumer)) throw new UndeclaredConsumerError(evt.name, consumer);
     await this.ensure(pool, evt as EventDef<unknown>);
+    const concurrency = Math.max(1, opts.concurrency ?? 1);
     const c = await this.js.consumers.get(eventStreamName(pool), durableName(consumer, evt.name));
-    const messages: ConsumerMessages = await c.consume({ max_messages: this.o.prefetch });
-    const loop = (async () => {
-      for await (const m of messages) {
-        const msgId = m.headers?.get('Nats-Msg-Id') ?? String(m.seq);
-        const work = receiveSpan(
-          `process ${evt.name}`,
-          SpanKind.CONSUMER,
-          m.subject,
-          m.headers ? carrierOf(m.headers) : undefined,
-          async () => handler(decode(m.subject, m.data) as P, { msgId, deliveryCount: m.info.deliveryCount }),
-        );
-        try {
-          await this.track(work);
-          m.ack();
-          this.metrics.handle(evt.name, consumer, 'ack');
-        } catch (e) {
-          this.metrics.handle(evt.name, consumer, 'retry');
-          if (m.info.deliveryCount >= this.o.maxDeliver) {
-            this.o.onDeadLetter?.(evt.name, consumer, msgId, e);
-            m.term();
-          } else {
-            m.nak(Math.min(100 * m.info.deliveryCount, 5000));
-          }
+    const messages: ConsumerMessages = await c.consume({ max_messages: Math.max(this.o.prefetch, concurrency) });
+    const running = new Set<Promise<void>>();
+    const handleOne = async (m: (typeof messages) extends AsyncIterable<infer M> ? M : never) => {
+      const msgId = m.headers?.get('Nats-Msg-Id') ?? String(m.seq);
+      const work = receiveSpan(
+        `process ${evt.name}`,
+        SpanKind.CONSUMER,
+        m.subject,
+        m.headers ? carrierOf(m.headers) : undefined,
+        async () => handler(decode(m.subject, m.data) as P, { msgId, deliveryCount: m.info.deliveryCount }),
+      );
+      try {
+        await this.track(work);
+        m.ack();
+        this.metrics.handle(evt.name, consumer, 'ack');
+      } catch (e) {
+        this.metrics.handle(evt.name, consumer, 'retry');
+        if (m.info.deliveryCount >= this.o.maxDeliver) {
+          this.o.onDeadLetter?.(evt.name, consumer, msgId, e);
+          m.term();
+        } else {
+          m.nak(Math.min(100 * m.info.deliveryCount, 5000));
         }
       }
+    };
+    const loop = (async () => {
+      for await (const m of messages) {
+        const p = handleOne(m);
+        running.add(p);
+        void p.finally(() => running.delete(p));
+        while (running.size >= concurrency) await Promise.race(running);
+      }
+      await Promise.all(running);
     })();
     const sub: BusSubscription = {
       stop: async () => {

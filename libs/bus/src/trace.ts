@@ -21,6 +21,17 @@ export interface HeaderCarrier {
 
 const tracer = () => trace.getTracer('@presence/bus');
 
+/**
+ * Whether this process records spans: a tracer provider was registered (the telemetry library
+ * registers one only when spans have somewhere to go). Checked per call, as tests register and
+ * unregister providers; reading the proxy's delegate costs a property access.
+ */
+function tracing(): boolean {
+  const p = trace.getTracerProvider() as { getDelegate?: () => object };
+  const delegate = p.getDelegate?.() ?? p;
+  return delegate.constructor.name !== 'NoopTracerProvider';
+}
+
 /** A `Map`-backed carrier, for the in-process bus. */
 export function mapCarrier(m: Map<string, string> = new Map()): HeaderCarrier & { map: Map<string, string> } {
   return {
@@ -43,6 +54,7 @@ export async function sendSpan<T>(
   carrier: HeaderCarrier,
   fn: () => Promise<T>,
 ): Promise<T> {
+  if (!tracing()) return fn();
   return tracer().startActiveSpan(
     name,
     { kind, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
@@ -75,6 +87,7 @@ export async function receiveSpan<T>(
   fn: () => Promise<T>,
   attributes: Attributes = {},
 ): Promise<T> {
+  if (!tracing()) return fn();
   const parent = carrier
     ? propagation.extract(ROOT_CONTEXT, carrier, { get: (c, k) => c.get(k), keys: (c) => c.keys() })
     : ROOT_CONTEXT;

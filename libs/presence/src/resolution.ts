@@ -21,25 +21,49 @@ const bare = (uri: string) => uri.replace(/^sips?:/i, '').split(';')[0]!.toLower
  * federated > publicCloud > everyone), then the highest container id; container 0 is the fallback.
  */
 export function resolveContainer(w: Watcher, category: string, pubs: readonly StoredRecord<PublicationRecord>[], sets: readonly StoredRecord<ContainerRecord>[]): number | null {
-  const holding = new Set(pubs.filter((r) => r.value.categoryName === category).map((r) => r.value.container));
-  if (holding.size === 0) return null;
-  const members = new Map(sets.map((s) => [s.value.id, s.value.members]));
-  const user = bare(w.uri);
-  const domain = user.split('@')[1] ?? '';
-  const best = (type: MemberType, value?: string): number | undefined => {
-    const ids = [...holding].filter((id) => id > 0 && (members.get(id) ?? []).some((m) => m.type === type && (value === undefined || bare(m.value ?? '') === value)));
-    return ids.length > 0 ? Math.max(...ids) : undefined;
+  return containerResolver(category, pubs, sets)(w);
+}
+
+/**
+ * {@link resolveContainer} for many subscribers of one publisher: the publisher's containers are
+ * indexed once (per member, the highest container holding the category), after which resolving a
+ * subscriber is a few map look-ups. A change's fan-out resolves every watcher with one of these.
+ */
+export function containerResolver(category: string, pubs: readonly StoredRecord<PublicationRecord>[], sets: readonly StoredRecord<ContainerRecord>[]): (w: Watcher) => number | null {
+  const holding = new Set<number>();
+  for (const r of pubs) if (r.value.categoryName === category) holding.add(r.value.container);
+  if (holding.size === 0) return () => null;
+  const byUser = new Map<string, number>();
+  const byDomain = new Map<string, number>();
+  const byType = new Map<MemberType, number>();
+  const raise = <K>(m: Map<K, number>, k: K, id: number) => {
+    if (!(id <= (m.get(k) ?? -1))) m.set(k, id);
   };
-  const found =
-    best('user', user) ??
-    best('domain', domain) ??
-    (w.network === 'sameEnterprise' ? best('sameEnterprise') : undefined) ??
-    (w.network === 'federated' ? best('federated') : undefined) ??
-    (w.network === 'publicCloud' ? best('publicCloud') : undefined) ??
-    // §1.3.1.3.7 lists "everyone" as rule 6; §3.2.5.3 leaves it out (digest §1.5 takes the former).
-    best('everyone');
-  if (found !== undefined) return found;
-  return holding.has(0) ? 0 : null;
+  // The last set of an id wins, as a Map built from the list would.
+  const members = new Map(sets.map((s) => [s.value.id, s.value.members]));
+  for (const [id, list] of members) {
+    if (id <= 0 || !holding.has(id)) continue;
+    for (const m of list) {
+      if (m.type === 'user') raise(byUser, bare(m.value ?? ''), id);
+      else if (m.type === 'domain') raise(byDomain, bare(m.value ?? ''), id);
+      else raise(byType, m.type, id);
+    }
+  }
+  const fallback = holding.has(0) ? 0 : null;
+  return (w) => {
+    const user = bare(w.uri);
+    const domain = user.split('@')[1] ?? '';
+    return (
+      byUser.get(user) ??
+      byDomain.get(domain) ??
+      (w.network === 'sameEnterprise' ? byType.get('sameEnterprise') : undefined) ??
+      (w.network === 'federated' ? byType.get('federated') : undefined) ??
+      (w.network === 'publicCloud' ? byType.get('publicCloud') : undefined) ??
+      // §1.3.1.3.7 lists "everyone" as rule 6; §3.2.5.3 leaves it out (digest §1.5 takes the former).
+      byType.get('everyone') ??
+      fallback
+    );
+  };
 }
 
 /**

@@ -95,7 +95,7 @@ export function guardBus(bus: Bus, limits: { concurrent: number; queued: number 
     publish: (evt, pool, payload, opts) => bus.publish(evt, pool, payload, opts),
     // An event is work of its own, not of the request that published it (in embedded mode the
     // in-process bus would otherwise run its consumers inside that request's deadline).
-    consume: (evt, pool, consumer, handler) => bus.consume(evt, pool, consumer, (payload, delivery) => current.exit(() => handler(payload, delivery))),
+    consume: (evt, pool, consumer, handler, opts) => bus.consume(evt, pool, consumer, (payload, delivery) => current.exit(() => handler(payload, delivery)), opts),
     check: () => bus.check(),
     close: () => bus.close(),
     handle<Req, Res>(cmd: CommandDef<Req, Res>, scope: string, handler: CommandHandler<Req, Res>, opts?: Parameters<Bus['handle']>[3]) {

@@ -3,17 +3,20 @@
  * connection, so optimistic transactions from concurrent handlers would interfere).
  *
  * KEYS: the collection hashes the changes touch, all in one partition (one hash tag, one slot).
- * ARGV: [n, then per change: keyIndex, id, expect ('' = any), op ('p' | 'd'), expiresAt ('' = none), nonce, json]
+ * ARGV: [n, then per change: keyIndex, id, expect ('' = any), op ('p' put | 'k' put keeping the
+ *       current expiresAt and nonce | 'd' delete), expiresAt ('' = none), nonce, json]
  * Field value: "<version>\t<expiresAt>\t<nonce>\t<json>"; only the header is parsed here, the JSON
  * is opaque to Lua (cjson would turn [] into {} and round large numbers).
  *
- * Returns {1, v1, ..., vn} with the new versions (0 for deletes), or {0, i1, cur1, i2, cur2, ...}
+ * Returns {1, v1, ..., vn, o1, ..., on} with the new versions (0 for deletes) and the expiry nonce
+ * each change replaced ('' when none, or when 'k' kept it), or {0, i1, cur1, i2, cur2, ...}
  * with the 0-based index and the raw current value ('' when absent) of each failed expectation.
  * Nothing is written unless every expectation holds.
  */
 export const APPLY_LUA = `
 local n = tonumber(ARGV[1])
 local versions = {}
+local olds = {}
 local failed = {0}
 for i = 0, n - 1 do
   local b = 2 + i * 7
@@ -21,6 +24,8 @@ for i = 0, n - 1 do
   local ver = 0
   if cur then ver = tonumber(string.match(cur, '^(%d+)')) end
   versions[i + 1] = ver
+  olds[i + 1] = ''
+  if cur then olds[i + 1] = string.match(cur, '^%d+\\t[^\\t]*\\t([^\\t]*)\\t') end
   local expect = ARGV[b + 2]
   if expect ~= '' and tonumber(expect) ~= ver then
     failed[#failed + 1] = i
@@ -32,15 +37,24 @@ local out = {1}
 for i = 0, n - 1 do
   local b = 2 + i * 7
   local key = KEYS[tonumber(ARGV[b])]
-  if ARGV[b + 3] == 'p' then
+  local op = ARGV[b + 3]
+  if op == 'p' or op == 'k' then
     local v = versions[i + 1] + 1
-    redis.call('HSET', key, ARGV[b + 1], v .. '\\t' .. ARGV[b + 4] .. '\\t' .. ARGV[b + 5] .. '\\t' .. ARGV[b + 6])
+    local exp, nonce = ARGV[b + 4], ARGV[b + 5]
+    if op == 'k' then
+      local cur = redis.call('HGET', key, ARGV[b + 1])
+      exp, nonce = '', ''
+      if cur then exp, nonce = string.match(cur, '^%d+\\t([^\\t]*)\\t([^\\t]*)\\t') end
+      olds[i + 1] = ''
+    end
+    redis.call('HSET', key, ARGV[b + 1], v .. '\\t' .. exp .. '\\t' .. nonce .. '\\t' .. ARGV[b + 6])
     out[#out + 1] = v
   else
     redis.call('HDEL', key, ARGV[b + 1])
     out[#out + 1] = 0
   end
 end
+for i = 1, n do out[#out + 1] = olds[i] end
 return out
 `;
 

@@ -43,6 +43,8 @@ export const dialogSubscriptions = define<DialogSubscriptionRecord>('dsub', (s) 
 export interface PutOptions {
   expect?: number;
   expiresAt?: number;
+  /** Keep the record's current expiry (see `PutChange.keepExpiry`). */
+  keepExpiry?: boolean;
 }
 
 /** A typed put of `value` into `c` (id from the collection). */

@@ -3,7 +3,10 @@ import type { ApplyResult, Change, Conflict, DueRecord, Partition, Store, Stored
 
 interface Rec {
   version: number;
-  json: string;
+  /** The value as written (JSON), until something reads it... */
+  json?: string;
+  /** ...then the value read back from it, frozen, instead (one copy, not two). */
+  parsed?: unknown;
   expiresAt?: number;
 }
 
@@ -18,15 +21,32 @@ function partitionKey(p: Partition): string {
   return `${p.pool}\u0000${p.user}`;
 }
 
-function toStored<T>(id: string, r: Rec): StoredRecord<T> {
-  return r.expiresAt === undefined
-    ? { id, version: r.version, value: JSON.parse(r.json) as T }
-    : { id, version: r.version, value: JSON.parse(r.json) as T, expiresAt: r.expiresAt };
+function deepFreeze<T>(v: T): T {
+  if (typeof v === 'object' && v !== null) {
+    for (const x of Object.values(v)) deepFreeze(x);
+    Object.freeze(v);
+  }
+  return v;
 }
 
 /**
- * The in-memory {@link Store}: embedded mode and unit tests. Values are kept as JSON text, so a
- * caller never shares an object with the store and values behave exactly as they do in Redis.
+ * A record as read. The value is parsed from its JSON once and shared, frozen, by every reader:
+ * reading is then as cheap as a look-up (a change's fan-out reads every watcher's records), and no
+ * reader can change what another one sees.
+ */
+function toStored<T>(id: string, r: Rec): StoredRecord<T> {
+  if (r.json !== undefined) {
+    r.parsed = deepFreeze(JSON.parse(r.json));
+    r.json = undefined;
+  }
+  const value = r.parsed as T;
+  return r.expiresAt === undefined ? { id, version: r.version, value } : { id, version: r.version, value, expiresAt: r.expiresAt };
+}
+
+/**
+ * The in-memory {@link Store}: embedded mode and unit tests. Values are written as JSON text, so a
+ * caller never shares an object with the store and values behave exactly as they do in Redis; what
+ * is read back is frozen (see `toStored`).
  * JavaScript runs one `apply` to completion before the next, which makes it atomic.
  */
 export class MemoryStore implements Store {
@@ -81,6 +101,13 @@ export class MemoryStore implements Store {
     const versions = changes.map((c) => {
       const col = this.collection(p, c.collection, true)!;
       const dueId = `${partitionKey(p)}\u0000${c.collection}\u0000${c.id}`;
+      if (c.op === 'put' && c.keepExpiry) {
+        const cur = col.get(c.id);
+        const rec: Rec = { version: (cur?.version ?? 0) + 1, json: JSON.stringify(c.value) };
+        if (cur?.expiresAt !== undefined) rec.expiresAt = cur.expiresAt;
+        col.set(c.id, rec);
+        return rec.version;
+      }
       due.delete(dueId);
       if (c.op === 'delete') {
         col.delete(c.id);

@@ -134,7 +134,7 @@ export class RedisStore implements Store {
           intents.push([dueKey(p.pool, c.collection, dueShard(p.user)), c.expiresAt, JSON.stringify(member)]);
         }
       }
-      argv.push(ki, c.id, c.expect === undefined ? '' : c.expect, c.op === 'put' ? 'p' : 'd', expiresAt, nonce, json);
+      argv.push(ki, c.id, c.expect === undefined ? '' : c.expect, c.op === 'delete' ? 'd' : c.keepExpiry ? 'k' : 'p', expiresAt, nonce, json);
     }
     return this.run('apply', async () => {
       // Intent first: if we crash after this, the sweeper finds a member whose nonce no record
@@ -145,7 +145,18 @@ export class RedisStore implements Store {
         await pipe.exec();
       }
       const reply = await this.redis.presApply(keys.length, ...keys, ...argv);
-      if (reply[0] === 1) return { ok: true, versions: reply.slice(1).map(Number) };
+      if (reply[0] === 1) {
+        // Replace, don't append: the entries of the expiries these writes replaced are stale now.
+        const replaced: [string, string][] = [];
+        changes.forEach((c, i) => {
+          const old = String(reply[1 + changes.length + i] ?? '');
+          if (old !== '') replaced.push([dueKey(p.pool, c.collection, dueShard(p.user)), JSON.stringify([p.user, c.collection, c.id, old] satisfies DueMember)]);
+        });
+        await this.forget(replaced);
+        return { ok: true, versions: reply.slice(1, 1 + changes.length).map(Number) };
+      }
+      // Nothing was written: the intents of this call will never be carried by a record.
+      await this.forget(intents.map(([k, , member]) => [k, member]));
       const conflicts: Conflict[] = [];
       for (let i = 1; i < reply.length; i += 2) {
         const index = Number(reply[i]);
@@ -161,6 +172,14 @@ export class RedisStore implements Store {
       }
       return { ok: false, conflicts };
     });
+  }
+
+  /** Removes due-index entries known to be stale (a lost removal would only leave one for the sweeper). */
+  private async forget(entries: readonly [key: string, member: string][]): Promise<void> {
+    if (entries.length === 0) return;
+    const pipe = this.redis.pipeline();
+    for (const [k, member] of entries) pipe.zrem(k, member);
+    await pipe.exec();
   }
 
   async due(pool: string, collection: string, now: number, limit: number): Promise<DueRecord[]> {

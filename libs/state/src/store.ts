@@ -36,6 +36,13 @@ export interface PutChange extends ChangeBase {
   readonly op: 'put';
   readonly value: unknown;
   readonly expiresAt?: number;
+  /**
+   * Replace the value only: the record keeps the expiry it has (and its expiry-index entry, which is
+   * not rewritten). For records rewritten often without being refreshed, e.g. a dialog whose NOTIFY
+   * CSeq moves on every notification: the index then holds one entry per record, not one per write.
+   * Not with `expiresAt`.
+   */
+  readonly keepExpiry?: boolean;
 }
 
 /** Remove a record (no-op when absent and no version is expected). */

@@ -14,6 +14,7 @@ export function validateChanges(changes: readonly Change[]): void {
     }
     if (c.op === 'put') {
       if (c.value === undefined) throw new InvalidChangeError(`put ${c.collection}/${c.id} without a value`);
+      if (c.keepExpiry && c.expiresAt !== undefined) throw new InvalidChangeError(`put ${c.collection}/${c.id} with both keepExpiry and expiresAt`);
       if (c.expiresAt !== undefined && !Number.isSafeInteger(c.expiresAt)) {
         throw new InvalidChangeError(`expiresAt must be integer epoch milliseconds, got ${c.expiresAt}`);
       }

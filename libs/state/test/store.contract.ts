@@ -236,6 +236,22 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
         expect(await store.due(world.pool, 'pub', now + 5000, 10)).toEqual([]);
       });
 
+      it('keeps the expiry of a record rewritten with keepExpiry, and none for a record that had none', async () => {
+        const now = Date.now();
+        await store.apply(alice, [put(publications, note('1', 400, 'x'), { expect: 0, expiresAt: now + 1000 }), put(publications, note('2', 400, 'y'), { expect: 0 })]);
+        for (let v = 1; v <= 3; v++) {
+          const r = await store.apply(alice, [put(publications, note('1', 400, `x${v}`), { expect: v, keepExpiry: true }), put(publications, note('2', 400, `y${v}`), { expect: v, keepExpiry: true })]);
+          expect(r).toEqual({ ok: true, versions: [v + 1, v + 1] });
+        }
+        expect(await store.get(alice, 'pub', '400:note:1')).toEqual({ id: '400:note:1', version: 4, value: note('1', 400, 'x3'), expiresAt: now + 1000 });
+        expect(await store.get(alice, 'pub', '400:note:2')).toEqual({ id: '400:note:2', version: 4, value: note('2', 400, 'y3') });
+        expect((await store.due(world.pool, 'pub', now + 2000, 10)).map((d) => [d.record.id, d.record.version])).toEqual([['400:note:1', 4]]);
+      });
+
+      it('refuses keepExpiry together with expiresAt', async () => {
+        await expect(store.apply(alice, [put(publications, note('1', 400, 'x'), { keepExpiry: true, expiresAt: Date.now() })])).rejects.toThrow(/keepExpiry/);
+      });
+
       it('does not report a failed change as due', async () => {
         const now = Date.now();
         await store.apply(alice, [put(publications, note('1', 400, 'x'), { expect: 0 })]);

@@ -15,7 +15,7 @@ import {
 export interface TelemetryOptions {
   serviceName: string;
   serviceInstanceId: string;
-  /** OTLP/HTTP endpoint for traces (e.g. http://collector:4318). Unset: spans are recorded but not exported. */
+  /** OTLP/HTTP endpoint for traces (e.g. http://collector:4318). Unset (and no `spanExporter`): no tracing at all. */
   otlpEndpoint?: string;
   /** Extra span exporter, used by tests to read spans back. */
   spanExporter?: SpanExporter;
@@ -32,13 +32,16 @@ export interface Telemetry {
 let active: Telemetry | undefined;
 
 /**
- * Registers the process-wide OpenTelemetry providers: W3C trace-context propagation, an async-local
- * context manager (so spans follow awaits), a tracer provider and a meter provider read by Prometheus.
+ * Registers the process-wide OpenTelemetry providers: a meter provider read by Prometheus always,
+ * and, when there is somewhere to send spans, W3C trace-context propagation, an async-local context
+ * manager (so spans follow awaits) and a tracer provider.
  *
- * A tracer provider is always registered, even with nothing to export to: without one, spans are
- * non-recording and `propagation.inject` writes no `traceparent`, which would silently break trace
- * continuity across NATS. The OTel API allows one registration per process, so a second call
- * returns the first result (the embedded mode runs every service in one process).
+ * Without an exporter nothing is registered for tracing: the OTel API then hands out its no-op
+ * tracer, and the bus skips span work entirely (see `@presence/bus` trace.ts), because recording
+ * spans nobody reads cost about a tenth of the CPU of a notification (issue 13's profile). Such a
+ * process takes no part in traces: it neither starts nor continues one. The OTel API allows one
+ * registration per process, so a second call returns the first result (the embedded mode runs
+ * every service in one process).
  */
 export function startTelemetry(opts: TelemetryOptions): Telemetry {
   if (active) return active;
@@ -52,11 +55,12 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
     spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` })));
   }
   if (opts.spanExporter) spanProcessors.push(new BatchSpanProcessor(opts.spanExporter, { scheduledDelayMillis: 10 }));
-  const tracerProvider = new BasicTracerProvider({ resource, spanProcessors });
-
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(tracerProvider);
+  const tracerProvider = spanProcessors.length > 0 ? new BasicTracerProvider({ resource, spanProcessors }) : undefined;
+  if (tracerProvider) {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+    trace.setGlobalTracerProvider(tracerProvider);
+  }
 
   // preventServerStart: /metrics is served by the process's fastify server, not a second HTTP port.
   const prometheus = new PrometheusExporter({ preventServerStart: true });
@@ -68,7 +72,7 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
     tracer: (name) => trace.getTracer(name),
     meter: (name) => metrics.getMeter(name),
     async shutdown() {
-      await Promise.allSettled([tracerProvider.shutdown(), meterProvider.shutdown()]);
+      await Promise.allSettled([tracerProvider?.shutdown(), meterProvider.shutdown()]);
       trace.disable();
       metrics.disable();
       propagation.disable();

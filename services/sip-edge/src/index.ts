@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { edgeSend } from '@presence/bus';
+import { edgeSend, edgeSendBatch } from '@presence/bus';
 import { DEV_USERS_FILE, loadProcessConfig, usersFileOf, StoreEpoch, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
@@ -120,6 +120,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
 
   const ping = await servePing('sip-edge', deps);
   const send = await deps.bus.handle(edgeSend, deps.instanceId, (req) => outbound.send(req), { queue: `edge-${deps.instanceId}` });
+  const sendBatch = await deps.bus.handle(edgeSendBatch, deps.instanceId, (req) => outbound.sendBatch(req), { queue: `edge-${deps.instanceId}` });
   const connections = {
     perIp: new InFlight(config.SIP_MAX_CONNECTIONS_PER_IP),
     unauthenticatedIdleMs: config.SIP_UNAUTHENTICATED_IDLE_MS,
@@ -172,6 +173,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       // The closed connections' endpoints are ended while the bus is still open (issue 13: no
       // 'bus is closed' errors at SIGTERM).
       await edge.settle();
+      await sendBatch.stop();
       await send.stop();
       await ping.stop();
     },

@@ -1,4 +1,4 @@
-import { notifyOutcome, type Bus, type EdgeSendReply, type EdgeSendRequest, type NotifyOutcome } from '@presence/bus';
+import { notifyOutcome, type Bus, type EdgeSendBatchReply, type EdgeSendBatchRequest, type EdgeSendReply, type EdgeSendRequest, type NotifyOutcome } from '@presence/bus';
 import {
   BRANCH_MAGIC_COOKIE,
   branchOf,
@@ -17,13 +17,26 @@ import type { Flow } from './flows.js';
 import { DialogSequencer } from './sequencer.js';
 
 /**
+ * Branch ids of the requests this edge sends: a random prefix per process and a counter. Unique, as
+ * RFC 3261 §8.1.1.7 asks, without drawing random bytes for every request.
+ */
+const BRANCH_PREFIX = `${BRANCH_MAGIC_COOKIE}${randomToken(4)}`;
+let branches = 0;
+const nextBranch = () => `${BRANCH_PREFIX}${(++branches).toString(16).padStart(12, '0')}`;
+
+/**
  * Requests the server sends to clients (NOTIFY, BENOTIFY) on the connection that holds them.
  * A NOTIFY runs in a client transaction and its outcome is published as an event; a BENOTIFY
  * ([MS-SIP] best-effort NOTIFY) gets no response, so it is just written to the connection.
+ *
+ * Writes are coalesced: what goes to one connection in one turn of the event loop (a fan-out's
+ * notifications on it, say) leaves in one write.
  */
 export class Outbound {
   private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; pool: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'> }>();
   private readonly sequencers = new Map<string, DialogSequencer<EdgeSendRequest>>();
+  private readonly unwritten = new Map<Flow, Buffer[]>();
+  private flushing = false;
 
   constructor(
     private readonly o: { bus: Bus; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers },
@@ -45,6 +58,27 @@ export class Outbound {
     return { sent: seq.offer(cseq, req.prevCseq, req) !== 'stale' };
   }
 
+  /** Many requests from one fan-out (see `EdgeSendBatchRequest`), each handled as {@link send} would. */
+  sendBatch(req: EdgeSendBatchRequest): EdgeSendBatchReply {
+    const bodies = req.bodies;
+    return { sent: req.items.map((item) => this.send({ ...item, pool: req.pool, body: bodies[item.body] ?? '' }).sent) };
+  }
+
+  /** Queues `bytes` for `flow`; everything queued in this turn of the event loop goes out in one write per connection. */
+  private write(flow: Flow, bytes: Buffer): void {
+    if (!flow.reliable) return flow.send(bytes); // a datagram is a message: never merge two
+    const q = this.unwritten.get(flow);
+    if (q) q.push(bytes);
+    else this.unwritten.set(flow, [bytes]);
+    if (this.flushing) return;
+    this.flushing = true;
+    setImmediate(() => {
+      this.flushing = false;
+      for (const [f, bufs] of this.unwritten) f.send(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs));
+      this.unwritten.clear();
+    });
+  }
+
   /**
    * A 200 to a SUBSCRIBE carried the first notification ([MS-SIP] piggyback, `ms-piggyback-cseq`):
    * that CSeq has gone out on the dialog, so the NOTIFY after it need not wait.
@@ -63,7 +97,7 @@ export class Outbound {
     if (req === undefined) return { sent: true }; // a piggybacked CSeq: the 200 carried it
     const flow = this.o.flows.get(req.connectionId);
     if (!flow) return { sent: false, reason: 'connection-gone' };
-    const branch = `${BRANCH_MAGIC_COOKIE}${randomToken(10)}`;
+    const branch = nextBranch();
     const via = `SIP/2.0/${flow.transport.toUpperCase()} ${flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address}:${flow.local.port};branch=${branch}`;
     const bytes = serialize({
       type: 'request',
@@ -73,7 +107,7 @@ export class Outbound {
       body: Buffer.from(req.body, 'utf8'),
     });
     if (req.method === 'BENOTIFY') {
-      flow.send(bytes);
+      this.write(flow, bytes);
       return { sent: true };
     }
     const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
@@ -82,9 +116,14 @@ export class Outbound {
     const tx = new NonInviteClientTransaction(
       key,
       bytes,
-      flow,
+      { ...flow, send: (b: Buffer) => this.write(flow, b) },
       {
-        onFinal: (r) => void this.report(req.pool, { ...outcome, status: r.status }),
+        // Only a refusal is news: the subscription service acts on failures (RFC 6665 §4.2.2: 481/408
+        // end the subscription) and nothing on a 2xx, which would otherwise cost one JetStream event
+        // per notification (issue 13: the largest NATS and edge cost of clustered NOTIFY).
+        onFinal: (r) => {
+          if (r.status >= 300) void this.report(req.pool, { ...outcome, status: r.status });
+        },
         onTimeout: () => void this.report(req.pool, { ...outcome, failure: 'timeout' }),
       },
       () => this.pending.delete(key),

@@ -62,27 +62,32 @@ describe('SIP edge in clustered mode (real NATS and Redis)', () => {
       expect(res.status).toBe(200);
       expect(res.body.toString()).toBe(`served sip:alice@contoso.com on ${binding!.value.connectionId}`);
 
-      const sent = await serviceBus.request(edgeSend, 'edge-int-1', {
-        pool,
-        connectionId: binding!.value.connectionId,
-        method: 'NOTIFY',
-        uri: 'sip:alice@contoso.com',
-        ref: 'n-1',
-        headers: [
-          { name: 'From', value: '<sip:alice@contoso.com>;tag=s' },
-          { name: 'To', value: '<sip:alice@contoso.com>;tag=c' },
-          { name: 'Call-ID', value: 'd-1' },
-          { name: 'CSeq', value: '1 NOTIFY' },
-          { name: 'Event', value: 'vnd-microsoft-roaming-self' },
-          { name: 'Subscription-State', value: 'active;expires=600' },
-        ],
-        body: '',
-      });
-      expect(sent).toEqual({ sent: true });
-      const notify = (await c.next((m) => m.type === 'request' && m.method === 'NOTIFY')) as SipRequest;
-      expect(getHeader(notify, 'Call-ID')).toBe('d-1');
-      c.send(serialize(createResponse(notify, 200)));
-      await expect.poll(() => outcomes, { timeout: 5000 }).toEqual([{ ref: 'n-1', edgeId: 'edge-int-1', connectionId: binding!.value.connectionId, callId: 'd-1', status: 200 }]);
+      const sendNotify = (ref: string, cseq: number) =>
+        serviceBus.request(edgeSend, 'edge-int-1', {
+          pool,
+          connectionId: binding!.value.connectionId,
+          method: 'NOTIFY',
+          uri: 'sip:alice@contoso.com',
+          ref,
+          headers: [
+            { name: 'From', value: '<sip:alice@contoso.com>;tag=s' },
+            { name: 'To', value: '<sip:alice@contoso.com>;tag=c' },
+            { name: 'Call-ID', value: 'd-1' },
+            { name: 'CSeq', value: `${cseq} NOTIFY` },
+            { name: 'Event', value: 'vnd-microsoft-roaming-self' },
+            { name: 'Subscription-State', value: 'active;expires=600' },
+          ],
+          body: '',
+        });
+      // A NOTIFY answered 200 is no news (no event); one answered 481 is reported through JetStream.
+      expect(await sendNotify('n-1', 1)).toEqual({ sent: true });
+      const first = (await c.next((m) => m.type === 'request' && m.method === 'NOTIFY')) as SipRequest;
+      expect(getHeader(first, 'Call-ID')).toBe('d-1');
+      c.send(serialize(createResponse(first, 200)));
+      expect(await sendNotify('n-2', 2)).toEqual({ sent: true });
+      const second = (await c.next((m) => m.type === 'request' && m.method === 'NOTIFY' && getHeader(m, 'CSeq') === '2 NOTIFY')) as SipRequest;
+      c.send(serialize(createResponse(second, 481)));
+      await expect.poll(() => outcomes, { timeout: 5000 }).toEqual([{ ref: 'n-2', edgeId: 'edge-int-1', connectionId: binding!.value.connectionId, callId: 'd-1', status: 481 }]);
 
       expect((await c.request(buildRequest(c, { method: 'REGISTER', cseq: 20, headers: [{ name: 'Expires', value: '0' }] }))).status).toBe(200);
       await expect.poll(() => gone, { timeout: 5000 }).toHaveLength(1);

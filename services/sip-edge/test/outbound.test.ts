@@ -54,6 +54,14 @@ describe('outbound NOTIFY and BENOTIFY through the edge (sip.edge.<edgeId>.send)
     expect(outcomes[0]).toEqual({ ref: 'r1', edgeId: 'edge-test', connectionId, callId: 'dialog-1', status: 481 });
   });
 
+  it('reports nothing for a NOTIFY answered 200 (only refusals end a subscription, RFC 6665 §4.2.2)', async () => {
+    await w.bus.request(edgeSend, 'edge-test', notify('NOTIFY', 'r0'));
+    const n = (await c.next((m) => m.type === 'request' && m.method === 'NOTIFY')) as SipRequest;
+    c.send(serialize(createResponse(n, 200)));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(outcomes).toEqual([]);
+  });
+
   it('sends a BENOTIFY without a transaction: no outcome follows', async () => {
     expect(await w.bus.request(edgeSend, 'edge-test', notify('BENOTIFY', 'r2'))).toEqual({ sent: true });
     const n = (await c.next((m) => m.type === 'request' && m.method === 'BENOTIFY')) as SipRequest;

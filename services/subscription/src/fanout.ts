@@ -1,6 +1,6 @@
 import type { PresenceChanged } from '@presence/bus';
-import { buildCategories, CONTENT_TYPE, type CategoryView } from '@presence/documents';
-import { resolveContainer, viewFingerprint, watcherViews, type Watcher } from '@presence/presence';
+import { CONTENT_TYPE, type CategoryView } from '@presence/documents';
+import type { Watcher } from '@presence/presence';
 import {
   containers,
   dialogs,
@@ -19,8 +19,9 @@ import {
   type StoredRecord,
   type WatcherRecord,
 } from '@presence/state';
+import { handToEdges, type HandOffs, type Notification } from './edge-batch.js';
 import type { NotifierDeps } from './notifier.js';
-import { sendOnDialog } from './notifier.js';
+import { SharedViews } from './shared-views.js';
 
 /** A publisher's data as resolution needs it. */
 export interface PublisherState {
@@ -34,102 +35,186 @@ export async function readPublisher(d: NotifierDeps, p: Partition): Promise<Publ
 }
 
 /** What one watcher sees of the given categories: container, views and fingerprint per category. */
-export function viewsFor(w: Watcher, categories: readonly string[], s: PublisherState): Map<string, { views: CategoryView[]; fingerprint: string }> {
-  const out = new Map<string, { views: CategoryView[]; fingerprint: string }>();
-  for (const c of categories) {
-    const container = resolveContainer(w, c, s.pubs, s.sets);
-    const views = watcherViews(c, container, s.pubs);
-    out.set(c, { views, fingerprint: viewFingerprint(container, views) });
+export function viewsFor(w: Watcher, categories: readonly string[], s: PublisherState): Map<string, { views: readonly CategoryView[]; fingerprint: string }> {
+  const shared = new SharedViews('', s);
+  return new Map(categories.map((c) => [c, shared.of(w, c)]));
+}
+
+/** Rounds of re-reading after lost compare-and-sets before the events are given back to the bus. */
+const MAX_ROUNDS = 20;
+
+/** One watcher of one changed publisher: a (dialog, publisher) pair to look at. */
+interface Entry {
+  readonly publisher: string;
+  readonly affected: ReadonlySet<string> | undefined;
+  readonly w: StoredRecord<WatcherRecord>;
+}
+
+interface Planned extends Entry {
+  readonly dsub: StoredRecord<DialogSubscriptionRecord>;
+  readonly changed: readonly string[];
+  readonly fingerprints: readonly string[];
+}
+
+/** The plans of one dialog: committed together, with one compare-and-set on the dialog. */
+interface DialogPlan {
+  readonly sp: Partition;
+  readonly dlg: StoredRecord<DialogRecord>;
+  readonly entries: Planned[];
+}
+
+/** The changes of one publisher in a batch: the categories they may affect (undefined: all). */
+function merge(events: readonly PresenceChanged[]): Map<string, ReadonlySet<string> | undefined> {
+  const out = new Map<string, Set<string> | undefined>();
+  for (const e of events) {
+    // A membership change can move any category; a publication change only its own.
+    const all = Boolean(e.containers?.length);
+    const prev = out.get(e.user);
+    if (out.has(e.user) && prev === undefined) continue;
+    if (all) out.set(e.user, undefined);
+    else out.set(e.user, new Set([...(prev ?? []), ...(e.categories ?? []).map((k) => k.name)]));
   }
+  for (const [user, cats] of out) if (cats && cats.size === 0) out.delete(user);
   return out;
 }
 
-const CONCURRENCY = 32;
+/**
+ * Category fan-out ([MS-PRES] §3.2.5.3): after changes of publishers, every dialog watching one of
+ * them is re-resolved for the categories the changes may affect, and gets one (BE)NOTIFY per
+ * publisher with the complete instance set of each category whose view changed; nothing when its
+ * view did not change.
+ *
+ * Work per batch of changes, not per watcher: each publisher's data is read once, each category
+ * resolved per distinct container and its views and fingerprint computed once (see
+ * {@link SharedViews}), and every watcher that sees the same thing gets the same body. The store is
+ * asked in batches (every watcher of every change at once, all commits at once: one pipeline each
+ * on Redis), a dialog watching several changed publishers is committed once, and each edge gets one
+ * message carrying all its notifications, which the next batch need not wait for (`handOffs`).
+ *
+ * Ordering: the (dialog, publisher) records and the dialogs are read before the publishers' data,
+ * and the new fingerprints and the NOTIFY CSeqs are committed together with a compare-and-set on
+ * all of them. A notification computed from older data therefore cannot commit after one from newer
+ * data (its compare-and-set fails and it is computed again), so CSeq order is state order, and the
+ * edge sends in CSeq order. Two changes of one publisher in one batch are one notification, of the
+ * newer state (the batch reads the data after both).
+ */
+export async function categoryFanOut(d: NotifierDeps & { pool: string }, events: readonly PresenceChanged[], handOffs?: HandOffs): Promise<number> {
+  const publishers = merge(events);
+  const lists = await Promise.all([...publishers].map(async ([publisher, affected]) => (await listRecords(d.store, { pool: d.pool, user: publisher }, watchers)).map((w): Entry => ({ publisher, affected, w }))));
+  let pending = lists.flat();
+  let committed = 0;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round === MAX_ROUNDS) throw new Error(`could not notify ${pending.length} dialogs of ${publishers.size} publishers`);
+    // The records first, then the data (see above).
+    const dialogReads = new Map<string, Promise<StoredRecord<DialogRecord> | undefined>>();
+    const read = await Promise.all(
+      pending.map(async (x) => {
+        const sp: Partition = { pool: x.w.value.pool, user: x.w.value.subscriber };
+        const key = `${sp.pool}\u0000${sp.user}\u0000${x.w.value.dialogId}`;
+        let dlg = dialogReads.get(key);
+        if (!dlg) dialogReads.set(key, (dlg = getRecord(d.store, sp, dialogs, x.w.value.dialogId)));
+        const [dialog, dsub] = await Promise.all([dlg, getRecord(d.store, sp, dialogSubscriptions, `${x.w.value.dialogId}|${x.publisher}`)]);
+        return { x, sp, key, dialog, dsub };
+      }),
+    );
+    const views = new Map(
+      await Promise.all([...new Set(pending.map((x) => x.publisher))].map(async (p) => [p, new SharedViews(p, await readPublisher(d, { pool: d.pool, user: p }))] as const)),
+    );
+    const byDialog = new Map<string, DialogPlan>();
+    const stale: Entry[] = [];
+    for (const { x, sp, key, dialog, dsub } of read) {
+      if (!dialog || !dsub) {
+        stale.push(x);
+        continue;
+      }
+      const cats = x.affected === undefined ? dsub.value.categories : dsub.value.categories.filter((c) => x.affected!.has(c));
+      const watcher = { uri: x.w.value.subscriber, network: x.w.value.network };
+      const shared = views.get(x.publisher)!;
+      const changed: string[] = [];
+      const fingerprints: string[] = [];
+      for (const c of cats) {
+        const fp = shared.of(watcher, c).fingerprint;
+        if (fp === dsub.value.seen[c]) continue;
+        changed.push(c);
+        fingerprints.push(fp);
+      }
+      if (changed.length === 0) continue;
+      const plan = byDialog.get(key) ?? { sp, dlg: dialog, entries: [] };
+      byDialog.set(key, plan);
+      plan.entries.push({ ...x, dsub, changed, fingerprints });
+    }
+    // A watcher without its dialog is a leftover of a dialog that ended mid-way (a crash): drop it.
+    await Promise.all(stale.map((x) => d.store.apply({ pool: d.pool, user: x.publisher }, [remove(watchers, x.w.id, { expect: x.w.version })])));
+    const plans = [...byDialog.values()];
+    const results = await Promise.all(plans.map((p) => commit(d, p)));
+    const out: Notification[] = [];
+    pending = [];
+    plans.forEach((p, i) => {
+      if (!results[i]) return void pending.push(...p.entries);
+      p.entries.forEach((x, k) => {
+        const watcher = { uri: x.w.value.subscriber, network: x.w.value.network };
+        const body = views.get(x.publisher)!.body(watcher, x.changed);
+        out.push({ partition: p.sp, dialogId: p.dlg.id, dialog: p.dlg.value, expiresAt: p.dlg.expiresAt, cseq: p.dlg.value.localCseq + 1 + k, body, contentType: CONTENT_TYPE.eventCategories });
+      });
+    });
+    committed += out.length;
+    if (handOffs) await handOffs.add(handToEdges(d, out));
+    else await handToEdges(d, out);
+  }
+  return committed;
+}
 
-/** Runs `f` over `items`, at most `n` at a time. */
-async function pool<T>(items: readonly T[], n: number, f: (t: T) => Promise<void>): Promise<void> {
-  let i = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async () => {
-      while (i < items.length) await f(items[i++]!);
+/** A dialog's next CSeqs (one per publisher notified) and the new fingerprints, with a compare-and-set on every record. */
+async function commit(d: NotifierDeps, p: DialogPlan): Promise<boolean> {
+  const changes = [
+    // keepExpiry: a notification is no refresh, so the dialog's expiry and its index entry stay as they are.
+    put(dialogs, { ...p.dlg.value, localCseq: p.dlg.value.localCseq + p.entries.length }, { expect: p.dlg.version, keepExpiry: true }),
+    ...p.entries.map((x) => {
+      const seen = { ...x.dsub.value.seen };
+      x.changed.forEach((c, i) => (seen[c] = x.fingerprints[i]!));
+      return put(dialogSubscriptions, { ...x.dsub.value, seen }, { expect: x.dsub.version });
     }),
-  );
+  ];
+  return (await d.store.apply(p.sp, changes)).ok;
 }
 
 /**
- * Category fan-out ([MS-PRES] §3.2.5.3): after a change of publisher P, every dialog watching P is
- * re-resolved for the categories the change may affect, and gets one (BE)NOTIFY with the complete
- * instance set of each category whose view changed; nothing when its view did not change.
- *
- * Ordering: the (dialog, publisher) record and the dialog are read before P's data, and the new
- * fingerprints and the NOTIFY CSeq are committed together with a compare-and-set on both. A
- * notification computed from older data therefore cannot commit after one from newer data (its
- * compare-and-set fails and it is computed again), so CSeq order is state order, and the edge sends
- * in CSeq order.
+ * Gathers the changes that arrive while a batch is worked on into the next batch: one instance
+ * works on one batch at a time (so its own batches never race), each change's handler resolving
+ * once its batch is done (or rejecting, to be delivered again, if the batch failed).
  */
-export async function categoryFanOut(d: NotifierDeps & { pool: string }, e: PresenceChanged): Promise<number> {
-  const pp: Partition = { pool: d.pool, user: e.user };
-  // A membership change can move any category; a publication change only its own.
-  const affected = e.containers?.length ? undefined : new Set((e.categories ?? []).map((k) => k.name));
-  if (affected && affected.size === 0) return 0;
-  const ws = await listRecords(d.store, pp, watchers);
-  if (ws.length === 0) return 0;
-  const entries = await Promise.all(ws.map(async (w) => ({ w, ...(await readDialogPair(d, w.value, e.user)) })));
-  const state = await readPublisher(d, pp);
-  let sent = 0;
-  await pool(entries, CONCURRENCY, async (entry) => {
-    if (await notifyWatcher(d, entry.w, e.user, affected, entry, state)) sent++;
-  });
-  return sent;
-}
+export class FanOutBatcher {
+  private queue: { e: PresenceChanged; done: (err?: unknown) => void }[] = [];
+  private running = false;
 
-type Pair = { dlg?: StoredRecord<DialogRecord>; dsub?: StoredRecord<DialogSubscriptionRecord> };
+  constructor(
+    private readonly d: NotifierDeps & { pool: string },
+    private readonly handOffs: HandOffs,
+    // Changes per batch: each brings all its watchers (up to MAX_WATCHERS_PER_PUBLISHER), and a
+    // batch's reads and commits go to the store at once.
+    private readonly maxBatch = 16,
+  ) {}
 
-async function readDialogPair(d: NotifierDeps, w: WatcherRecord, publisher: string): Promise<Pair> {
-  const sp: Partition = { pool: w.pool, user: w.subscriber };
-  const [dlg, dsub] = await Promise.all([
-    getRecord(d.store, sp, dialogs, w.dialogId),
-    getRecord(d.store, sp, dialogSubscriptions, `${w.dialogId}|${publisher}`),
-  ]);
-  return { ...(dlg ? { dlg } : {}), ...(dsub ? { dsub } : {}) };
-}
-
-async function notifyWatcher(
-  d: NotifierDeps & { pool: string },
-  w: StoredRecord<WatcherRecord>,
-  publisher: string,
-  affected: Set<string> | undefined,
-  first: Pair,
-  firstState: PublisherState,
-): Promise<boolean> {
-  const sp: Partition = { pool: w.value.pool, user: w.value.subscriber };
-  let pair = first;
-  let state = firstState;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const { dlg, dsub } = pair;
-    if (!dlg || !dsub) {
-      // The dialog ended without cleaning up here (a crash mid-way): drop the stale watcher.
-      await d.store.apply({ pool: w.value.pool, user: publisher }, [remove(watchers, w.id, { expect: w.version })]);
-      return false;
-    }
-    const cats = dsub.value.categories.filter((c) => affected === undefined || affected.has(c));
-    const now = viewsFor({ uri: w.value.subscriber, network: w.value.network }, cats, state);
-    const changed = cats.filter((c) => now.get(c)!.fingerprint !== dsub.value.seen[c]);
-    if (changed.length === 0) return false;
-    const cseq = dlg.value.localCseq + 1;
-    const seen = { ...dsub.value.seen };
-    for (const c of changed) seen[c] = now.get(c)!.fingerprint;
-    const r = await d.store.apply(sp, [
-      put(dialogs, { ...dlg.value, localCseq: cseq }, { expect: dlg.version, ...(dlg.expiresAt !== undefined ? { expiresAt: dlg.expiresAt } : {}) }),
-      put(dialogSubscriptions, { ...dsub.value, seen }, { expect: dsub.version }),
-    ]);
-    if (r.ok) {
-      const body = buildCategories(publisher, changed.flatMap((c) => now.get(c)!.views));
-      return sendOnDialog(d, sp, dlg.id, dlg.value, dlg.expiresAt, cseq, body, CONTENT_TYPE.eventCategories);
-    }
-    // Someone else notified this dialog meanwhile: read again, the records first, then the data.
-    pair = await readDialogPair(d, w.value, publisher);
-    state = await readPublisher(d, { pool: d.pool, user: publisher });
+  submit(e: PresenceChanged): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ e, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      if (!this.running) void this.run();
+    });
   }
-  throw new Error(`could not notify dialog ${w.value.dialogId} of ${publisher}`);
+
+  private async run(): Promise<void> {
+    this.running = true;
+    // Let the changes delivered in this turn of the event loop join the first batch.
+    await new Promise((r) => setImmediate(r));
+    while (this.queue.length > 0) {
+      const batch = this.queue.splice(0, this.maxBatch);
+      try {
+        await categoryFanOut(this.d, batch.map((b) => b.e), this.handOffs);
+        for (const b of batch) b.done();
+      } catch (err) {
+        for (const b of batch) b.done(err ?? new Error('fan-out failed'));
+      }
+    }
+    this.running = false;
+  }
 }

@@ -1,13 +1,17 @@
-import { endpointGone, notifyOutcome, presenceChanged, type Bus, type BusSubscription } from '@presence/bus';
+import { endpointGone, notifyOutcome, presenceChanged, type Bus, type BusSubscription, type PresenceChanged } from '@presence/bus';
 import { CONTENT_TYPE } from '@presence/documents';
 import { every } from '@presence/runtime';
 import { dialogs, listRecords, type DialogRecord, type Partition, type StoredRecord } from '@presence/state';
 import { endDialog } from './dialogs.js';
-import { categoryFanOut } from './fanout.js';
+import { HandOffs } from './edge-batch.js';
+import { FanOutBatcher } from './fanout.js';
 import { notify, parseNotifyRef } from './notifier.js';
 import { ROAMING_SELF, type SelfDeps } from './self.js';
 import { selfDocument } from './self-view.js';
 import { recordSignOut } from './signout.js';
+
+/** Changes one instance takes at once: those that arrive while a batch is fanned out form the next. */
+const FAN_OUT_CONCURRENCY = 64;
 
 /**
  * Keeps self dialogs current and clean: every committed change goes out to each self dialog of the
@@ -16,16 +20,33 @@ import { recordSignOut } from './signout.js';
  * out end.
  */
 export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(): Promise<void> }> {
+  const handOffs = new HandOffs();
+  const fanOut = new FanOutBatcher(d, handOffs);
+  // Self dialogs: one change of a user after the other, so a later state never goes out first.
+  const selfChains = new Map<string, Promise<void>>();
+  const notifySelf = async (e: PresenceChanged) => {
+    const p: Partition = { pool: d.pool, user: e.user };
+    for (const dlg of await listRecords(d.store, p, dialogs)) {
+      if (dlg.value.event !== ROAMING_SELF) continue;
+      const body = await selfDocument(d.store, p, new Set(dlg.value.scope ?? []), e);
+      if (body !== undefined) await notify(d, p, dlg.id, body, CONTENT_TYPE.roamingSelf);
+    }
+  };
   const subs: BusSubscription[] = [
-    await bus.consume(presenceChanged, d.pool, 'subscription', async (e) => {
-      const p: Partition = { pool: d.pool, user: e.user };
-      for (const dlg of await listRecords(d.store, p, dialogs)) {
-        if (dlg.value.event !== ROAMING_SELF) continue;
-        const body = await selfDocument(d.store, p, new Set(dlg.value.scope ?? []), e);
-        if (body !== undefined) await notify(d, p, dlg.id, body, CONTENT_TYPE.roamingSelf);
-      }
-      await categoryFanOut(d, e);
-    }),
+    await bus.consume(
+      presenceChanged,
+      d.pool,
+      'subscription',
+      async (e) => {
+        const before = selfChains.get(e.user) ?? Promise.resolve();
+        const self = before.catch(() => undefined).then(() => notifySelf(e));
+        selfChains.set(e.user, self);
+        void self.finally(() => selfChains.get(e.user) === self && selfChains.delete(e.user)).catch(() => undefined);
+        // Changes handled at once are fanned out as a batch (see categoryFanOut).
+        await Promise.all([self, fanOut.submit(e)]);
+      },
+      { concurrency: FAN_OUT_CONCURRENCY },
+    ),
     // The endpoint's dialogs live in every pool it subscribed in (a pool GRUU puts them there,
     // [MS-PRES] §3.4.5.1.3.1); the event comes to its home pool only, which ends them all.
     await bus.consume(endpointGone, d.pool, 'subscription', async (e) => {
@@ -60,6 +81,7 @@ export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(
     stop: async () => {
       sweep.stop();
       await Promise.all(subs.map((s) => s.stop()));
+      await handOffs.settle();
     },
   };
 }

@@ -48,7 +48,8 @@ async function nextCseq(store: Store, p: Partition, dialogId: string): Promise<{
     const cur = await store.get<DialogRecord>(p, dialogs.name, dialogId);
     if (!cur) return undefined;
     const cseq = cur.value.localCseq + 1;
-    const r = await store.apply(p, [put(dialogs, { ...cur.value, localCseq: cseq }, { expect: cur.version, ...(cur.expiresAt !== undefined ? { expiresAt: cur.expiresAt } : {}) })]);
+    // keepExpiry: a NOTIFY is no refresh; the dialog's expiry entry stays as it is (issue 13).
+    const r = await store.apply(p, [put(dialogs, { ...cur.value, localCseq: cseq }, { expect: cur.version, keepExpiry: true })]);
     if (r.ok) return { dialog: { ...cur, version: r.versions[0]!, value: { ...cur.value, localCseq: cseq } }, cseq };
   }
   throw new Error(`could not take a CSeq on dialog ${dialogId}`);
@@ -87,25 +88,11 @@ async function handToEdge(
     });
 }
 
-const remainingSeconds = (d: NotifierDeps, expiresAt: number | undefined): number => {
+/** Seconds left of a subscription, for `subscription-state: active;expires=` (RFC 6665 §4.1.3). */
+export const remainingSeconds = (d: NotifierDeps, expiresAt: number | undefined): number => {
   const now = d.now?.() ?? Date.now();
   return Math.max(0, Math.round(((expiresAt ?? now) - now) / 1000));
 };
-
-/** Hands an already numbered notification to the edge holding the dialog's connection. */
-export async function sendOnDialog(
-  d: NotifierDeps,
-  p: Partition,
-  dialogId: string,
-  dialog: DialogRecord,
-  expiresAt: number | undefined,
-  cseq: number,
-  body: string,
-  contentType: string,
-): Promise<boolean> {
-  const method = dialog.benotify ? 'BENOTIFY' : 'NOTIFY';
-  return (await handToEdge(d, p, dialogId, dialog, cseq, method, `active;expires=${remainingSeconds(d, expiresAt)}`, body, contentType)) === 'sent';
-}
 
 /**
  * Sends a notification on a dialog through the edge that holds its connection: BENOTIFY when the

@@ -1,0 +1,138 @@
+// The load generator's SIP user agent: one TCP connection per UA, a lean framer and header reader
+// (the generator shares the 2 cores with the server, so it must cost far less per message than the
+// server does; parsing every NOTIFY with the full parser would make the generator the bottleneck).
+import net from 'node:net';
+
+let tokens = 0;
+const token = () => `${process.pid.toString(36)}x${(++tokens).toString(36)}`;
+
+const CL = /\r\n(?:content-length|l)[ \t]*:[ \t]*(\d+)/i;
+
+/** Splits a TCP byte stream into SIP messages: `{ head: string, body: Buffer }`. */
+export function framer(onMessage) {
+  let buf = Buffer.alloc(0);
+  return (chunk) => {
+    buf = buf.length === 0 ? chunk : Buffer.concat([buf, chunk]);
+    for (;;) {
+      let start = 0;
+      while (start + 1 < buf.length && buf[start] === 13 && buf[start + 1] === 10) start += 2; // keep-alive CRLFs
+      const end = buf.indexOf('\r\n\r\n', start, 'latin1');
+      if (end < 0) break;
+      const head = buf.toString('latin1', start, end);
+      const m = CL.exec(head);
+      const len = m ? Number(m[1]) : 0;
+      if (buf.length < end + 4 + len) break;
+      const body = buf.subarray(end + 4, end + 4 + len);
+      buf = buf.subarray(end + 4 + len);
+      onMessage(head, body);
+    }
+  };
+}
+
+/** The first value of a header (full name only: the server never sends compact forms). */
+export function header(head, name) {
+  const i = head.toLowerCase().indexOf(`\r\n${name.toLowerCase()}:`);
+  if (i < 0) return undefined;
+  const from = i + name.length + 3;
+  const to = head.indexOf('\r\n', from);
+  return head.slice(from, to < 0 ? undefined : to).trim();
+}
+
+function headerLines(head, name) {
+  const re = new RegExp(`\\r\\n(${name}:[^\\r]*)`, 'gi');
+  return [...head.matchAll(re)].map((m) => m[1]);
+}
+
+/**
+ * A user agent on its own TCP connection. `request()` resolves with `{ status, head, body }`;
+ * `onRequest(f)` gets every incoming request as `(method, head, body)`; `reply200(head)` answers one.
+ */
+export async function ua(port, user, epid) {
+  const s = await new Promise((resolve, reject) => {
+    const x = net.connect({ host: '127.0.0.1', port }, () => resolve(x));
+    x.once('error', reject);
+  });
+  s.setNoDelay(true);
+  s.on('error', () => undefined);
+  const waiting = new Map();
+  let onRequest = () => undefined;
+  s.on(
+    'data',
+    framer((head, body) => {
+      if (head.startsWith('SIP/2.0 ')) {
+        const key = `${header(head, 'Call-ID')} ${header(head, 'CSeq')}`;
+        const w = waiting.get(key);
+        if (!w) return;
+        const status = Number(head.slice(8, 11));
+        if (status < 200) return;
+        waiting.delete(key);
+        w({ status, head, body });
+        return;
+      }
+      onRequest(head.slice(0, head.indexOf(' ')), head, body);
+    }),
+  );
+  let cseq = 1;
+  const fromTag = token();
+  const local = `127.0.0.1:${s.localPort}`;
+  const request = (method, headers, body = '', o = {}) => {
+    const callId = o.callId ?? token();
+    const c = cseq++;
+    const b = Buffer.from(body);
+    const lines = [
+      `${method} ${o.uri ?? (method === 'REGISTER' ? 'sip:contoso.com' : user)} SIP/2.0`,
+      `Via: SIP/2.0/TCP ${local};branch=z9hG4bK${token()}`,
+      'Max-Forwards: 70',
+      `From: <${user}>;tag=${fromTag};epid=${epid}`,
+      `To: <${o.to ?? user}>`,
+      `Call-ID: ${callId}`,
+      `CSeq: ${c} ${method}`,
+      `Contact: <sip:${local};transport=tcp>`,
+      ...headers.map(([k, v]) => `${k}: ${v}`),
+      `Content-Length: ${b.length}`,
+    ];
+    const done = new Promise((resolve) => waiting.set(`${callId} ${c} ${method}`, resolve));
+    s.write(Buffer.concat([Buffer.from(`${lines.join('\r\n')}\r\n\r\n`), b]));
+    return done;
+  };
+  return {
+    user,
+    request,
+    onRequest: (f) => (onRequest = f),
+    reply200: (head) => {
+      const keep = ['Via', 'From', 'To', 'Call-ID', 'CSeq'].flatMap((n) => headerLines(head, n));
+      s.write(`SIP/2.0 200 OK\r\n${keep.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`);
+    },
+    close: () => s.destroy(),
+  };
+}
+
+export const PUBLISH = [['Content-Type', 'application/msrtc-category-publish+xml']];
+export const MEMBERS = [['Content-Type', 'application/msrtc-setcontainermembers+xml']];
+
+/** A note in container 200 carrying sequence number `seq` (the text `q<seq>`). */
+export function noteIn200(user, version, seq) {
+  return `<publish xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><publications uri="${user}"><publication categoryName="note" instance="0" container="200" version="${version}" expireType="static"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">q${seq}</body></note></publication></publications></publish>`;
+}
+
+/** Container 200 open to the subscriber's enterprise ([MS-PRES] §2.2.2.5 sameEnterprise). */
+export function sameEnterprise200() {
+  return '<setContainerMembers xmlns="http://schemas.microsoft.com/2006/09/sip/container-management"><container id="200" version="0"><member type="sameEnterprise"/></container></setContainerMembers>';
+}
+
+/** One batch category SUBSCRIBE (Lync style) for `state` and `note` of every presentity. */
+export function batchSubscribe(user, presentities) {
+  const resources = presentities.map((p) => `<resource uri="${p}"/>`).join('');
+  return `<batchSub xmlns="http://schemas.microsoft.com/2006/01/sip/batch-subscribe" uri="${user}" name=""><action name="subscribe" id="1"><adhocList>${resources}</adhocList><categoryList xmlns="http://schemas.microsoft.com/2006/09/sip/categorylist"><category name="state"/><category name="note"/></categoryList></action></batchSub>`;
+}
+
+export function subscribeHeaders(benotify) {
+  return [
+    ['Event', 'presence'],
+    ['Accept', 'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related'],
+    ['Supported', benotify ? 'ms-benotify, ms-piggyback-first-notify' : 'ms-piggyback-first-notify'],
+    ['Require', 'adhoclist, categoryList'],
+    ['Content-Type', 'application/msrtc-adrl-categorylist+xml'],
+    ['Expires', '28800'],
+  ];
+}
