@@ -8,11 +8,10 @@ import { readLdapUsers, UserDirectory } from '@presence/runtime';
 import { createLogger } from '@presence/telemetry';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pollLdap, DEFAULT_LDAP_PROFILE, type LdapOptions } from '../libs/runtime/src/directory-ldap.js';
-import { listRecords, publications } from '@presence/state';
 import { directoryContract, eventually, REALM, testUser, type TestUser } from './directory-contract.suite.js';
 import { LyncClient } from './support/lync-client.js';
 import { startWorld, type World } from './support/world.js';
-import { signIn } from './users-live.suite.js';
+import { serverPublication, signIn } from './users-live.suite.js';
 import { startSlapd, type Slapd } from './support/slapd.js';
 
 const BASE = 'dc=contoso,dc=com';
@@ -143,7 +142,7 @@ describe('the whole server on LDAP (embedded)', () => {
     await w?.stop();
   });
 
-  it('signs in with the HA1 from LDAP, publishes the contactCard from its attributes, signs out an entry that leaves the filter', { timeout: 20_000 }, async () => {
+  it('signs in with the HA1 from LDAP, publishes contactCard and userProperties from its attributes, signs out an entry that leaves the filter', { timeout: 20_000 }, async () => {
     const dave = { ...testUser('dave', 'dave-pw'), title: 'Architect', company: 'Contoso' };
     await asAdmin((c) =>
       c.add(dnOf(dave.aor), {
@@ -155,6 +154,8 @@ describe('the whole server on LDAP (embedded)', () => {
         displayName: dave.displayName,
         title: dave.title,
         company: dave.company,
+        mail: dave.email,
+        telephoneNumber: dave.phone,
         ...ha1(dave.aor, dave.password),
       }),
     );
@@ -176,12 +177,11 @@ describe('the whole server on LDAP (embedded)', () => {
     const c = await LyncClient.connect(w.ports.tcp, dave.aor);
     clients.push(c);
     expect((await signIn(c, 'dave', 'dave-pw', 'MD5')).status).toBe(200);
-    let card: string | undefined;
-    for (const until = Date.now() + 5000; card === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-      card = (await listRecords(w.store, { pool: w.pool, user: dave.aor }, publications)).find((p) => p.value.categoryName === 'contactCard' && p.value.container === 0)?.value.data;
-    }
-    expect(card).toBe(
-      '<contactCard xmlns="http://schemas.microsoft.com/2006/09/sip/contactcard"><identity><name><displayName>Dave Example</displayName></name></identity><company>Contoso</company><title>Architect</title></contactCard>',
+    expect(await serverPublication(w, dave.aor, 'contactCard', 0)).toBe(
+      '<contactCard xmlns="http://schemas.microsoft.com/2006/09/sip/contactcard"><identity><name><displayName>Dave Example</displayName></name><email>dave@contoso.com</email></identity></contactCard>',
+    );
+    expect(await serverPublication(w, dave.aor, 'userProperties', 1)).toBe(
+      '<userProperties xmlns="http://schemas.microsoft.com/2006/09/sip/categories"><lines><line lineType="Uc" lineServer="">tel:+14255550100</line></lines></userProperties>',
     );
     await asAdmin((x) => x.modify(dnOf(dave.aor), replace('description', 'disabled')));
     await eventually(() => c.sip.closed, 'dave signed out after the refresh');

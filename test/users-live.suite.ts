@@ -46,6 +46,15 @@ export async function cli(w: World, ...args: string[]): Promise<{ code: number; 
   }
 }
 
+/** A server publication's data once the publication service has made it (it follows sign-in). */
+export async function serverPublication(w: World, user: string, name: string, container: number): Promise<string | undefined> {
+  for (const until = Date.now() + 5000; Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
+    const found = (await listRecords(w.store, { pool: w.pool, user }, publications)).find((p) => p.value.categoryName === name && p.value.container === container);
+    if (found) return found.value.data;
+  }
+  return undefined;
+}
+
 /** REGISTER answered with digest: 200 once signed in; the 401 again when the credentials are refused. */
 export async function signIn(c: LyncClient, username: string, password: string, algorithm: 'SHA-256' | 'MD5' = 'SHA-256'): Promise<SipResponse> {
   const reg = buildRequest(c.sip, { method: 'REGISTER', user: c.user, epid: c.epid, cseq: c.cseq, headers: [{ name: 'Supported', value: 'gruu-10, adhoclist, msrtc-event-categories' }] });
@@ -79,22 +88,33 @@ export function usersLive(name: string, make: (namespace: string, env?: Record<s
     it('a user added through the CLI signs in within 1 s (SHA-256 and MD5 against HA1 only), no restart', { timeout: 20_000 }, async () => {
       const before = await connect();
       expect((await signIn(before, 'alice', 'Secr3t!')).status).toBe(401);
-      const add = await cli(w, 'add', ALICE, '--password', 'Secr3t!', '--display-name', 'Alice Example', '--title', 'Lead', '--city', 'Redmond');
+      const add = await cli(w, 'add', ALICE, '--password', 'Secr3t!', '--display-name', 'Alice Example', '--title', 'Lead', '--city', 'Redmond', '--phone', '+1 425 555 0100', '--email', 'alice.example@contoso.com');
       expect(add).toMatchObject({ code: 0 });
       const added = Date.now();
-      expect(JSON.parse(add.stdout)).toEqual({ aor: ALICE, displayName: 'Alice Example', title: 'Lead', city: 'Redmond', disabled: false, hasPassword: true, updatedAt: expect.any(String) });
+      expect(JSON.parse(add.stdout)).toEqual({
+        aor: ALICE,
+        displayName: 'Alice Example',
+        title: 'Lead',
+        city: 'Redmond',
+        phone: '+1 425 555 0100',
+        email: 'alice.example@contoso.com',
+        disabled: false,
+        hasPassword: true,
+        updatedAt: expect.any(String),
+      });
       const c = await connect();
       expect((await signIn(c, 'alice', 'Secr3t!')).status).toBe(200);
       expect(Date.now() - added).toBeLessThan(1000);
       expect((await signIn(await connect(), 'alice@contoso.com', 'Secr3t!', 'MD5')).status).toBe(200);
-      // The server's contactCard is made from the directory's attributes (§3.2.6.2).
-      let card: string | undefined;
-      for (const until = Date.now() + 5000; card === undefined && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
-        card = (await listRecords(w.store, { pool: w.pool, user: ALICE }, publications)).find((p) => p.value.categoryName === 'contactCard' && p.value.container === 0)?.value.data;
-      }
-      expect(card).toContain('<displayName>Alice Example</displayName></name></identity><address type="work"><city>Redmond</city></address><title>Lead</title>');
+      // The server's publications read the directory (§3.2.6.2): contactCard identity, userProperties line.
+      expect(await serverPublication(w, ALICE, 'contactCard', 0)).toBe(
+        '<contactCard xmlns="http://schemas.microsoft.com/2006/09/sip/contactcard"><identity><name><displayName>Alice Example</displayName></name><email>alice.example@contoso.com</email></identity></contactCard>',
+      );
+      expect(await serverPublication(w, ALICE, 'userProperties', 1)).toBe(
+        '<userProperties xmlns="http://schemas.microsoft.com/2006/09/sip/categories"><lines><line lineType="Uc" lineServer="">tel:+14255550100</line></lines></userProperties>',
+      );
       // Directory search reads the same directory (§3.1): Alice finds herself with the attributes given.
-      expect((await searchFrom(c, 'Ali')).body.toString()).toContain(`<m:row m:uri="${ALICE}" m:displayName="Alice Example" m:title="Lead" m:office="" m:phone="" m:company="" m:city="Redmond" m:state="" m:country="" m:email=""/>`);
+      expect((await searchFrom(c, 'Ali')).body.toString()).toContain(`<m:row m:uri="${ALICE}" m:displayName="Alice Example" m:title="Lead" m:office="" m:phone="+1 425 555 0100" m:company="" m:city="Redmond" m:state="" m:country="" m:email="alice.example@contoso.com"/>`);
       const list = await cli(w, 'list');
       expect(list.stdout).toBe(`${ALICE}\tenabled\tAlice Example\n1-1 of 1\n`);
     });

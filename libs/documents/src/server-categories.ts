@@ -1,22 +1,10 @@
 import { NS } from './namespaces.js';
 import { element, esc } from './xml.js';
 
-/** What the directory knows of a user besides name and e-mail, for the contactCard ([MS-PRES] §2.2.2.7.5). */
-export interface ContactCardDetails {
-  readonly company?: string;
-  readonly title?: string;
-  readonly office?: string;
-  /** As the directory holds it, e.g. `+1 (425) 555-0100 x123`. */
-  readonly phone?: string;
-  readonly city?: string;
-  readonly state?: string;
-  /** ISO 3166 two-letter code; anything else is left out (§2.2.2.7.5 countryCode MUST be one). */
-  readonly country?: string;
-}
-
 /**
- * A directory phone number as a tel URI ([MS-PRES] §2.2.2.7.5 phone/uri: "the normalized tel URI"):
- * its digits with a leading +, an extension after x/ext as `;ext=`; undefined without digits.
+ * A directory phone number as a tel URI (the form of [MS-PRES] §2.2.2.7.5 phone/uri, "the normalized
+ * tel URI", used for the userProperties line): its digits with a leading +, an extension after
+ * x/ext as `;ext=`; undefined without digits.
  */
 export function telUri(phone: string): string | undefined {
   const [main, ext] = phone.split(/\s*(?:x|ext\.?)\s*/i, 2) as [string, string | undefined];
@@ -27,20 +15,13 @@ export function telUri(phone: string): string | undefined {
 }
 
 /**
- * contactCard data from the directory ([MS-PRES] §3.2.6.2, §2.2.2.7.5): identity (name, email), then
- * in the order of the schema (§7.3) the work address, company, title, office and work phone.
+ * contactCard data from the directory ([MS-PRES] §2.2.2.7.5): the server publishes only the
+ * identity's displayName and email (§3.2.6.2 table); title, office, phone and the rest reach
+ * clients through directory search (§3.1) instead.
  */
-export function buildContactCard(displayName: string, email?: string, d: ContactCardDetails = {}): string {
+export function buildContactCard(displayName: string, email?: string): string {
   const identity = `<identity><name><displayName>${esc(displayName)}</displayName></name>${email ? `<email>${esc(email)}</email>` : ''}</identity>`;
-  const country = d.country && /^[A-Za-z]{2}$/.test(d.country) ? d.country.toUpperCase() : undefined;
-  const address =
-    d.city || d.state || country
-      ? `<address type="work">${d.city ? `<city>${esc(d.city)}</city>` : ''}${d.state ? `<state>${esc(d.state)}</state>` : ''}${country ? `<countryCode>${country}</countryCode>` : ''}</address>`
-      : '';
-  const text = (name: string, v: string | undefined) => (v ? `<${name}>${esc(v)}</${name}>` : '');
-  const tel = d.phone ? telUri(d.phone) : undefined;
-  const phone = d.phone ? `<phone type="work">${tel ? `<uri>${esc(tel)}</uri>` : ''}<displayString>${esc(d.phone)}</displayString></phone>` : '';
-  return element('contactCard', [['xmlns', NS.contactCard]], `${identity}${address}${text('company', d.company)}${text('title', d.title)}${text('office', d.office)}${phone}`);
+  return element('contactCard', [['xmlns', NS.contactCard]], identity);
 }
 
 /**

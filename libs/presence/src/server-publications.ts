@@ -1,13 +1,15 @@
-import { buildContactCard, buildLegacyInterop, buildUserProperties, telUri, type ContactCardDetails } from '@presence/documents';
+import { buildContactCard, buildLegacyInterop, buildUserProperties, telUri } from '@presence/documents';
 import { publications, put, type Change, type PublicationRecord, type StoredRecord } from '@presence/state';
 import type { CategoryKey } from './publish.js';
 import { publicationId } from './publish.js';
 import { publishTime } from './time.js';
 
 /** What the directory knows of a user. */
-export interface DirectoryEntry extends ContactCardDetails {
+export interface DirectoryEntry {
   readonly displayName: string;
   readonly email?: string;
+  /** The user's phone number as the directory holds it: their userProperties line. */
+  readonly phone?: string;
 }
 
 /** Containers the server publishes contactCard into (§3.2.6.2). */
@@ -21,7 +23,7 @@ const telephoneOf = (phone: string | undefined): { telephone?: string } => {
 /** The server's own publications for a user ([MS-PRES] §3.2.6.2): category, container, data. */
 export function serverPublicationSet(entry: DirectoryEntry): { name: string; container: number; data: string }[] {
   return [
-    ...CONTACT_CARD_CONTAINERS.map((container) => ({ name: 'contactCard', container, data: buildContactCard(entry.displayName, entry.email, entry) })),
+    ...CONTACT_CARD_CONTAINERS.map((container) => ({ name: 'contactCard', container, data: buildContactCard(entry.displayName, entry.email) })),
     { name: 'legacyInterop', container: 32000, data: buildLegacyInterop() },
     // The user's own line, from the directory's phone number (§3.2.6.2 userProperties).
     { name: 'userProperties', container: 1, data: buildUserProperties(telephoneOf(entry.phone)) },

@@ -11,9 +11,7 @@ const SERVER_TIMER = 'srv';
 /** The contactCard and userProperties attributes of a user, read from the directory (issue 15 item 3). */
 function entryFor(directory: UserDirectory | undefined, user: string): DirectoryEntry {
   const e = directory?.get(user);
-  const details: Record<string, string> = {};
-  for (const k of ['email', 'company', 'title', 'office', 'phone', 'city', 'state', 'country'] as const) if (e?.[k]) details[k] = e[k];
-  return { displayName: e?.displayName ?? user.replace(/^sip:/, '').split('@')[0]!, ...details };
+  return { displayName: e?.displayName ?? user.replace(/^sip:/, '').split('@')[0]!, ...(e?.email ? { email: e.email } : {}), ...(e?.phone ? { phone: e.phone } : {}) };
 }
 
 class RetryError extends Error {
