@@ -153,8 +153,11 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   // [issue 15] A user the directory no longer lists (deleted or disabled) is signed out: their
   // connections here close and their endpoints end (endpoint-gone ends their dialogs).
   const unwatch = users?.onChange(({ removed }) => {
+    if (removed.length === 0) return;
+    // One pass over the connections however many users left (an LDAP refresh may remove many).
+    const gone = new Set(removed);
+    for (const f of [...flows.values()]) if (f.user !== undefined && gone.has(f.user)) f.close();
     for (const aor of removed) {
-      for (const f of [...flows.values()]) if (f.user === aor) f.close();
       registrar.signOut(aor).catch((e: unknown) => log.warn({ err: e, user: aor }, 'signing out a removed user failed'));
       log.info({ user: aor }, 'user left the directory: signed out');
     }
