@@ -157,10 +157,13 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     // One pass over the connections however many users left (an LDAP refresh may remove many).
     const gone = new Set(removed);
     for (const f of [...flows.values()]) if (f.user !== undefined && gone.has(f.user)) f.close();
-    for (const aor of removed) {
-      registrar.signOut(aor).catch((e: unknown) => log.warn({ err: e, user: aor }, 'signing out a removed user failed'));
-      log.info({ user: aor }, 'user left the directory: signed out');
-    }
+    // Their registrations end one user after another: a bulk removal does not flood the store.
+    void (async () => {
+      for (const aor of removed) {
+        await registrar.signOut(aor).catch((e: unknown) => log.warn({ err: e, user: aor }, 'signing out a removed user failed'));
+        log.info({ user: aor }, 'user left the directory: signed out');
+      }
+    })();
   });
   const ports = { udp: listeners[0]!.port, tcp: listeners[1]!.port, tls: listeners[2]!.port };
   log.info({ ports, auth: config.PRESENCE_AUTH, domains: deps.domains, pools: deps.pools.all.map((p) => p.id), users: users?.size ?? 0 }, 'SIP edge listening');
