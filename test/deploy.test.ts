@@ -18,16 +18,21 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test: string[] };
   ports?: string[];
+  profiles?: string[];
+  volumes?: string[];
 }
 
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, ComposeService> };
   const BACKEND = SERVICES.filter((s) => s !== 'sip-edge');
 
-  it('runs NATS with JetStream, Redis, two edges and two pools with every service', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
-      ['nats', 'redis', 'edge-1', 'edge-2', ...['pool1', 'pool2'].flatMap((p) => BACKEND.map((s) => `${p}-${s}`))].sort(),
-    );
+  const PRESENCE = ['edge-1', 'edge-2', ...['pool1', 'pool2'].flatMap((p) => BACKEND.map((s) => `${p}-${s}`))];
+  const OBSERVABILITY = ['prometheus', 'grafana', 'jaeger'];
+
+  it('runs NATS with JetStream, Redis, two edges and two pools with every service; Prometheus, Grafana and Jaeger in the observability profile only', () => {
+    expect(Object.keys(compose.services).sort()).toEqual(['nats', 'redis', ...PRESENCE, ...OBSERVABILITY].sort());
+    for (const name of OBSERVABILITY) expect(compose.services[name]!.profiles, name).toEqual(['observability']);
+    for (const name of ['nats', 'redis', ...PRESENCE]) expect(compose.services[name]!.profiles, name).toBeUndefined();
     expect(compose.services.nats!.command).toContain('-js');
     expect(compose.services.redis!.image).toMatch(/^redis:/);
   });
@@ -39,18 +44,48 @@ describe('docker-compose.yml', () => {
       expect(s.build).toEqual({ context: '.', dockerfile: 'deploy/Dockerfile' });
       expect(s.command).toEqual(['node', `services/${name}/dist/main.js`]);
       expect(existsSync(join(repoRoot, `services/${name}/src/main.ts`))).toBe(true);
-      expect(s.environment).toMatchObject({ NATS_URL: 'nats://nats:4222', REDIS_URL: 'redis://redis:6379', POOL_ID: pool, PRESENCE_POOLS: 'pool1,pool2' });
+      expect(s.environment).toMatchObject({
+        NATS_URL: 'nats://nats:4222',
+        REDIS_URL: 'redis://redis:6379',
+        POOL_ID: pool,
+        PRESENCE_POOLS: 'pool1,pool2',
+        // Traces to the profile's Jaeger (OTLP/HTTP), overridable.
+        OTEL_EXPORTER_OTLP_ENDPOINT: '${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}',
+      });
       for (const key of Object.keys(s.environment!)) expect(Object.keys({ ...processEnv, ...edgeEnv })).toContain(key);
       expect(s.depends_on).toEqual({ nats: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
       expect(s.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:8080/readyz');
     },
   );
 
-  it('gives each edge its own instance id and publishes its SIP ports (UDP, TCP, TLS) and HTTP port', () => {
+  it('gives each edge its own instance id and publishes its SIP ports (UDP, TCP, TLS) and HTTP port on loopback unless BIND_ADDRESS says otherwise', () => {
+    const bind = '${BIND_ADDRESS:-127.0.0.1}';
     expect(compose.services['edge-1']!.environment!.INSTANCE_ID).toBe('edge-1');
     expect(compose.services['edge-2']!.environment!.INSTANCE_ID).toBe('edge-2');
-    expect(compose.services['edge-1']!.ports).toEqual(['8080:8080', '5060:5060/udp', '5060:5060/tcp', '5061:5061/tcp']);
-    expect(compose.services['edge-2']!.ports).toEqual(['8081:8080', '5062:5060/udp', '5062:5060/tcp', '5063:5061/tcp']);
+    expect(compose.services['edge-1']!.ports).toEqual([`${bind}:8080:8080`, `${bind}:5060:5060/udp`, `${bind}:5060:5060/tcp`, `${bind}:5061:5061/tcp`]);
+    expect(compose.services['edge-2']!.ports).toEqual([`${bind}:8081:8080`, `${bind}:5062:5060/udp`, `${bind}:5062:5060/tcp`, `${bind}:5063:5061/tcp`]);
+    // No published port of any container faces every interface by default.
+    for (const [name, svc] of Object.entries(compose.services)) for (const p of svc.ports ?? []) expect(p, name).toMatch(/^\$\{BIND_ADDRESS:-127\.0\.0\.1\}:/);
+  });
+
+  it('observability: Prometheus scrapes every presence process; Grafana gets the Prometheus data source and the dashboard', () => {
+    const mounts = (name: string) => Object.fromEntries(compose.services[name]!.volumes!.map((v) => v.split(':')).map(([src, dst]) => [dst, src]));
+    const promConfig = mounts('prometheus')['/etc/prometheus/prometheus.yml']!;
+    const prom = parse(read(promConfig)) as { scrape_configs: { honor_labels?: boolean; static_configs: { targets: string[]; labels: Record<string, string> }[] }[] };
+    const targets = prom.scrape_configs.flatMap((j) => j.static_configs.map((c) => ({ target: c.targets[0], labels: c.labels })));
+    expect(targets.map((t) => t.target).sort()).toEqual(PRESENCE.map((n) => `${n}:8080`).sort());
+    for (const t of targets) {
+      const container = t.target!.split(':')[0]!;
+      const service = container.startsWith('edge') ? 'sip-edge' : container.split('-')[1];
+      expect(t.labels, container).toEqual(container.startsWith('edge') ? { service } : { service, pool: container.split('-')[0] });
+    }
+    expect(prom.scrape_configs[0]!.honor_labels).toBe(true);
+    const grafana = mounts('grafana');
+    const datasources = parse(read(`${grafana['/etc/grafana/provisioning']}/datasources/prometheus.yml`)) as { datasources: { uid: string; url: string }[] };
+    expect(datasources.datasources[0]).toMatchObject({ uid: 'prometheus', url: 'http://prometheus:9090' });
+    const dashboard = JSON.parse(read(grafana['/var/lib/grafana/dashboards/presence.json']!)) as { panels: { type: string; datasource?: { uid: string } }[] };
+    for (const p of dashboard.panels.filter((x) => x.type !== 'row')) expect(p.datasource?.uid).toBe('prometheus');
+    expect(compose.services.jaeger!.image).toMatch(/^jaegertracing\/all-in-one:/);
   });
 });
 

@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { env, loadConfig, type ConfigOf } from '@presence/telemetry';
+import { ConfigError, env, loadConfig, type ConfigOf } from '@presence/telemetry';
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN_TEXT = '1-64 characters of A-Z a-z 0-9 _ -';
@@ -16,7 +16,9 @@ export const processEnv = {
   ADMIN_HTTP_PORT: env.optionalString({ doc: 'Port of a separate HTTP listener for the /admin routes. Unset: they are served on HTTP_PORT.' }),
   ADMIN_HTTP_HOST: env.string({ default: '127.0.0.1', doc: 'Address the separate admin listener binds to.' }),
   LOG_LEVEL: env.oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', doc: 'pino log level.' }),
-  POOL_ID: env.string({ default: 'pool1', pattern: TOKEN, patternText: TOKEN_TEXT, doc: 'The pool (shard) this process serves.' }),
+  LOG_LEVEL_FILE: env.optionalString({ doc: 'File holding the log level (one word, e.g. a mounted ConfigMap key); read at start (over LOG_LEVEL) and again on SIGHUP.' }),
+  DEPENDENCY_LOG_MS: env.int({ default: 5000, min: 100, max: 600_000, doc: 'While NATS or Redis cannot be reached at start, a warning naming it is logged this often.' }),
+  POOL_ID: env.string({ default: 'pool1', pattern: TOKEN, patternText: TOKEN_TEXT, doc: 'The pool (shard) this process serves; in clustered mode one of PRESENCE_POOLS when that is set.' }),
   PRESENCE_POOLS: env.list({
     default: [],
     item: /^[A-Za-z0-9_-]{1,64}(=[A-Za-z0-9.-]+)?$/,
@@ -46,6 +48,17 @@ export type ProcessConfig = ConfigOf<typeof processEnv> & { readonly instanceId:
 
 function defaultInstanceId(): string {
   return `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 64);
+}
+
+/**
+ * A clustered process serves POOL_ID: it must be one of the deployment's pools, or its services
+ * would take requests for a pool no edge routes to, and the pool's users none ([DESIGN] Pools).
+ */
+export function checkPoolId(config: ProcessConfig): void {
+  const ids = config.PRESENCE_POOLS.map((p) => p.split('=')[0]!);
+  if (ids.length > 0 && !ids.includes(config.POOL_ID)) {
+    throw new ConfigError('POOL_ID', `Invalid environment variable POOL_ID=${JSON.stringify(config.POOL_ID)}: expected one of PRESENCE_POOLS (${ids.join(', ')})`);
+  }
 }
 
 /** Reads and validates the environment; throws a ConfigError naming the first bad variable. */

@@ -1,7 +1,7 @@
 import {
-  ConfigError,
   createAdminServer,
   createLogger,
+  startRuntimeMetrics,
   startTelemetry,
   type Logger,
   type ReadinessCheck,
@@ -14,7 +14,9 @@ import { StoreEpoch } from './store-epoch.js';
 import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
 import { openDirectory } from './directory-config.js';
 import { loadPools } from './pools.js';
-import { loadProcessConfig, type ProcessConfig } from './process-config.js';
+import { checkPoolId, loadProcessConfig, type ProcessConfig } from './process-config.js';
+import { readLogLevel, reloadOnHangup } from './reload.js';
+import { describeStartupFailure } from './startup-failure.js';
 import type { RunningService, ServiceModule } from './service.js';
 
 /** The port an HTTP server bound (HTTP_PORT=0 picks one). */
@@ -41,6 +43,8 @@ export interface RunningProcess {
   readonly adapters: Adapters;
   /** The running services, in start order (tests read the edge's ports from them). */
   readonly services: readonly RunningService[];
+  /** What SIGHUP does: users file, log level (LOG_LEVEL_FILE), each service's reload. */
+  reload(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -51,8 +55,11 @@ export interface RunningProcess {
  */
 export async function startProcess(opts: RunProcessOptions): Promise<RunningProcess> {
   const config = loadProcessConfig(opts.env);
+  if (opts.mode === 'clustered') checkPoolId(config);
+  // A missing file fails start-up like any other (one line naming LOG_LEVEL_FILE).
+  const level = readLogLevel(config.LOG_LEVEL_FILE) ?? config.LOG_LEVEL;
   const logger = createLogger({
-    level: config.LOG_LEVEL,
+    level: level as ProcessConfig['LOG_LEVEL'],
     // An embedded process serves every pool: each service's logger names its own pool instead.
     base: { service: opts.processName, ...(opts.mode === 'embedded' ? {} : { pool: config.POOL_ID }), instance: config.instanceId, mode: opts.mode },
   });
@@ -61,6 +68,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     serviceInstanceId: config.instanceId,
     otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
   });
+  const runtimeMetrics = startRuntimeMetrics();
 
   let adapters: Adapters | undefined;
   let running: RunningService[] | undefined;
@@ -77,7 +85,14 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     opts.mode === 'clustered'
       ? [
           { name: 'nats', check: () => needAdapters().bus.check() },
-          { name: 'redis', check: () => needAdapters().store.check() },
+          {
+            name: 'redis',
+            check: async () => {
+              // The store is made with the bus: before NATS answers, Redis is not yet tried (not "down because of NATS").
+              if (!adapters) throw new Error('not tried yet: waiting for NATS first');
+              await adapters.store.check();
+            },
+          },
         ]
       : [{ name: 'store', check: () => needAdapters().store.check() }];
   checks.push({
@@ -104,7 +119,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   await operator?.app.listen({ port: Number(config.ADMIN_HTTP_PORT), host: config.ADMIN_HTTP_HOST });
   const adminHttpPort = operator ? boundPort(operator.app.server.address(), Number(config.ADMIN_HTTP_PORT)) : httpPort;
 
-  adapters = opts.mode === 'clustered' ? await clusteredAdapters(config, opts.processName, logger) : embeddedAdapters(config);
+  adapters = opts.mode === 'clustered' ? await connectLoudly(config, opts.processName, logger) : embeddedAdapters(config);
   // The directory's back end reads its users before any service takes a request (issue 15).
   await opened.start(adapters.store);
   const deps = {
@@ -130,6 +145,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   // loudly; the edge (which runs its own watcher) also makes its clients sign in again.
   const epoch = opts.mode === 'clustered' && !opts.services.some((s) => s.name === 'sip-edge') ? new StoreEpoch(adapters.store, logger, () => undefined) : undefined;
   await epoch?.start(config.STORE_CHECK_MS);
+  admin.setStarted();
   logger.info({ httpPort, services: opts.services.map((s) => s.name), pools: servedPools }, 'started');
 
   let stopping: Promise<void> | undefined;
@@ -142,11 +158,15 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
       await adapters?.close().catch((e: unknown) => logger.error({ err: e }, 'closing bus/store failed'));
       await admin.app.close();
       await operator?.app.close();
+      runtimeMetrics.stop();
       await telemetry.shutdown();
       logger.info('stopped');
     })());
+  const services = running;
+  const reload = (): Promise<void> =>
+    reloadOnHangup({ logger, logLevelFile: config.LOG_LEVEL_FILE, services: () => services });
 
-  return { config, logger, httpPort, adminHttpPort, adapters, services: running, shutdown };
+  return { config, logger, httpPort, adminHttpPort, adapters, services: running, reload, shutdown };
 }
 
 /**
@@ -158,12 +178,9 @@ export async function runProcess(opts: RunProcessOptions): Promise<void> {
   try {
     proc = await startProcess(opts);
   } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.message}\n`);
-      process.exit(2);
-    }
-    process.stderr.write(`start-up failed: ${(e as Error).stack ?? String(e)}\n`);
-    process.exit(1);
+    // One line naming the variable or resource, exit 2 (a configuration problem: restarting will not help).
+    process.stderr.write(`${describeStartupFailure(e, opts.env ?? process.env)}\n`);
+    process.exit(2);
   }
   const { logger } = proc;
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection'));
@@ -182,4 +199,40 @@ export async function runProcess(opts: RunProcessOptions): Promise<void> {
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // SIGHUP reloads (the default action would kill the process without draining).
+  process.on('SIGHUP', () => void proc.reload());
+}
+
+/**
+ * Connects NATS and Redis, and while either cannot be reached says so every DEPENDENCY_LOG_MS,
+ * naming it and its URL: a process that waits silently looks hung.
+ */
+async function connectLoudly(config: ProcessConfig, processName: string, logger: Logger): Promise<Adapters> {
+  const t0 = Date.now();
+  const waitingForNats = setInterval(
+    () => logger.warn({ dependency: 'nats', url: config.NATS_URL, waitedMs: Date.now() - t0 }, 'NATS cannot be reached yet; still trying'),
+    config.DEPENDENCY_LOG_MS,
+  );
+  let adapters: Adapters;
+  try {
+    adapters = await clusteredAdapters(config, processName, logger);
+  } finally {
+    clearInterval(waitingForNats);
+  }
+  // Redis reconnects by itself; until it first answers, the same warning names it.
+  const store = adapters.store;
+  let closed = false;
+  void (async () => {
+    while (!closed && !(await store.check().then(() => true, () => false))) {
+      logger.warn({ dependency: 'redis', url: config.REDIS_URL.replace(/\/\/[^@/]*@/, '//***@'), waitedMs: Date.now() - t0 }, 'Redis cannot be reached yet; still trying');
+      await new Promise((r) => setTimeout(r, config.DEPENDENCY_LOG_MS).unref());
+    }
+  })();
+  return {
+    ...adapters,
+    close: () => {
+      closed = true;
+      return adapters.close();
+    },
+  };
 }

@@ -26,6 +26,8 @@ export interface ServiceDeps {
 export interface RunningService {
   /** Stops taking work and finishes what is in flight. */
   stop(): Promise<void>;
+  /** SIGHUP: re-reads what the service can change without dropping connections (e.g. the edge's TLS certificate). */
+  reload?(): Promise<void> | void;
 }
 
 /** A service: a name and a `start`, run by {@link runProcess} alone or together with the others. */

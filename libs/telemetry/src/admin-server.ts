@@ -20,6 +20,8 @@ export interface AdminServerOptions {
 /** The admin HTTP server plus the switch that makes /readyz answer 503 while the process drains. */
 export interface AdminServer {
   readonly app: FastifyInstance;
+  /** The process's services run: /readyz/self answers 200 from now on (until draining). */
+  setStarted(): void;
   setDraining(): void;
 }
 
@@ -51,8 +53,17 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
   });
   const timeoutMs = opts.checkTimeoutMs ?? 1000;
   let draining = false;
+  let started = false;
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+
+  // Readiness of this process alone, without its dependencies: a SIP edge stays in its load balancer
+  // through a NATS or Redis blip (it answers 503 with Retry-After meanwhile) instead of every edge
+  // leaving it at once, which would drop every client connection.
+  app.get('/readyz/self', async (_req, reply) => {
+    if (draining) return reply.code(503).send({ status: 'draining' });
+    return reply.code(started ? 200 : 503).send({ status: started ? 'ready' : 'starting' });
+  });
 
   app.get('/readyz', async (_req, reply) => {
     if (draining) return reply.code(503).send({ status: 'draining', checks: {} });
@@ -80,6 +91,9 @@ export function createAdminServer(opts: AdminServerOptions): AdminServer {
 
   return {
     app,
+    setStarted() {
+      started = true;
+    },
     setDraining() {
       draining = true;
     },

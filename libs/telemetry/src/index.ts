@@ -3,3 +3,4 @@ export { env, loadConfig, type ConfigOf, type EnvSpec, type EnvVar } from './con
 export { createLogger, type Logger, type LoggerOptions } from './logger.js';
 export { startTelemetry, type Telemetry, type TelemetryOptions } from './tracing.js';
 export { createAdminServer, type AdminServer, type AdminServerOptions, type ReadinessCheck } from './admin-server.js';
+export { LATENCY_BUCKETS_S, meterOf, startRuntimeMetrics, type Counter, type Histogram, type Meter, type ObservableGauge, type RuntimeMetrics, type UpDownCounter } from './metrics.js';

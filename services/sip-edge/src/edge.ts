@@ -4,6 +4,8 @@ import { sipRequestCommands, type Bus, type SipReply } from '@presence/bus';
 interface Handled {
   response: SipResponse;
   followUps?: SipReply['followUps'];
+  /** The pool whose service answered (for metrics); unset when the edge answered itself. */
+  pool?: string;
 }
 import {
   addressOfRecord,
@@ -31,6 +33,7 @@ import type { Pools } from '@presence/runtime';
 import type { Logger } from '@presence/telemetry';
 import type { Authenticator } from './authenticator.js';
 import type { Flow, FlowHandler } from './flows.js';
+import type { EdgeMetrics } from './metrics.js';
 import { InFlight } from './in-flight.js';
 import { RateLimit } from './rate-limit.js';
 import { ReadGate } from './read-gate.js';
@@ -82,6 +85,8 @@ export interface EdgeOptions {
   /** How long the edge waits for a service's answer (BUS_REQUEST_TIMEOUT_MS). */
   requestTimeoutMs: number;
   timers?: Timers;
+  /** Request, registration, notification and connection metrics; unset in tests that do not read them. */
+  metrics?: EdgeMetrics;
 }
 
 /**
@@ -188,12 +193,15 @@ export class SipEdge implements FlowHandler {
     }
     const msg = parsed.value;
     if (msg.type === 'response') {
+      this.o.metrics?.clientAnswered(cseqOf(msg).method, msg.status);
       this.o.outbound.receiveResponse(msg);
       return;
     }
+    const startedAt = process.hrtime.bigint();
     const problem = checkRequest(msg);
     if (problem) {
       this.sendRaw(flow, problem.status, salvage(bytes), `Bad Request (${problem.message})`);
+      this.answered(flow, msg, problem.status, startedAt);
       return;
     }
     if (msg.method === 'ACK') return; // no INVITE transactions here: nothing to acknowledge
@@ -202,6 +210,7 @@ export class SipEdge implements FlowHandler {
     const via = parseVia(getHeader(msg, 'Via')!);
     if (!via.ok) {
       this.sendRaw(flow, 400, salvage(bytes), 'Bad Request (bad Via)');
+      this.answered(flow, msg, 400, startedAt);
       return;
     }
     const key = `${branchOf(via.value) ?? `${getHeader(msg, 'Call-ID')}|${cseqOf(msg).seq}`}|${via.value.host}:${via.value.port ?? ''}|${msg.method}`;
@@ -214,8 +223,10 @@ export class SipEdge implements FlowHandler {
     if (this.transactions.size >= MAX_TRANSACTIONS) {
       this.o.logger.warn({ flow: flow.id, transactions: this.transactions.size }, 'transaction table full: answering 503');
       this.sendRaw(flow, 503, [...salvage(bytes), { name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Service Unavailable');
+      this.answered(flow, msg, 503, startedAt);
       return;
     }
+    this.o.logger.debug({ flow: flow.id, transport: flow.transport, method: msg.method, callId: getHeader(msg, 'Call-ID'), user: flow.user, cseq: cseqOf(msg).seq }, 'SIP request');
     const tx = new NonInviteServerTransaction(key, flow, (t) => this.transactions.delete(t.id), this.o.timers);
     this.transactions.set(key, tx);
     let handled: Handled;
@@ -237,9 +248,23 @@ export class SipEdge implements FlowHandler {
     const { followUps } = handled;
     const response = this.fitFlow(flow, { ...handled.response, headers: [...handled.response.headers, { name: 'Server', value: SERVER }] }, msg);
     tx.respond(response);
+    this.answered(flow, msg, response.status, startedAt, handled.pool);
     const piggyback = getHeader(response, 'ms-piggyback-cseq');
     if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
-    for (const f of followUps ?? []) this.o.outbound.send({ ...f, connectionId: flow.id });
+    for (const f of followUps ?? []) this.o.metrics?.notified(f.method, this.o.outbound.send({ ...f, connectionId: flow.id }).sent);
+  }
+
+  /** Counts a final response and writes the per-request debug line (LOG_LEVEL=debug). */
+  private answered(flow: Flow, req: SipRequest, status: number, startedAt: bigint, pool?: string): void {
+    this.o.metrics?.answered(req.method, status, flow.transport, startedAt, pool);
+    if (req.method === 'REGISTER' && status >= 200 && status < 300) {
+      const ending = getHeader(req, 'Expires')?.trim() === '0' || /;\s*expires\s*=\s*0\b/i.test(getHeaders(req, 'Contact').join(','));
+      this.o.metrics?.registered(ending ? 'unregister' : 'register');
+    }
+    this.o.logger.debug(
+      { flow: flow.id, transport: flow.transport, method: req.method, callId: getHeader(req, 'Call-ID'), user: flow.user, status, pool, durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6 },
+      'SIP response',
+    );
   }
 
   /**
@@ -353,8 +378,15 @@ export class SipEdge implements FlowHandler {
     if (!fromUri?.ok) return reply(400, [], 'Bad From Header');
     const fromAor = addressOfRecord(fromUri.value);
     const auth = await this.o.authenticator.authenticate(flow, req, fromAor);
-    if (!auth.ok) return auth.response;
-    if (auth.user !== fromAor) return reply(403, [], 'From Does Not Match The Authenticated User');
+    if (!auth.ok) {
+      // A challenge to a request without credentials is the normal first step, not a failure.
+      if (getHeader(req, 'Authorization') !== undefined || getHeader(req, 'Proxy-Authorization') !== undefined) this.o.metrics?.authFailed(auth.response.status);
+      return auth.response;
+    }
+    if (auth.user !== fromAor) {
+      this.o.metrics?.authFailed(403);
+      return reply(403, [], 'From Does Not Match The Authenticated User');
+    }
     if (!flow.signedIn && !this.signIn(flow, auth.user)) {
       return reply(503, [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Too Many Connections');
     }
@@ -444,6 +476,6 @@ export class SipEdge implements FlowHandler {
       body: Buffer.from(answer.body ?? '', 'utf8'),
       ...(answer.reason ? { reason: lineSafe(answer.reason).slice(0, 200) } : {}),
     });
-    return answer.followUps ? { response, followUps: answer.followUps } : { response };
+    return answer.followUps ? { response, followUps: answer.followUps, pool } : { response, pool };
   }
 }

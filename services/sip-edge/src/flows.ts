@@ -36,4 +36,6 @@ export interface SipListener {
   readonly transport: 'udp' | 'tcp' | 'tls';
   readonly port: number;
   close(): Promise<void>;
+  /** TLS only: new certificate and key for connections from now on (SIGHUP); open ones keep theirs. */
+  setCertificate?(pem: { cert: string; key: string }): void;
 }

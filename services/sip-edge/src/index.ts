@@ -13,6 +13,7 @@ import { FailureThrottle } from './throttle.js';
 import type { Flow, SipListener } from './flows.js';
 import { Outbound } from './outbound.js';
 import { Registrar } from './registrar.js';
+import { EdgeMetrics } from './metrics.js';
 import { ALLOW_EVENTS } from './router.js';
 import { listenStream } from './transport/stream.js';
 import { selfSignedCertificate } from './transport/self-signed.js';
@@ -49,9 +50,10 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   if (config.PRESENCE_AUTH === 'none') log.warn('PRESENCE_AUTH=none: requests are not authenticated; the From header is trusted. Use only on trusted networks.');
   if (usersFile === DEV_USERS_FILE && deps.mode === 'embedded') log.warn({ usersFile }, 'using the development users file; set PRESENCE_USERS_FILE for real accounts');
 
+  const readCertificate = (cert: string, key: string) => ({ cert: readFileSync(cert, 'utf8'), key: readFileSync(key, 'utf8') });
   let tlsOptions: { cert: string; key: string };
   if (config.SIP_TLS_CERT_FILE && config.SIP_TLS_KEY_FILE) {
-    tlsOptions = { cert: readFileSync(config.SIP_TLS_CERT_FILE, 'utf8'), key: readFileSync(config.SIP_TLS_KEY_FILE, 'utf8') };
+    tlsOptions = readCertificate(config.SIP_TLS_CERT_FILE, config.SIP_TLS_KEY_FILE);
   } else if (config.SIP_TLS_CERT_FILE || config.SIP_TLS_KEY_FILE) {
     throw new ConfigError('SIP_TLS_CERT_FILE', 'Invalid TLS configuration: set both SIP_TLS_CERT_FILE and SIP_TLS_KEY_FILE, or neither');
   } else {
@@ -67,6 +69,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   const replay = new NonceReplay(deps.store);
   const processConfig = loadProcessConfig(deps.env);
   const limits = { ...DEFAULT_LIMITS, maxBodyBytes: config.SIP_MAX_BODY_BYTES };
+  const metrics = new EdgeMetrics(flows);
   const outbound = new Outbound({ bus: deps.bus, edgeId: deps.instanceId, logger: log, flows });
   const registrar = new Registrar({
     store: deps.store,
@@ -81,8 +84,10 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     maxEndpoints: config.REGISTER_MAX_ENDPOINTS,
     extraHeaders: [...SUPPORTED.map((t) => ({ name: 'Supported', value: t })), { name: 'Allow-Events', value: ALLOW_EVENTS }],
     logger: log,
+    onBindings: (delta) => metrics.bindings(delta),
   });
   const edge = new SipEdge({
+    metrics,
     bus: deps.bus,
     pools: deps.pools,
     edgeId: deps.instanceId,
@@ -119,8 +124,21 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   });
 
   const ping = await servePing('sip-edge', deps);
-  const send = await deps.bus.handle(edgeSend, deps.instanceId, (req) => outbound.send(req), { queue: `edge-${deps.instanceId}` });
-  const sendBatch = await deps.bus.handle(edgeSendBatch, deps.instanceId, (req) => outbound.sendBatch(req), { queue: `edge-${deps.instanceId}` });
+  const send = await deps.bus.handle(edgeSend, deps.instanceId, (req) => {
+    const sent = outbound.send(req);
+    metrics.notified(req.method, sent.sent);
+    return sent;
+  }, { queue: `edge-${deps.instanceId}` });
+  const sendBatch = await deps.bus.handle(
+    edgeSendBatch,
+    deps.instanceId,
+    (req) => {
+      const reply = outbound.sendBatch(req);
+      req.items.forEach((item, i) => metrics.notified(item.method, reply.sent[i] === true));
+      return reply;
+    },
+    { queue: `edge-${deps.instanceId}` },
+  );
   const connections = {
     perIp: new InFlight(config.SIP_MAX_CONNECTIONS_PER_IP),
     unauthenticatedIdleMs: config.SIP_UNAUTHENTICATED_IDLE_MS,
@@ -171,6 +189,12 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   return {
     ports,
     certificate: tlsOptions.cert,
+    // SIGHUP: a renewed certificate (cert-manager rewrites the mounted secret) serves new connections.
+    reload: () => {
+      if (!config.SIP_TLS_CERT_FILE || !config.SIP_TLS_KEY_FILE) return;
+      listeners[2]!.setCertificate?.(readCertificate(config.SIP_TLS_CERT_FILE, config.SIP_TLS_KEY_FILE));
+      log.info({ file: config.SIP_TLS_CERT_FILE }, 'TLS certificate reloaded');
+    },
     stop: async () => {
       unwatch?.();
       clearInterval(sweeper);

@@ -39,6 +39,8 @@ export interface RegistrarOptions {
   extraHeaders: readonly SipHeader[];
   logger: Logger;
   now?: () => number;
+  /** Told +1 for each new binding and -1 for each binding this edge ended (the active-registrations metric). */
+  onBindings?: (delta: number) => void;
 }
 
 /**
@@ -117,6 +119,7 @@ export class Registrar {
       if (!existed) await this.makeRoom(user, p);
       await this.o.store.apply(p, [put(registrations, binding, { expiresAt: this.now() + expires * 1000 })]);
       if (flow.reliable) this.track(flow.id, user, epid);
+      if (!existed) this.o.onBindings?.(1);
       if (!existed) await this.announceNew(user, epid);
     }
 
@@ -163,6 +166,7 @@ export class Registrar {
     const p = await this.partition(user);
     const r = await this.o.store.apply(p, [remove(registrations, rec.id, { expect: rec.version })]);
     if (!r.ok) return false;
+    this.o.onBindings?.(-1);
     const lastEndpoint = (await listRecords(this.o.store, p, registrations)).length === 0;
     await this.o.bus.publish(
       endpointGone,

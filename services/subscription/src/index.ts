@@ -1,4 +1,5 @@
 import { moveUser, setContactList, sipRequestCommands, type SipReply, type SipRequestCommand } from '@presence/bus';
+import { meterOf } from '@presence/telemetry';
 import { header, reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadSubscriptionConfig } from './config.js';
 import { handleCategorySubscribe, type CategoryDeps } from './category.js';
@@ -13,6 +14,9 @@ import { sweepSignOuts } from './signout.js';
 import { withContact } from './subscribe-contact.js';
 
 export { subscriptionEnv } from './config.js';
+
+/** Event packages with a label value of their own; others count as `other` (labels stay bounded). */
+const KINDS = new Set(['presence', ROAMING_SELF, ROAMING_CONTACTS, PROVISIONING]);
 
 function eventOf(cmd: SipRequestCommand): string {
   return (header(cmd, 'Event') ?? '').split(';')[0]!.trim().toLowerCase();
@@ -44,12 +48,22 @@ export async function startSubscription(deps: ServiceDeps): Promise<RunningServi
     if (event === PROVISIONING) return handleOwnSubscribe(d, cmd, provisioning);
     return Promise.resolve(reply(489));
   };
+  // `presence_subscriptions_total{kind,status_code,pool}`: SUBSCRIBEs answered, by event package (the dialog kind).
+  const subscriptions = meterOf('@presence/subscription').createCounter('presence.subscriptions', {
+    unit: '{request}',
+    description: 'SUBSCRIBE requests answered by the subscription service, by event package, status and pool.',
+  });
+  const counted = (cmd: SipRequestCommand, r: SipReply): SipReply => {
+    const kind = eventOf(cmd);
+    subscriptions.add(1, { kind: KINDS.has(kind) ? kind : 'other', status_code: String(r.status), pool: deps.pool });
+    return r;
+  };
   const ping = await servePing('subscription', deps);
   const sip = await deps.bus.handle(sipRequestCommands.subscription, deps.pool, (cmd) => {
     // A SERVICE to the domain is a directory search ([MS-PRES] §3.1.5.1); to the user, contact management.
     if (cmd.method === 'SERVICE') return searchedDomain(cmd) !== undefined ? handleDirectorySearch(d, cmd) : handleContactService(d, cmd);
     if (cmd.method !== 'SUBSCRIBE') return reply(405);
-    return subscribe(cmd).then((r) => withContact(r, deps.pools.gruu(deps.pool)));
+    return subscribe(cmd).then((r) => counted(cmd, withContact(r, deps.pools.gruu(deps.pool))));
   });
   const lifecycle = await startSelfLifecycle(d, deps.bus);
   const signOuts = sweepSignOuts(d, config.PRESENCE_SWEEP_MS * 10);

@@ -137,6 +137,7 @@ export async function listenStream(opts: {
   return {
     transport: opts.transport,
     port: (server.address() as net.AddressInfo).port,
+    ...(server instanceof tls.Server ? { setCertificate: (pem: { cert: string; key: string }) => server.setSecureContext({ ...opts.tlsOptions, ...pem }) } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         // Resolves once every connection has reported 'close' (so the handler has seen each one).

@@ -1,0 +1,76 @@
+import { LATENCY_BUCKETS_S, meterOf, type Counter, type Histogram, type UpDownCounter } from '@presence/telemetry';
+import type { Flow } from './flows.js';
+
+/** Methods that get their own label value; anything else a client sends counts as `other` (labels stay bounded). */
+const METHODS = new Set(['REGISTER', 'OPTIONS', 'SUBSCRIBE', 'SERVICE', 'PUBLISH', 'ACK', 'CANCEL', 'INVITE', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'NOTIFY', 'BENOTIFY', 'BYE']);
+
+export const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'other');
+
+/**
+ * The SIP edge's metrics (what Kamailio's tm/usrloc statistics and Asterisk's res_prometheus give
+ * an operator): requests by method, status and pool, their latency, registrations, notifications,
+ * authentication failures and open connections by transport. Prometheus names, from the exporter:
+ * `sip_server_requests_total`, `sip_server_request_duration_seconds`, `sip_server_connections`,
+ * `sip_server_auth_failures_total`, `presence_registrations_total`, `presence_registrations_active`,
+ * `presence_notifications_total`, `presence_notification_responses_total`.
+ */
+export class EdgeMetrics {
+  private readonly requests: Counter;
+  private readonly duration: Histogram;
+  private readonly authFailures: Counter;
+  private readonly registrations: Counter;
+  private readonly notifications: Counter;
+  private readonly clientResponses: Counter;
+  private readonly active: UpDownCounter;
+
+  constructor(flows: ReadonlyMap<string, Flow>) {
+    const meter = meterOf('@presence/sip-edge');
+    this.requests = meter.createCounter('sip.server.requests', { unit: '{request}', description: 'SIP requests answered, by method, final status, transport and the pool that served them (none: the edge itself).' });
+    this.duration = meter.createHistogram('sip.server.request.duration.seconds', {
+      unit: 's',
+      description: 'Time from a SIP request received to its final response sent.',
+      advice: { explicitBucketBoundaries: LATENCY_BUCKETS_S },
+    });
+    this.authFailures = meter.createCounter('sip.server.auth.failures', { unit: '{request}', description: 'Requests with credentials that were refused (bad password, unknown user, stale or replayed nonce, throttled), by status.' });
+    this.registrations = meter.createCounter('presence.registrations', { unit: '{registration}', description: 'Successful REGISTERs, by action (register, unregister).' });
+    this.notifications = meter.createCounter('presence.notifications', { unit: '{notification}', description: 'NOTIFY/BENOTIFY handed to a client connection, by method and result (sent, failed: the connection was gone or the CSeq stale).' });
+    this.clientResponses = meter.createCounter('presence.notification.responses', { unit: '{response}', description: 'Responses clients sent to NOTIFYs (and other requests of the server), by method and status.' });
+    const connections = meter.createObservableGauge('sip.server.connections', { unit: '{connection}', description: 'Open TCP/TLS client connections, by transport.' });
+    // Each binding is added by the edge that registered it and removed by whichever edge ends it
+    // (expiry sweeps run on every edge): the sum over edges is the deployment's count.
+    this.active = meter.createUpDownCounter('presence.registrations.active', { unit: '{registration}', description: 'Registered endpoints (bindings) now; sum over edges.' });
+    connections.addCallback((r) => {
+      const byTransport = { tcp: 0, tls: 0 };
+      for (const f of flows.values()) if (f.reliable && (f.transport === 'tcp' || f.transport === 'tls')) byTransport[f.transport]++;
+      for (const [transport, n] of Object.entries(byTransport)) r.observe(n, { transport });
+    });
+  }
+
+  /** One final response to a request. `pool` is the pool whose service answered, undefined when the edge did. */
+  answered(method: string, status: number, transport: string, startedAt: bigint, pool: string | undefined): void {
+    const attrs = { method: methodLabel(method), transport, pool: pool ?? 'none' };
+    this.requests.add(1, { ...attrs, status_code: String(status) });
+    this.duration.record(Number(process.hrtime.bigint() - startedAt) / 1e9, attrs);
+  }
+
+  bindings(delta: number): void {
+    this.active.add(delta);
+  }
+
+  registered(action: 'register' | 'unregister'): void {
+    this.registrations.add(1, { action });
+  }
+
+  authFailed(status: number): void {
+    this.authFailures.add(1, { status_code: String(status) });
+  }
+
+  /** A client's response to a request the server sent (a NOTIFY). */
+  clientAnswered(method: string, status: number): void {
+    this.clientResponses.add(1, { method: methodLabel(method), status_code: String(status) });
+  }
+
+  notified(method: string, sent: boolean): void {
+    this.notifications.add(1, { method: methodLabel(method), result: sent ? 'sent' : 'failed' });
+  }
+}
