@@ -82,7 +82,7 @@ export interface EndpointGone {
   at: string;
 }
 
-export const endpointGone = defineEvent<EndpointGone>('endpoint-gone', ['publication', 'subscription', 'aggregation']);
+export const endpointGone = defineEvent<EndpointGone>('endpoint-gone', ['publication', 'subscription', 'aggregation', 'federation']);
 
 /** A header as it crosses the bus: canonical name, raw value. */
 export interface BusHeader {
@@ -203,7 +203,7 @@ export interface NotifyOutcome {
   failure?: 'timeout' | 'connection-lost';
 }
 
-export const notifyOutcome = defineEvent<NotifyOutcome>('notify-outcome', ['subscription']);
+export const notifyOutcome = defineEvent<NotifyOutcome>('notify-outcome', ['subscription', 'federation']);
 
 /** A new endpoint registered (not a refresh). The publication service makes its server publications. */
 export interface EndpointRegistered {
@@ -230,7 +230,7 @@ export interface PresenceChanged {
   at: string;
 }
 
-export const presenceChanged = defineEvent<PresenceChanged>('presence-changed', ['subscription', 'aggregation']);
+export const presenceChanged = defineEvent<PresenceChanged>('presence-changed', ['subscription', 'aggregation', 'federation']);
 
 /** Moves a user to another pool (an operator's action); handled by the subscription service of the user's current pool. */
 export interface MoveUserRequest {

@@ -60,3 +60,5 @@ export {
   type SearchFaultCode,
   type SearchRow,
 } from './directory-search.js';
+export { buildMsrtcPidf, buildPidf, buildWatcherInfo, parsePidf, PIDF_CONTENT_TYPE, PIDF_NS, type MsrtcView, type PidfView, type WinfoWatcher } from './pidf.js';
+export { buildPersonalNote, buildPidfMachineState } from './pidf-state.js';

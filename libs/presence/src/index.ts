@@ -24,3 +24,4 @@ export {
 } from './contacts.js';
 export { dialogTag, ownerOfTag, type DialogOwner } from './dialog-tags.js';
 export { searchDirectory, type DirectoryPerson, type SearchOutcome } from './directory-search.js';
+export { effectiveContainerSets, legacyFormat, legacyStateOf, msrtcStateOf, OFFLINE, pidfStatusOf, stateOfPidf, type LegacyFormat, type LegacyState } from './legacy.js';

@@ -120,6 +120,22 @@ export function digestUriMatches(credUri: string, requestUri: string): boolean {
 }
 
 /**
+ * Whether credentials whose `uri` differs from the Request-URI still name this server: a URI
+ * without a user part whose host is one of `hosts` (a served domain, or the address the request
+ * came in on) and whose port, if any, is `port`. Stock clients compute the digest over the address
+ * they sent to rather than the Request-URI (SIPp: `uri="sip:<server ip>:<port>"` on a
+ * `REGISTER sip:<domain>`); such credentials cannot be replayed to another server, which is what
+ * the check of RFC 7616 §3.4.6 is for, so they are taken.
+ */
+export function digestUriNamesServer(credUri: string, hosts: readonly string[], port: number): boolean {
+  const u = parseUri(credUri);
+  if (!u.ok || u.value.user !== undefined) return false;
+  if (u.value.port !== undefined && u.value.port !== port) return false;
+  const host = u.value.host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return hosts.some((h) => h.toLowerCase() === host);
+}
+
+/**
  * Issues and checks nonces: `base64url(issuedAt | random | HMAC(secret, issuedAt | random))`, so any
  * instance with the same secret (every edge of a deployment, when configured) can tell the
  * deployment's nonces and their age without storing them. {@link verify} checks a nonce alone;

@@ -19,6 +19,7 @@ export {
   digestHa1,
   checkDigestResponseHa1,
   digestUriMatches,
+  digestUriNamesServer,
   nonceCount,
   NonceService,
   parseDigestCredentials,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { digestUriMatches, nonceCount, NonceService } from '../src/index.js';
+import { digestUriMatches, digestUriNamesServer, nonceCount, NonceService } from '../src/index.js';
 
 describe('digest uri check (RFC 7616 §3.4.6)', () => {
   it.each([
@@ -40,5 +40,19 @@ describe('NonceService', () => {
   it('counts a credential without qop as 1', () => {
     expect(nonceCount(undefined)).toBe(1);
     expect(nonceCount('0000000a')).toBe(10);
+  });
+});
+
+describe('digestUriNamesServer (credentials computed over the address the client sent to)', () => {
+  it('takes a URI without user naming a served domain or the local address, on the local port or none', () => {
+    expect(digestUriNamesServer('sip:127.0.0.1:5060', ['contoso.com', '127.0.0.1'], 5060)).toBe(true);
+    expect(digestUriNamesServer('sip:CONTOSO.com', ['contoso.com', '127.0.0.1'], 5060)).toBe(true);
+    expect(digestUriNamesServer('sip:[::1]:5060', ['contoso.com', '::1'], 5060)).toBe(true);
+  });
+  it('refuses another host, another port, a user part, or no URI at all', () => {
+    expect(digestUriNamesServer('sip:other.example:5060', ['contoso.com', '127.0.0.1'], 5060)).toBe(false);
+    expect(digestUriNamesServer('sip:127.0.0.1:5070', ['contoso.com', '127.0.0.1'], 5060)).toBe(false);
+    expect(digestUriNamesServer('sip:bob@contoso.com', ['contoso.com', '127.0.0.1'], 5060)).toBe(false);
+    expect(digestUriNamesServer('not a uri', ['contoso.com'], 5060)).toBe(false);
   });
 });

@@ -5,6 +5,7 @@ import {
   createResponse,
   digestChallenge,
   digestUriMatches,
+  digestUriNamesServer,
   getHeaders,
   nonceCount,
   NonceService,
@@ -31,6 +32,8 @@ export interface AuthenticatorOptions {
   mode: 'digest' | 'none';
   users: UserDirectory | undefined;
   realm: string;
+  /** Served domains: credentials whose `uri` names one of them (or the address a request came in on) name this server. */
+  domains?: readonly string[];
   nonces: NonceService;
   /** Highest nonce count per nonce, shared by every edge through the store. */
   replay: NonceReplay;
@@ -102,7 +105,7 @@ export class Authenticator {
         else fail('invalid nonce');
         continue;
       }
-      if (!digestUriMatches(c.uri, req.uri)) {
+      if (!digestUriMatches(c.uri, req.uri) && !digestUriNamesServer(c.uri, [this.o.realm, ...(this.o.domains ?? []), flow.local.address], flow.local.port)) {
         fail('uri mismatch');
         continue;
       }

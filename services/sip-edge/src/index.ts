@@ -99,6 +99,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       // A managed or LDAP directory decides who may use the server even when a proxy authenticates.
       listedOnly: ['store', 'ldap'].includes(deps.env.PRESENCE_DIRECTORY?.trim() ?? ''),
       realm: deps.domains[0]!,
+      domains: deps.domains,
       nonces: new NonceService(nonceSecret),
       replay,
       throttle: new FailureThrottle({

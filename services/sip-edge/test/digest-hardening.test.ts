@@ -35,6 +35,18 @@ describe('digest hardening (issue 12 items 5 and 6)', () => {
     expect((await c.request(matching)).status).toBe(404);
   });
 
+  it('takes credentials whose uri is the address the client sent to, as SIPp computes them (uri="sip:<server ip>:<port>")', async () => {
+    const w = await world();
+    const c = await udp(w);
+    const reg = buildRequest(c, { method: 'REGISTER', uri: 'sip:contoso.com' });
+    const challenge = await c.request(reg);
+    const atServer = authorize({ ...reg, uri: `sip:127.0.0.1:${w.edge.ports.udp}` }, challenge, 'alice', 'alice-dev-password');
+    expect((await c.request({ ...atServer, uri: 'sip:contoso.com' })).status).toBe(200);
+    // Another port on the same host is another server: refused.
+    const otherPort = authorize({ ...reg, uri: `sip:127.0.0.1:${w.edge.ports.udp + 1}` }, challenge, 'alice', 'alice-dev-password', 'SHA-256', 2);
+    expect((await c.request({ ...otherPort, uri: 'sip:contoso.com' })).status).toBe(401);
+  });
+
   it('a wrong password with a high nc does not burn the nonce for the real client', async () => {
     const w = await world();
     const c = await udp(w);
