@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { processEnv } from '@presence/runtime';
+import { directoryEnv, processEnv } from '@presence/runtime';
 import { edgeEnv } from '@presence/sip-edge';
 import { publicationEnv } from '@presence/publication';
 import { subscriptionEnv } from '@presence/subscription';
@@ -11,7 +11,7 @@ describe('README', () => {
   const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
   const rows = [...readme.matchAll(/^\| `([A-Z0-9_]+)` \| ([^|]+) \|/gm)].map((m) => [m[1]!, m[2]!.trim()] as const);
 
-  const allEnv = { ...processEnv, ...edgeEnv, ...publicationEnv, ...subscriptionEnv };
+  const allEnv = { ...processEnv, ...directoryEnv, ...edgeEnv, ...publicationEnv, ...subscriptionEnv };
 
   it('documents exactly the environment variables the processes read, with their defaults', () => {
     expect(rows.map(([name]) => name).sort()).toEqual(Object.keys(allEnv).sort());

@@ -66,7 +66,7 @@ export const pingCommands: Readonly<Record<ServiceName, CommandDef<Record<string
 );
 
 /** Why an endpoint's registration ended. */
-export type EndpointGoneReason = 'unregistered' | 'expired' | 'connection-lost' | 'replaced';
+export type EndpointGoneReason = 'unregistered' | 'expired' | 'connection-lost' | 'replaced' | 'signed-out';
 
 /**
  * An endpoint's registration ended (REGISTER Expires: 0, expiry, lost connection). Publication drops

@@ -7,7 +7,7 @@ export { buildFault, WRONG_DELTA, type FaultOperation } from './fault.js';
 export { buildContainers, buildMembers, parseSetContainerMembers, type ContainerChange, type ContainerView, type Member, type MemberAction, type MemberType } from './containers.js';
 export { buildSubscribers, parseSetSubscribers, type SubscriberView } from './subscribers.js';
 export { buildDelegates, parseSetDelegates, type DelegateAction, type DelegateView } from './delegates.js';
-export { buildContactCard, buildLegacyInterop, buildUserProperties } from './server-categories.js';
+export { buildContactCard, buildLegacyInterop, buildUserProperties, telUri } from './server-categories.js';
 export {
   BATCH_SUB_NS,
   buildMultipart,

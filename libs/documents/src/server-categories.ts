@@ -1,7 +1,24 @@
 import { NS } from './namespaces.js';
 import { element, esc } from './xml.js';
 
-/** contactCard data from the directory ([MS-PRES] §3.2.6.2, §2.2.2.7.3): identity name and email. */
+/**
+ * A directory phone number as a tel URI (the form of [MS-PRES] §2.2.2.7.5 phone/uri, "the normalized
+ * tel URI", used for the userProperties line): its digits with a leading +, an extension after
+ * x/ext as `;ext=`; undefined without digits.
+ */
+export function telUri(phone: string): string | undefined {
+  const [main, ext] = phone.split(/\s*(?:x|ext\.?)\s*/i, 2) as [string, string | undefined];
+  const digits = main.replace(/[^0-9]/g, '');
+  if (digits === '') return undefined;
+  const extDigits = ext?.replace(/[^0-9]/g, '');
+  return `tel:${main.trim().startsWith('+') ? '+' : ''}${digits}${extDigits ? `;ext=${extDigits}` : ''}`;
+}
+
+/**
+ * contactCard data from the directory ([MS-PRES] §2.2.2.7.5): the server publishes only the
+ * identity's displayName and email (§3.2.6.2 table); title, office, phone and the rest reach
+ * clients through directory search (§3.1) instead.
+ */
 export function buildContactCard(displayName: string, email?: string): string {
   const identity = `<identity><name><displayName>${esc(displayName)}</displayName></name>${email ? `<email>${esc(email)}</email>` : ''}</identity>`;
   return element('contactCard', [['xmlns', NS.contactCard]], identity);

@@ -1,4 +1,4 @@
-import { buildContactCard, buildLegacyInterop, buildUserProperties } from '@presence/documents';
+import { buildContactCard, buildLegacyInterop, buildUserProperties, telUri } from '@presence/documents';
 import { publications, put, type Change, type PublicationRecord, type StoredRecord } from '@presence/state';
 import type { CategoryKey } from './publish.js';
 import { publicationId } from './publish.js';
@@ -8,17 +8,25 @@ import { publishTime } from './time.js';
 export interface DirectoryEntry {
   readonly displayName: string;
   readonly email?: string;
+  /** The user's phone number as the directory holds it: their userProperties line. */
+  readonly phone?: string;
 }
 
 /** Containers the server publishes contactCard into (§3.2.6.2). */
 export const CONTACT_CARD_CONTAINERS: readonly number[] = [0, 100, 200, 300, 400, 32000];
+
+const telephoneOf = (phone: string | undefined): { telephone?: string } => {
+  const tel = phone === undefined ? undefined : telUri(phone);
+  return tel ? { telephone: tel } : {};
+};
 
 /** The server's own publications for a user ([MS-PRES] §3.2.6.2): category, container, data. */
 export function serverPublicationSet(entry: DirectoryEntry): { name: string; container: number; data: string }[] {
   return [
     ...CONTACT_CARD_CONTAINERS.map((container) => ({ name: 'contactCard', container, data: buildContactCard(entry.displayName, entry.email) })),
     { name: 'legacyInterop', container: 32000, data: buildLegacyInterop() },
-    { name: 'userProperties', container: 1, data: buildUserProperties() },
+    // The user's own line, from the directory's phone number (§3.2.6.2 userProperties).
+    { name: 'userProperties', container: 1, data: buildUserProperties(telephoneOf(entry.phone)) },
   ];
 }
 

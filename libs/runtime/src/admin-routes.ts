@@ -3,6 +3,8 @@ import type { Logger } from '@presence/telemetry';
 import type { FastifyInstance } from 'fastify';
 import { bearerMatches } from './admin-auth.js';
 import { normalizeAor } from './directory.js';
+import type { OpenedDirectory } from './directory-config.js';
+import { registerUserRoutes } from './admin-users.js';
 import type { Pools } from './pools.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -31,7 +33,7 @@ function readSeed(body: Record<string, unknown>): Omit<SetContactListRequest, 'u
  * Every call needs `Authorization: Bearer <ADMIN_TOKEN>`; without a configured token the routes do
  * not exist (404). Each call, allowed or refused, leaves one audit log line.
  */
-export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () => Bus, token: string | undefined, logger: Logger): void {
+export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () => Bus, token: string | undefined, logger: Logger, directory?: OpenedDirectory): void {
   if (token === undefined) {
     logger.warn('admin routes disabled: set ADMIN_TOKEN or ADMIN_TOKEN_FILE to enable /admin/users/*');
     return;
@@ -42,7 +44,9 @@ export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () 
   });
   app.addHook('onResponse', async (req, reply) => {
     if (!req.url.startsWith('/admin/')) return;
-    const target = isObject(req.body) && typeof req.body.user === 'string' ? req.body.user.slice(0, 200) : undefined;
+    const param = (req.params as { uri?: unknown } | undefined)?.uri;
+    const named = isObject(req.body) ? (req.body.user ?? req.body.uri) : undefined;
+    const target = typeof named === 'string' ? named.slice(0, 200) : typeof param === 'string' ? param.slice(0, 200) : undefined;
     logger.info({ audit: true, method: req.method, url: req.url, source: req.ip, target, status: reply.statusCode }, 'admin call');
   });
   // Moves a user to another pool ([DESIGN] Pools).
@@ -74,4 +78,7 @@ export function registerAdminRoutes(app: FastifyInstance, pools: Pools, bus: () 
       return reply.code(e instanceof RemoteHandlerError ? 400 : 503).send({ error: (e as Error).message });
     }
   });
+
+  // The managed user store (issue 15): create, change, disable, delete, set passwords, list.
+  if (directory) registerUserRoutes(app, pools, directory);
 }

@@ -1,7 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DirectoryPerson } from '@presence/presence';
-import { ConfigError } from '@presence/telemetry';
+import { readUsersFile } from './directory-file.js';
 
 /** The development accounts `npm start` uses when PRESENCE_USERS_FILE is unset. */
 export const DEV_USERS_FILE = fileURLToPath(new URL('../../../config/dev-users.json', import.meta.url));
@@ -17,26 +16,63 @@ export function normalizeAor(uri: string): string | undefined {
   }
 }
 
-/** A user of the users file: the sign-in account and what directory search shows of them ([MS-PRES] §3.1, §8.2). */
-export interface UserEntry extends Omit<DirectoryPerson, 'uri'> {
+/** Digest HA1 values of one username form, per algorithm (RFC 7616 §3.4.2: H(username:realm:password)). */
+export interface Ha1Values {
+  readonly MD5?: string;
+  readonly 'SHA-256'?: string;
+}
+
+/**
+ * A user's digest secret: the clear password (the development users file only), or HA1 values
+ * computed for the deployment's realm: `ha1` for the username `alice`, `ha1b` for
+ * `alice@contoso.com` (clients send either; the two names follow Kamailio's subscriber table).
+ */
+export interface Credentials {
+  readonly password?: string;
+  readonly ha1?: Ha1Values;
+  readonly ha1b?: Ha1Values;
+}
+
+/** A user of the directory: the sign-in account and what directory search shows of them ([MS-PRES] §3.1, §8.2). */
+export interface UserEntry extends Omit<DirectoryPerson, 'uri'>, Credentials {
   /** Address of record, `sip:alice@contoso.com`. */
   readonly aor: string;
-  readonly password: string;
   /** The pool the user is homed in, when assigned explicitly. */
   readonly pool?: string;
 }
 
-/** The optional text attributes of a users file entry, besides displayName and email. */
-const PROFILE = ['givenName', 'surname', 'title', 'office', 'phone', 'company', 'city', 'state', 'country'] as const;
+/** The optional text attributes of a user, besides the address. */
+export const PROFILE = ['displayName', 'givenName', 'surname', 'title', 'office', 'phone', 'company', 'city', 'state', 'country', 'email'] as const;
+export type ProfileField = (typeof PROFILE)[number];
 
-/** The user directory: who may sign in, with what password. */
+/** What one reload changed: users who can no longer sign in (deleted or disabled), and new ones. */
+export interface DirectoryChange {
+  readonly removed: readonly string[];
+  readonly added: readonly string[];
+}
+
+/**
+ * The directory port every service reads users through: the enabled users of the deployment, kept
+ * in memory so that lookups on the request path never wait. A back end (users file, managed store,
+ * LDAP) fills it with {@link UserDirectory.replace} at start and whenever its source changes; a
+ * user it no longer lists (deleted or disabled) is announced to {@link onChange} listeners, so the
+ * edge can sign them out.
+ */
 export class UserDirectory {
-  private readonly byAor: Map<string, UserEntry>;
+  private byAor: Map<string, UserEntry>;
+  private readonly listeners = new Set<(c: DirectoryChange) => void>();
+  private stopSource: () => void = () => undefined;
 
-  constructor(users: readonly UserEntry[]) {
+  constructor(users: readonly UserEntry[] = []) {
     this.byAor = new Map(users.map((u) => [u.aor, u]));
   }
 
+  /** A directory of the users file's users, read once (tests; processes use {@link openDirectory}). */
+  static fromFile(path: string, domains?: readonly string[]): UserDirectory {
+    return new UserDirectory(readUsersFile(path, domains));
+  }
+
+  /** The enabled user with this address (any `sip:`/`sips:` spelling), or undefined. */
   get(aor: string): UserEntry | undefined {
     const key = normalizeAor(aor);
     return key === undefined ? undefined : this.byAor.get(key);
@@ -46,59 +82,44 @@ export class UserDirectory {
     return this.byAor.size;
   }
 
-  /** Every user, for directory search. */
+  /** Every enabled user, for directory search. */
   entries(): IterableIterator<UserEntry> {
     return this.byAor.values();
   }
 
-  /**
-   * Reads `{"users":[{"uri":"sip:alice@contoso.com","password":"...","displayName":"Alice"}]}`.
-   * Any problem is a ConfigError naming the file and the entry, so start-up stops with one line.
-   */
-  static fromFile(path: string): UserDirectory {
-    const bad = (why: string) => new ConfigError('PRESENCE_USERS_FILE', `Invalid users file PRESENCE_USERS_FILE=${JSON.stringify(path)}: ${why}`);
-    let doc: unknown;
-    try {
-      doc = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (e) {
-      throw bad((e as Error).message.split('\n')[0]!);
-    }
-    const list = (doc as { users?: unknown }).users;
-    if (!Array.isArray(list)) throw bad('expected {"users": [...]}');
-    const users = list.map((u: unknown, i) => {
-      const entry = (u ?? {}) as Record<string, unknown>;
-      const { uri, password, displayName, email, pool } = entry;
-      const aor = typeof uri === 'string' ? normalizeAor(uri) : undefined;
-      if (aor === undefined) throw bad(`users[${i}].uri must be a sip: URI with a user part`);
-      if (typeof password !== 'string' || password === '') throw bad(`users[${i}].password must be a non-empty string`);
-      if (displayName !== undefined && typeof displayName !== 'string') throw bad(`users[${i}].displayName must be a string`);
-      if (email !== undefined && typeof email !== 'string') throw bad(`users[${i}].email must be a string`);
-      if (pool !== undefined && (typeof pool !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(pool))) throw bad(`users[${i}].pool must be a pool id`);
-      const profile: Record<string, string> = {};
-      for (const k of PROFILE) {
-        const v = entry[k];
-        if (v === undefined) continue;
-        if (typeof v !== 'string') throw bad(`users[${i}].${k} must be a string`);
-        profile[k] = v;
-      }
-      return {
-        ...profile,
-        aor,
-        password,
-        ...(displayName !== undefined ? { displayName } : {}),
-        ...(email !== undefined ? { email } : {}),
-        ...(pool !== undefined ? { pool: pool as string } : {}),
-      };
-    });
-    return new UserDirectory(users);
+  /** Replaces every user at once; returns (and tells listeners) who left and who came. */
+  replace(users: readonly UserEntry[]): DirectoryChange {
+    const next = new Map(users.map((u) => [u.aor, u]));
+    const removed = [...this.byAor.keys()].filter((a) => !next.has(a));
+    const added = [...next.keys()].filter((a) => !this.byAor.has(a));
+    this.byAor = next;
+    const change = { removed, added };
+    if (removed.length + added.length > 0) for (const l of this.listeners) l(change);
+    return change;
   }
-}
 
-/**
- * The directory a process uses: PRESENCE_USERS_FILE, or in embedded mode the development accounts.
- * Undefined in clustered mode without a file.
- */
-export function loadDirectory(env: NodeJS.ProcessEnv, mode: 'embedded' | 'clustered'): { directory: UserDirectory | undefined; file: string | undefined } {
-  const file = env.PRESENCE_USERS_FILE?.trim() || (mode === 'embedded' ? DEV_USERS_FILE : undefined);
-  return { directory: file === undefined ? undefined : UserDirectory.fromFile(file), file };
+  /** Adds or replaces one user (or removes them with `undefined`): a local write seen at once. */
+  set(aor: string, user: UserEntry | undefined): void {
+    const had = this.byAor.has(aor);
+    if (user) this.byAor.set(aor, user);
+    else this.byAor.delete(aor);
+    const change = { removed: had && !user ? [aor] : [], added: !had && user ? [aor] : [] };
+    if (change.removed.length + change.added.length > 0) for (const l of this.listeners) l(change);
+  }
+
+  onChange(listener: (c: DirectoryChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Ties the back end's watcher (timer, file watch, connection) to this directory's life. */
+  attach(stop: () => void): void {
+    this.stopSource = stop;
+  }
+
+  close(): void {
+    this.stopSource();
+    this.stopSource = () => undefined;
+    this.listeners.clear();
+  }
 }

@@ -2,7 +2,11 @@ export { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.j
 export { loadProcessConfig, processEnv, type ProcessConfig } from './process-config.js';
 export { runProcess, startProcess, type ProcessMode, type RunningProcess, type RunProcessOptions } from './run-process.js';
 export { servePing, type RunningService, type ServiceDeps, type ServiceModule } from './service.js';
-export { DEV_USERS_FILE, loadDirectory, normalizeAor, UserDirectory, type UserEntry } from './directory.js';
+export { DEV_USERS_FILE, normalizeAor, PROFILE, UserDirectory, type Credentials, type DirectoryChange, type Ha1Values, type ProfileField, type UserEntry } from './directory.js';
+export { directoryEnv, openDirectory, usersFileOf, type DirectoryKind, type OpenedDirectory } from './directory-config.js';
+export { outsideDomains, readUsersFile } from './directory-file.js';
+export { readLdapUsers, type LdapOptions } from './directory-ldap.js';
+export { ha1For, UserStore, UserStoreError, type StoredUser, type UserView } from './directory-store.js';
 export { commitAndAnnounce, every, OUTBOX, sweepOutbox, type Announcement, type CommitDeps } from './changes.js';
 export { aorOf, conflictReply, header, mediaType, reply, roamingReply } from './sip-request.js';
 export { loadPools, type Pools } from './pools.js';

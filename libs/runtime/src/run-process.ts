@@ -12,10 +12,10 @@ import { registerAdminRoutes } from './admin-routes.js';
 import { guardBus, guardStore } from './request-guard.js';
 import { StoreEpoch } from './store-epoch.js';
 import { clusteredAdapters, embeddedAdapters, type Adapters } from './adapters.js';
-import { loadDirectory } from './directory.js';
+import { openDirectory } from './directory-config.js';
 import { loadPools } from './pools.js';
 import { checkPoolId, loadProcessConfig, type ProcessConfig } from './process-config.js';
-import { readLogLevel, ReloadableDirectory, reloadOnHangup } from './reload.js';
+import { readLogLevel, reloadOnHangup } from './reload.js';
 import { describeStartupFailure } from './startup-failure.js';
 import type { RunningService, ServiceModule } from './service.js';
 
@@ -76,9 +76,8 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     if (!adapters) throw new Error(opts.mode === 'clustered' ? 'connecting to NATS' : 'starting');
     return adapters;
   };
-  const loaded = loadDirectory(opts.env ?? process.env, opts.mode).directory;
-  const reloadable = loaded && new ReloadableDirectory(loaded);
-  const directory = reloadable?.view;
+  const opened = openDirectory({ env: opts.env ?? process.env, mode: opts.mode, domains: config.PRESENCE_DOMAINS, logger });
+  const { directory } = opened;
   const pools = loadPools(config, directory, () => adapters?.store);
   // Embedded mode runs every pool's services in this process; a clustered process serves POOL_ID.
   const servedPools = opts.mode === 'embedded' ? pools.all.map((p) => p.id) : [config.POOL_ID];
@@ -114,13 +113,15 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   // Operators' routes: behind a token, on the main HTTP port or on a listener of their own (loopback by default).
   const adminToken = loadAdminToken(config.ADMIN_TOKEN, config.ADMIN_TOKEN_FILE);
   const operator = config.ADMIN_HTTP_PORT === undefined ? undefined : createAdminServer({ logger, checks: [] });
-  registerAdminRoutes((operator ?? admin).app, pools, () => needAdapters().bus, adminToken, logger.child({ component: 'admin' }));
+  registerAdminRoutes((operator ?? admin).app, pools, () => needAdapters().bus, adminToken, logger.child({ component: 'admin' }), opened);
   await admin.app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
   const httpPort = boundPort(admin.app.server.address(), config.HTTP_PORT);
   await operator?.app.listen({ port: Number(config.ADMIN_HTTP_PORT), host: config.ADMIN_HTTP_HOST });
   const adminHttpPort = operator ? boundPort(operator.app.server.address(), Number(config.ADMIN_HTTP_PORT)) : httpPort;
 
   adapters = opts.mode === 'clustered' ? await connectLoudly(config, opts.processName, logger) : embeddedAdapters(config);
+  // The directory's back end reads its users before any service takes a request (issue 15).
+  await opened.start(adapters.store);
   const deps = {
     instanceId: config.instanceId,
     // Services see a bus that bounds their SIP work and a store that refuses writes past a request's deadline.
@@ -153,6 +154,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
       admin.setDraining();
       epoch?.stop();
       for (const s of [...(running ?? [])].reverse()) await s.stop().catch((e: unknown) => logger.error({ err: e }, 'service stop failed'));
+      directory?.close();
       await adapters?.close().catch((e: unknown) => logger.error({ err: e }, 'closing bus/store failed'));
       await admin.app.close();
       await operator?.app.close();
@@ -162,7 +164,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     })());
   const services = running;
   const reload = (): Promise<void> =>
-    reloadOnHangup({ logger, env: opts.env ?? process.env, mode: opts.mode, directory: reloadable, logLevelFile: config.LOG_LEVEL_FILE, services: () => services });
+    reloadOnHangup({ logger, logLevelFile: config.LOG_LEVEL_FILE, services: () => services });
 
   return { config, logger, httpPort, adminHttpPort, adapters, services: running, reload, shutdown };
 }

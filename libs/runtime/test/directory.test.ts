@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UserDirectory } from '../src/directory.js';
+import { readUsersFile } from '../src/directory-file.js';
 
 const file = (doc: unknown) => {
   const f = join(mkdtempSync(join(tmpdir(), 'users-')), 'users.json');
@@ -12,12 +13,12 @@ const file = (doc: unknown) => {
 
 describe('users file: the attributes directory search shows', () => {
   it('reads the optional profile attributes and lists every user', () => {
-    const d = UserDirectory.fromFile(file({ users: [{ uri: 'sip:Alice@Contoso.com', password: 'p', title: 'Lead', city: 'Redmond' }, { uri: 'sip:bob@contoso.com', password: 'q' }] }));
+    const d = new UserDirectory(readUsersFile(file({ users: [{ uri: 'sip:Alice@Contoso.com', password: 'p', title: 'Lead', city: 'Redmond' }, { uri: 'sip:bob@contoso.com', password: 'q' }] })));
     expect([...d.entries()].map((u) => u.aor)).toEqual(['sip:Alice@contoso.com', 'sip:bob@contoso.com']);
     expect(d.get('sip:Alice@contoso.com')).toMatchObject({ title: 'Lead', city: 'Redmond' });
   });
 
   it('refuses a profile attribute that is not a string, naming the entry', () => {
-    expect(() => UserDirectory.fromFile(file({ users: [{ uri: 'sip:a@contoso.com', password: 'p', phone: 5 }] }))).toThrow(/users\[0\]\.phone must be a string/);
+    expect(() => new UserDirectory(readUsersFile(file({ users: [{ uri: 'sip:a@contoso.com', password: 'p', phone: 5 }] })))).toThrow(/users\[0\]\.phone must be a string/);
   });
 });

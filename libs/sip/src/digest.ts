@@ -55,15 +55,37 @@ function h(alg: DigestAlgorithm, s: string): string {
  * H(H(user:realm:password):nonce:nc:cnonce:qop:H(method:uri)), or without qop the RFC 2069 form.
  */
 export function digestResponse(c: Omit<DigestCredentials, 'response'>, method: string, password: string): string {
-  const ha1 = h(c.algorithm, `${c.username}:${c.realm}:${password}`);
+  return digestResponseFromHa1(c, method, digestHa1(c.algorithm, c.username, c.realm, password));
+}
+
+/**
+ * HA1 = H(username:realm:password) (RFC 7616 §3.4.2): a password-equivalent for this realm, what a
+ * directory stores instead of the password itself.
+ */
+export function digestHa1(algorithm: DigestAlgorithm, username: string, realm: string, password: string): string {
+  return h(algorithm, `${username}:${realm}:${password}`);
+}
+
+/** The expected `response` from a stored HA1 (RFC 7616 §3.4.1): the password is never needed. */
+export function digestResponseFromHa1(c: Omit<DigestCredentials, 'response'>, method: string, ha1: string): string {
   const ha2 = h(c.algorithm, `${method}:${c.uri}`);
-  return c.qop ? h(c.algorithm, `${ha1}:${c.nonce}:${c.nc}:${c.cnonce}:${c.qop}:${ha2}`) : h(c.algorithm, `${ha1}:${c.nonce}:${ha2}`);
+  const a = ha1.toLowerCase();
+  return c.qop ? h(c.algorithm, `${a}:${c.nonce}:${c.nc}:${c.cnonce}:${c.qop}:${ha2}`) : h(c.algorithm, `${a}:${c.nonce}:${ha2}`);
+}
+
+function sameText(expected: string, given: string): boolean {
+  const e = Buffer.from(expected);
+  const g = Buffer.from(given);
+  return e.length === g.length && timingSafeEqual(e, g);
 }
 
 export function checkDigestResponse(c: DigestCredentials, method: string, password: string): boolean {
-  const expected = Buffer.from(digestResponse(c, method, password));
-  const given = Buffer.from(c.response);
-  return expected.length === given.length && timingSafeEqual(expected, given);
+  return sameText(digestResponse(c, method, password), c.response);
+}
+
+/** Checks credentials against a stored HA1 of the credentials' algorithm. */
+export function checkDigestResponseHa1(c: DigestCredentials, method: string, ha1: string): boolean {
+  return sameText(digestResponseFromHa1(c, method, ha1), c.response);
 }
 
 /** A WWW-Authenticate value for one algorithm (qop=auth). */

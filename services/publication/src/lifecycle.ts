@@ -8,9 +8,10 @@ import type { HandlerDeps } from './handlers.js';
 /** The per-user server publication timer ([MS-PRES] §3.2.6.2), kept as a record with an expiry. */
 const SERVER_TIMER = 'srv';
 
+/** The contactCard and userProperties attributes of a user, read from the directory (issue 15 item 3). */
 function entryFor(directory: UserDirectory | undefined, user: string): DirectoryEntry {
   const e = directory?.get(user);
-  return { displayName: e?.displayName ?? user.replace(/^sip:/, '').split('@')[0]!, ...(e?.email ? { email: e.email } : {}) };
+  return { displayName: e?.displayName ?? user.replace(/^sip:/, '').split('@')[0]!, ...(e?.email ? { email: e.email } : {}), ...(e?.phone ? { phone: e.phone } : {}) };
 }
 
 class RetryError extends Error {

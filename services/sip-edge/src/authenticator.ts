@@ -1,6 +1,7 @@
 import {
   addressOfRecord,
   checkDigestResponse,
+  checkDigestResponseHa1,
   createResponse,
   digestChallenge,
   digestUriMatches,
@@ -12,6 +13,7 @@ import {
   parseUri,
   randomToken,
   type DigestAlgorithm,
+  type DigestCredentials,
   type SipRequest,
   type SipResponse,
 } from '@presence/sip';
@@ -19,7 +21,7 @@ import type { Logger } from '@presence/telemetry';
 import type { Flow } from './flows.js';
 import type { NonceReplay } from './nonce-replay.js';
 import type { FailureThrottle } from './throttle.js';
-import type { UserDirectory } from '@presence/runtime';
+import type { UserDirectory, UserEntry } from '@presence/runtime';
 
 export type AuthOutcome = { readonly ok: true; readonly user: string } | { readonly ok: false; readonly response: SipResponse };
 
@@ -37,8 +39,25 @@ export interface AuthenticatorOptions {
   replay: NonceReplay;
   throttle: FailureThrottle;
   logger: Logger;
+  /**
+   * With `mode: 'none'`, refuse a From user the directory does not list (issue 15: behind an
+   * authenticating proxy, the directory still says who may use the server; a disabled user is refused).
+   */
+  listedOnly?: boolean;
   /** Offered in this order (RFC 8760 §3: most preferred first); credentials in any other are refused. */
   algorithms?: readonly DigestAlgorithm[];
+}
+
+/**
+ * Whether digest credentials prove the user's secret: the clear password (development users file),
+ * else the stored HA1 of the credentials' algorithm for the username form the client sent
+ * (`alice`: ha1, `alice@contoso.com`: ha1b). A directory keeping only HA1 values never needs the
+ * password (RFC 7616 §3.4.2); an algorithm without a stored HA1 is refused like a wrong password.
+ */
+export function credentialsMatch(c: DigestCredentials, method: string, entry: UserEntry): boolean {
+  if (entry.password !== undefined) return checkDigestResponse(c, method, entry.password);
+  const ha1 = (c.username.includes('@') ? entry.ha1b : entry.ha1)?.[c.algorithm];
+  return ha1 !== undefined && checkDigestResponseHa1(c, method, ha1);
 }
 
 /**
@@ -60,7 +79,10 @@ export class Authenticator {
   }
 
   async authenticate(flow: Flow, req: SipRequest, fromAor: string): Promise<AuthOutcome> {
-    if (this.o.mode === 'none') return { ok: true, user: fromAor };
+    if (this.o.mode === 'none') {
+      if (this.o.listedOnly && !this.o.users?.get(fromAor)) return { ok: false, response: createResponse(req, 403, { toTag: randomToken(), reason: 'Not In The Directory' }) };
+      return { ok: true, user: fromAor };
+    }
     if (flow.reliable && flow.user !== undefined) return { ok: true, user: flow.user };
     const source = flow.remote.address;
     let stale = false;
@@ -92,7 +114,7 @@ export class Authenticator {
         fail('unknown user');
         continue;
       }
-      if (!checkDigestResponse(c, req.method, entry.password)) {
+      if (!credentialsMatch(c, req.method, entry)) {
         fail('wrong password');
         continue;
       }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { edgeSend, edgeSendBatch } from '@presence/bus';
-import { DEV_USERS_FILE, loadDirectory, loadProcessConfig, StoreEpoch, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
+import { DEV_USERS_FILE, loadProcessConfig, usersFileOf, StoreEpoch, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
 import { Authenticator } from './authenticator.js';
@@ -23,6 +23,7 @@ export { edgeEnv, loadEdgeConfig, type EdgeConfig } from './config.js';
 export { selfSignedCertificate } from './transport/self-signed.js';
 export { ALLOW, SUPPORTED } from './edge.js';
 export { ALLOW_EVENTS } from './router.js';
+export { credentialsMatch } from './authenticator.js';
 
 export { DEV_USERS_FILE } from '@presence/runtime';
 
@@ -41,10 +42,10 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   if (config.REGISTER_MIN_EXPIRES > config.REGISTER_DEFAULT_EXPIRES || config.REGISTER_DEFAULT_EXPIRES > config.REGISTER_MAX_EXPIRES) {
     throw new ConfigError('REGISTER_DEFAULT_EXPIRES', 'Invalid registration lifetimes: need REGISTER_MIN_EXPIRES <= REGISTER_DEFAULT_EXPIRES <= REGISTER_MAX_EXPIRES');
   }
-  const { file: usersFile } = loadDirectory(deps.env, deps.mode);
+  const usersFile = usersFileOf(deps.env, deps.mode);
   const users = deps.directory;
   if (config.PRESENCE_AUTH === 'digest' && users === undefined) {
-    throw new ConfigError('PRESENCE_USERS_FILE', 'Missing environment variable PRESENCE_USERS_FILE: expected the users file (or PRESENCE_AUTH=none)');
+    throw new ConfigError('PRESENCE_USERS_FILE', 'Missing environment variable PRESENCE_USERS_FILE: expected the users file, PRESENCE_DIRECTORY=store|ldap, or PRESENCE_AUTH=none');
   }
   if (config.PRESENCE_AUTH === 'none') log.warn('PRESENCE_AUTH=none: requests are not authenticated; the From header is trusted. Use only on trusted networks.');
   if (usersFile === DEV_USERS_FILE && deps.mode === 'embedded') log.warn({ usersFile }, 'using the development users file; set PRESENCE_USERS_FILE for real accounts');
@@ -95,6 +96,8 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     authenticator: new Authenticator({
       mode: config.PRESENCE_AUTH,
       users,
+      // A managed or LDAP directory decides who may use the server even when a proxy authenticates.
+      listedOnly: ['store', 'ldap'].includes(deps.env.PRESENCE_DIRECTORY?.trim() ?? ''),
       realm: deps.domains[0]!,
       domains: deps.domains,
       nonces: new NonceService(nonceSecret),
@@ -166,6 +169,21 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     log.error({ closed }, 'closed every client connection after the store lost its data');
   });
   if (deps.mode === 'clustered') await epoch.start(processConfig.STORE_CHECK_MS);
+  // [issue 15] A user the directory no longer lists (deleted or disabled) is signed out: their
+  // connections here close and their endpoints end (endpoint-gone ends their dialogs).
+  const unwatch = users?.onChange(({ removed }) => {
+    if (removed.length === 0) return;
+    // One pass over the connections however many users left (an LDAP refresh may remove many).
+    const gone = new Set(removed);
+    for (const f of [...flows.values()]) if (f.user !== undefined && gone.has(f.user)) f.close();
+    // Their registrations end one user after another: a bulk removal does not flood the store.
+    void (async () => {
+      for (const aor of removed) {
+        await registrar.signOut(aor).catch((e: unknown) => log.warn({ err: e, user: aor }, 'signing out a removed user failed'));
+        log.info({ user: aor }, 'user left the directory: signed out');
+      }
+    })();
+  });
   const ports = { udp: listeners[0]!.port, tcp: listeners[1]!.port, tls: listeners[2]!.port };
   log.info({ ports, auth: config.PRESENCE_AUTH, domains: deps.domains, pools: deps.pools.all.map((p) => p.id), users: users?.size ?? 0 }, 'SIP edge listening');
 
@@ -179,6 +197,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       log.info({ file: config.SIP_TLS_CERT_FILE }, 'TLS certificate reloaded');
     },
     stop: async () => {
+      unwatch?.();
       clearInterval(sweeper);
       epoch.stop();
       await Promise.all(listeners.map((l) => l.close()));

@@ -189,6 +189,12 @@ export class Registrar {
     return n;
   }
 
+  /** Ends every endpoint of a user who left the directory (deleted or disabled), on whichever edge it is. */
+  async signOut(user: string): Promise<void> {
+    const p = await this.partition(user);
+    for (const rec of await listRecords(this.o.store, p, registrations)) await this.end(user, rec, 'signed-out');
+  }
+
   /** A TCP/TLS connection closed: its endpoints are gone (unless they re-registered elsewhere since). */
   async flowClosed(flow: Flow): Promise<void> {
     const bound = this.byFlow.get(flow.id);

@@ -1,7 +1,7 @@
 import type { SipReply, SipRequestCommand } from '@presence/bus';
 import { buildDirectorySearchResult, buildSearchFault, CONTENT_TYPE, parseDirectorySearch, type SearchFaultCode } from '@presence/documents';
-import { searchDirectory } from '@presence/presence';
-import { header, reply, type UserDirectory } from '@presence/runtime';
+import { searchDirectory, type DirectoryPerson } from '@presence/presence';
+import { header, PROFILE, reply, type UserDirectory, type UserEntry } from '@presence/runtime';
 import { param, parseNameAddr, parseParams, parseUri } from '@presence/sip';
 import type { SubscriptionConfig } from './config.js';
 
@@ -29,6 +29,13 @@ function fault(code: SearchFaultCode, text: string): SipReply {
   return reply(FAULT_STATUS[code], text.slice(0, 120), [{ name: 'Content-Type', value: CONTENT_TYPE.soap }], buildSearchFault(code, text));
 }
 
+/** What directory search may show of a user: the address and the profile attributes. */
+function personOf(u: UserEntry): DirectoryPerson {
+  const person: Record<string, string> = { uri: u.aor };
+  for (const k of PROFILE) if (u[k] !== undefined) person[k] = u[k];
+  return person as unknown as DirectoryPerson;
+}
+
 /**
  * Directory search ([MS-PRES] §3.1, §4.1, section 8): a SERVICE to the domain, answered from the
  * users this server knows (the user directory), each row a prefix that every result matches.
@@ -51,9 +58,8 @@ export function handleDirectorySearch(d: DirectorySearchDeps, cmd: SipRequestCom
     if (!req.ok) return fault('Client.BadCall', req.error.message);
     // No directory to read (a clustered process without PRESENCE_USERS_FILE): the directory is unreachable.
     if (!d.directory) return fault('Server.Unavailable.Busy', 'No user directory is configured');
-    const people = [...d.directory.entries()]
-      .filter((u) => u.aor.split('@')[1] === domain)
-      .map(({ aor, password: _password, pool: _pool, ...profile }) => ({ uri: aor, ...profile }));
+    // The directory's enabled users of the domain, with their attributes only (never their secrets).
+    const people = [...d.directory.entries()].filter((u) => u.aor.split('@')[1] === domain).map(personOf);
     const out = searchDirectory(people, req.value.rows, req.value.maxResults, d.config.DIRECTORY_SEARCH_MAX_RESULTS);
     return reply(200, undefined, [{ name: 'Content-Type', value: CONTENT_TYPE.soap }], buildDirectorySearchResult(out.rows, out.moreAvailable));
   } catch (e) {
