@@ -1,5 +1,5 @@
 export { DEFAULT_POLICY, isReadOnly, PRIVATE_CATEGORIES, READ_ONLY, REGISTERED_CATEGORIES, type PublicationPolicy } from './policy.js';
-export { publishTime } from './time.js';
+export { publishTime, secondsLeft } from './time.js';
 export { allSelfViews, conflictFaults, planPublish, publicationId, sameAor, selfView, selfViewsOf, type CategoryKey, type PublishContext, type PublishOutcome } from './publish.js';
 export { containerViews, planContainerMembers, type ContainerOutcome } from './containers.js';
 export { planAddSubscriber, planSetSubscribers, subscriberViews, type SubscriberOutcome } from './subscribers.js';

@@ -11,3 +11,8 @@ export function publishTime(now: Date, previous?: string): string {
   }
   return new Date(t).toISOString().replace(/Z$/, '');
 }
+
+/** Whole seconds left until `expiresAt` (now when unknown), never negative: `subscription-state: active;expires=` (RFC 6665 §4.1.3). */
+export function secondsLeft(now: number, expiresAt: number | undefined): number {
+  return Math.max(0, Math.round(((expiresAt ?? now) - now) / 1000));
+}

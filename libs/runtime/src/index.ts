@@ -12,3 +12,4 @@ export { aorOf, conflictReply, header, mediaType, reply, roamingReply } from './
 export { loadPools, type Pools } from './pools.js';
 export { checkDeadline, DeadlineExceededError, guardBus, guardStore, Limiter, OVERLOAD_CODES, OverloadedError } from './request-guard.js';
 export { StoreEpoch } from './store-epoch.js';
+export { handToEdges, type EdgeBound } from './edge-batches.js';

@@ -1,6 +1,6 @@
 import type { PresenceChanged } from '@presence/bus';
 import { listRecords, put, remove, type Partition, type StoredRecord } from '@presence/state';
-import { handToEdges, remaining, type FedDeps, type FedNotification } from './notify.js';
+import { handNotifications, remaining, type FedDeps, type FedNotification } from './notify.js';
 import { fedDialogs, fedWatchers, type FedDialogRecord, type FedWatcherRecord } from './records.js';
 import { keepLegacySubscribers } from './subscriber-list.js';
 import { PublisherDocs, readPublisher } from './views.js';
@@ -73,7 +73,7 @@ export async function fanOut(d: FedDeps, e: PresenceChanged): Promise<number> {
       out.push({ dialogId: t.dialogId, dialog: dlg.value, cseq: dlg.value.localCseq + 1, state: `active;expires=${remaining(d, dlg.expiresAt)}`, body: doc.body, contentType: doc.contentType });
     });
     sent += out.length;
-    await handToEdges(d, out);
+    await handNotifications(d, out);
   }
   return sent;
 }

@@ -1,5 +1,6 @@
-import { edgeSend, edgeSendBatch, NoRespondersError, type Bus, type BusHeader, type EdgeSendBatchItem, type EdgeSendRequest } from '@presence/bus';
-import type { UserDirectory } from '@presence/runtime';
+import { secondsLeft } from '@presence/presence';
+import { edgeSend, NoRespondersError, type Bus, type BusHeader, type EdgeSendRequest } from '@presence/bus';
+import { handToEdges, type UserDirectory } from '@presence/runtime';
 import { remove, type Partition, type Store, type StoredRecord } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
 import { fedDialogs, fedWatchers, type FedDialogRecord } from './records.js';
@@ -52,8 +53,7 @@ export function parseFedRef(ref: string): { subscriber: string; dialogId: string
 
 /** Seconds left of a subscription, for `subscription-state: active;expires=` (RFC 6665 §4.1.3). */
 export function remaining(d: FedDeps, expiresAt: number | undefined): number {
-  const now = d.now?.() ?? Date.now();
-  return Math.max(0, Math.round(((expiresAt ?? now) - now) / 1000));
+  return secondsLeft(d.now?.() ?? Date.now(), expiresAt);
 }
 
 /** A NOTIFY whose CSeq is committed. */
@@ -79,44 +79,16 @@ export function request(d: FedDeps, n: FedNotification): Omit<EdgeSendRequest, '
   };
 }
 
-/** Notifications per message to an edge (each ~1 KB of headers, the bodies shared). */
-const MAX_PER_MESSAGE = 200;
-
 /**
- * Hands committed notifications to the edges holding their connections: one message per edge
- * (`send-batch`), each distinct body once. A failed hand-off is logged: the CSeqs are committed.
+ * Hands committed notifications to the edges holding their connections (one `send-batch` per
+ * edge: {@link handToEdges} of the runtime). A dialog whose connection the edge no longer holds
+ * ends (RFC 6665 §4.2.2); a failed hand-off is logged: the CSeqs are committed.
  */
-export async function handToEdges(d: FedDeps, list: readonly FedNotification[]): Promise<void> {
-  const byEdge = new Map<string, FedNotification[][]>();
-  for (const n of list) {
-    const groups = byEdge.get(n.dialog.edgeId) ?? [[]];
-    byEdge.set(n.dialog.edgeId, groups);
-    if (groups.at(-1)!.length === MAX_PER_MESSAGE) groups.push([]);
-    groups.at(-1)!.push(n);
-  }
-  const messages = [...byEdge].flatMap(([edgeId, groups]) => groups.map((ns) => ({ edgeId, ns })));
-  await Promise.all(
-    messages.map(async ({ edgeId, ns }) => {
-      const bodies: string[] = [];
-      const index = new Map<string, number>();
-      const items = ns.map((n): EdgeSendBatchItem => {
-        const { pool: _pool, body, ...rest } = request(d, n);
-        let i = index.get(body);
-        if (i === undefined) index.set(body, (i = bodies.push(body) - 1));
-        return { ...rest, connectionId: n.dialog.connectionId, body: i };
-      });
-      try {
-        const r = await d.bus.request(edgeSendBatch, edgeId, { pool: d.pool, bodies, items });
-        // The edge no longer holds the connection: the subscriber went away (RFC 6665 §4.2.2 ends it).
-        const gone = ns.filter((_, i) => r.sent[i] === false);
-        for (const n of gone) await endFedDialog(d, { pool: d.pool, user: n.dialog.subscriber }, n.dialogId);
-        if (gone.length > 0) d.logger.info({ edgeId, dialogs: gone.length }, 'dialogs ended: their connections are gone');
-      } catch (e) {
-        if (e instanceof NoRespondersError) d.logger.info({ edgeId, notifications: items.length }, 'notifications not delivered: the edge is gone');
-        else d.logger.warn({ err: e, edgeId, notifications: items.length }, 'notifications not handed to the edge');
-      }
-    }),
-  );
+export async function handNotifications(d: FedDeps, list: readonly FedNotification[]): Promise<void> {
+  const outcome = await handToEdges(d.bus, d.logger, list.map((n) => ({ ...request(d, n), edgeId: n.dialog.edgeId, connectionId: n.dialog.connectionId })));
+  const gone = list.filter((_, i) => outcome[i] === false);
+  for (const n of gone) await endFedDialog(d, { pool: d.pool, user: n.dialog.subscriber }, n.dialogId);
+  if (gone.length > 0) d.logger.info({ dialogs: gone.length }, 'dialogs ended: their connections are gone');
 }
 
 /** Sends one notification; false when it could not be handed over (the connection or edge is gone). */

@@ -19,7 +19,7 @@ import {
   type StoredRecord,
   type WatcherRecord,
 } from '@presence/state';
-import { handToEdges, type HandOffs, type Notification } from './edge-batch.js';
+import { handNotifications, type HandOffs, type Notification } from './edge-batch.js';
 import type { NotifierDeps } from './notifier.js';
 import { SharedViews } from './shared-views.js';
 
@@ -158,8 +158,8 @@ export async function categoryFanOut(d: NotifierDeps & { pool: string }, events:
       });
     });
     committed += out.length;
-    if (handOffs) await handOffs.add(handToEdges(d, out));
-    else await handToEdges(d, out);
+    if (handOffs) await handOffs.add(handNotifications(d, out));
+    else await handNotifications(d, out);
   }
   return committed;
 }

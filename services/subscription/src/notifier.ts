@@ -1,3 +1,4 @@
+import { secondsLeft } from '@presence/presence';
 import { edgeSend, NoRespondersError, type Bus, type BusHeader } from '@presence/bus';
 import type { Pools } from '@presence/runtime';
 import { dialogs, getRecord, put, registrations, type DialogRecord, type Partition, type Store, type StoredRecord } from '@presence/state';
@@ -89,10 +90,7 @@ async function handToEdge(
 }
 
 /** Seconds left of a subscription, for `subscription-state: active;expires=` (RFC 6665 §4.1.3). */
-export const remainingSeconds = (d: NotifierDeps, expiresAt: number | undefined): number => {
-  const now = d.now?.() ?? Date.now();
-  return Math.max(0, Math.round(((expiresAt ?? now) - now) / 1000));
-};
+export const remainingSeconds = (d: NotifierDeps, expiresAt: number | undefined): number => secondsLeft(d.now?.() ?? Date.now(), expiresAt);
 
 /**
  * Sends a notification on a dialog through the edge that holds its connection: BENOTIFY when the

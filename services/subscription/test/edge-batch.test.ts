@@ -3,7 +3,7 @@ import type { Pools } from '@presence/runtime';
 import { MemoryStore, type DialogRecord } from '@presence/state';
 import { createLogger } from '@presence/telemetry';
 import { describe, expect, it } from 'vitest';
-import { handToEdges, type Notification } from '../src/edge-batch.js';
+import { handNotifications, type Notification } from '../src/edge-batch.js';
 
 const dialog = (i: number, edgeId: string): DialogRecord => ({
   callId: `c${i}`,
@@ -20,7 +20,7 @@ const dialog = (i: number, edgeId: string): DialogRecord => ({
   benotify: true,
 });
 
-describe('handToEdges', () => {
+describe('handNotifications', () => {
   it('sends one message per edge with each body once, split so that no message gets too large', async () => {
     const bus = new MemoryBus(new MemoryNetwork());
     const got: Record<string, EdgeSendBatchRequest[]> = { e1: [], e2: [] };
@@ -35,7 +35,7 @@ describe('handToEdges', () => {
       contentType: 'application/msrtc-event-categories+xml',
     }));
     const d = { store: new MemoryStore(), bus, logger: createLogger({ level: 'silent', base: {} }), pools: {} as Pools };
-    expect(await handToEdges(d, list)).toBe(450);
+    expect(await handNotifications(d, list)).toBe(450);
     expect(got.e1!.map((m) => m.items.length)).toEqual([200, 200, 20]);
     expect(got.e2!.map((m) => m.items.length)).toEqual([30]);
     for (const m of [...got.e1!, ...got.e2!]) expect([...m.bodies].sort()).toEqual(['<even/>', '<odd/>']);
