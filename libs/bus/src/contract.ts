@@ -1,7 +1,7 @@
 import { commandSubject, edgeSubject, eventSubject, token } from './subjects.js';
 
 /** The services of a pool. Each name is a subject token and a queue group. */
-export const SERVICE_NAMES = ['sip-edge', 'publication', 'aggregation', 'subscription', 'federation'] as const;
+export const SERVICE_NAMES = ['sip-edge', 'publication', 'aggregation', 'subscription', 'federation', 'web', 'xmpp-edge'] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 /**
@@ -190,6 +190,50 @@ export interface EdgeSendBatchReply {
 }
 
 export const edgeSendBatch = defineEdgeCommand<EdgeSendBatchRequest, EdgeSendBatchReply>('send-batch');
+
+/**
+ * A page-mode instant message (RFC 3428) for a user, whichever edge it came in on (SIP MESSAGE,
+ * XMPP `<message>`). Sent to the recipient's home pool; that pool's federation service relays it
+ * to every registered endpoint of the user through the edge that holds each endpoint's connection
+ * ({@link edgeDeliverMessage}). Messages are not stored.
+ */
+export interface PageMessage {
+  /** Addresses of record (`sip:alice@contoso.com`). `from` is authenticated by the edge. */
+  from: string;
+  to: string;
+  contentType: string;
+  body: string;
+  /** The sender's endpoint, so it is not sent its own message back. */
+  fromEpid?: string;
+  /** Correlates the deliveries in logs and, for SIP, becomes the relayed MESSAGE's Call-ID. */
+  callId?: string;
+}
+
+export interface PageMessageReply {
+  /** 200 delivered to at least one endpoint; 404 unknown user; 480 no endpoint took it; 413/415/400 refused. */
+  status: number;
+  reason?: string;
+  /** How many endpoints accepted it. */
+  delivered: number;
+}
+
+export const pageMessage = defineCommand<PageMessage, PageMessageReply>('federation', 'message');
+
+/** Hands a {@link PageMessage} to the edge that holds one endpoint's connection. */
+export interface EdgeDeliverMessage extends PageMessage {
+  connectionId: string;
+  /** The recipient endpoint. */
+  epid: string;
+}
+
+export interface EdgeDeliverMessageReply {
+  /** The endpoint accepted it (SIP: a 2xx to the relayed MESSAGE; XMPP: the stanza was written). */
+  delivered: boolean;
+  /** The endpoint's final status when it answered (SIP). */
+  status?: number;
+}
+
+export const edgeDeliverMessage = defineEdgeCommand<EdgeDeliverMessage, EdgeDeliverMessageReply>('deliver-message');
 
 /** The final outcome of a NOTIFY sent through an edge: a response, or no response at all. */
 export interface NotifyOutcome {

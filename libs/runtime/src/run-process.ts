@@ -103,7 +103,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
       const bus = needAdapters().bus;
       await Promise.all(
         servedPools.flatMap((pool) =>
-          opts.services.filter((s) => s.name !== 'sip-edge' || pool === servedPools[0]).map((s) => bus.request(pingCommands[s.name], pool, {}, { timeoutMs: 1000 })),
+          opts.services.filter((s) => !s.once || pool === servedPools[0]).map((s) => bus.request(pingCommands[s.name], pool, {}, { timeoutMs: 1000 })),
         ),
       );
     },
@@ -114,6 +114,8 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   const adminToken = loadAdminToken(config.ADMIN_TOKEN, config.ADMIN_TOKEN_FILE);
   const operator = config.ADMIN_HTTP_PORT === undefined ? undefined : createAdminServer({ logger, checks: [] });
   registerAdminRoutes((operator ?? admin).app, pools, () => needAdapters().bus, adminToken, logger.child({ component: 'admin' }), opened);
+  const startedBy = new Map<ServiceModule, RunningService>();
+  for (const s of opts.services) s.http?.(admin.app, () => startedBy.get(s));
   await admin.app.listen({ port: config.HTTP_PORT, host: config.HTTP_HOST });
   const httpPort = boundPort(admin.app.server.address(), config.HTTP_PORT);
   await operator?.app.listen({ port: Number(config.ADMIN_HTTP_PORT), host: config.ADMIN_HTTP_HOST });
@@ -134,11 +136,13 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     directory,
   };
   running = [];
-  // The edge serves every pool (it routes by home pool), so it starts once; the others once per pool.
+  // An edge serves every pool (it routes by home pool), so it starts once; the others once per pool.
   for (const pool of servedPools) {
     for (const s of opts.services) {
-      if (s.name === 'sip-edge' && pool !== servedPools[0]) continue;
-      running.push(await s.start({ ...deps, pool, logger: logger.child({ component: s.name, ...(opts.mode === 'embedded' ? { pool } : {}) }) }));
+      if (s.once && pool !== servedPools[0]) continue;
+      const started = await s.start({ ...deps, pool, logger: logger.child({ component: s.name, ...(opts.mode === 'embedded' ? { pool } : {}) }) });
+      running.push(started);
+      if (!startedBy.has(s)) startedBy.set(s, started);
     }
   }
   // [issue 12 item 7] Every clustered process watches for a store that lost its data and says so

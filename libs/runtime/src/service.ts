@@ -1,5 +1,6 @@
 import { pingCommands, type Bus, type ServiceName } from '@presence/bus';
 import type { Store } from '@presence/state';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from '@presence/telemetry';
 import type { UserDirectory } from './directory.js';
 import type { Pools } from './pools.js';
@@ -34,6 +35,17 @@ export interface RunningService {
 export interface ServiceModule {
   readonly name: ServiceName;
   start(deps: ServiceDeps): Promise<RunningService>;
+  /**
+   * Started once per process (in the first served pool) instead of once per pool: services that
+   * face clients and route by home pool themselves (the edges, the web service).
+   */
+  readonly once?: boolean;
+  /**
+   * Routes this service serves on the process's HTTP port (HTTP_PORT, beside /healthz). Called
+   * before the port listens, since fastify takes no routes after that; `running()` is what this
+   * service's `start` returned, undefined until it has run (routes should answer 503 then).
+   */
+  readonly http?: (app: FastifyInstance, running: () => RunningService | undefined) => void;
 }
 
 /** Answers `<service>.ping` for the pool: proves over the bus that an instance is subscribed and serving. */

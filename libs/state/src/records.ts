@@ -77,7 +77,8 @@ export interface RegistrationRecord {
   /** The edge instance that holds the client's connection, and the connection there. */
   edgeId: string;
   connectionId: string;
-  transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+  /** `xmpp`: an XMPP session of the xmpp-edge; `web`: a signed-in web session (both are endpoints too). */
+  transport: 'udp' | 'tcp' | 'tls' | 'ws' | 'wss' | 'xmpp' | 'web';
   /** Option tags of the REGISTER's Supported header (e.g. `msrtc-event-categories`, [MS-PRES] §3.2.5.1.1). */
   supported: string[];
   registeredAt: string;

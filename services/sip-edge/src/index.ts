@@ -215,4 +215,4 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
  * The SIP edge: UDP/TCP/TLS listeners, registrar with GRUUs, digest authentication, routing of
  * requests to their services over the bus, and delivery of NOTIFY/BENOTIFY to client connections.
  */
-export const sipEdge: ServiceModule = { name: 'sip-edge', start: startEdge };
+export const sipEdge: ServiceModule = { name: 'sip-edge', once: true, start: startEdge };
