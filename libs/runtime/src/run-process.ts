@@ -66,7 +66,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   const telemetry = startTelemetry({
     serviceName: opts.processName,
     serviceInstanceId: config.instanceId,
-    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    env: opts.env ?? process.env,
   });
   const runtimeMetrics = startRuntimeMetrics();
 

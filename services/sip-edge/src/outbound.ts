@@ -12,7 +12,7 @@ import {
   type SipResponse,
   type Timers,
 } from '@presence/sip';
-import type { Logger } from '@presence/telemetry';
+import { startSipClientSpan, type Logger } from '@presence/telemetry';
 import type { Flow } from './flows.js';
 import { DialogSequencer } from './sequencer.js';
 
@@ -106,11 +106,14 @@ export class Outbound {
       headers: [{ name: 'Via', value: via }, { name: 'Max-Forwards', value: '70' }, ...req.headers],
       body: Buffer.from(req.body, 'utf8'),
     });
+    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
+    // A CLIENT span per request sent, child of the send-batch's bus span (the fan-out's trace); none without an exporter.
+    const span = startSipClientSpan(req.method, { callId, user: flow.user, transport: flow.transport });
     if (req.method === 'BENOTIFY') {
       this.write(flow, bytes);
+      span?.end(); // [MS-SIPRE] BENOTIFY: no response comes
       return { sent: true };
     }
-    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
     const outcome = { ref: req.ref, edgeId: this.o.edgeId, connectionId: flow.id, callId };
     const key = `${branch}|NOTIFY`;
     const tx = new NonInviteClientTransaction(
@@ -122,9 +125,13 @@ export class Outbound {
         // end the subscription) and nothing on a 2xx, which would otherwise cost one JetStream event
         // per notification (issue 13: the largest NATS and edge cost of clustered NOTIFY).
         onFinal: (r) => {
+          span?.answered(r.status, r.reason);
           if (r.status >= 300) void this.report(req.pool, { ...outcome, status: r.status });
         },
-        onTimeout: () => void this.report(req.pool, { ...outcome, failure: 'timeout' }),
+        onTimeout: () => {
+          span?.failed('timeout');
+          void this.report(req.pool, { ...outcome, failure: 'timeout' });
+        },
       },
       () => this.pending.delete(key),
       this.o.timers,
