@@ -17,8 +17,8 @@ export function tracingEnabled(): boolean {
 /** What a SIP span records about its message (OTel semantic-convention names where they exist). */
 export interface SipSpanFacts {
   callId?: string | undefined;
-  /** The authenticated user (AOR), when known. */
-  user?: string | undefined;
+  /** The user (AOR), when known; a function is called only when a span is made (keeps parsing off the untraced path). */
+  user?: string | (() => string | undefined) | undefined;
   /** `udp`, `tcp` or `tls` as the edge names its flows. */
   transport: string;
 }
@@ -31,7 +31,8 @@ function attributesOf(method: string, f: SipSpanFacts): Attributes {
     'sip.transport': f.transport,
   };
   if (f.callId !== undefined) a['sip.call_id'] = f.callId;
-  if (f.user !== undefined) a['enduser.id'] = f.user;
+  const user = typeof f.user === 'function' ? f.user() : f.user;
+  if (user !== undefined) a['enduser.id'] = user;
   return a;
 }
 

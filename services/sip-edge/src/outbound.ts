@@ -1,10 +1,13 @@
 import { notifyOutcome, type Bus, type EdgeSendBatchReply, type EdgeSendBatchRequest, type EdgeSendReply, type EdgeSendRequest, type NotifyOutcome } from '@presence/bus';
 import {
+  addressOfRecord,
   BRANCH_MAGIC_COOKIE,
   branchOf,
   cseqOf,
   getHeader,
   NonInviteClientTransaction,
+  parseNameAddr,
+  parseUri,
   parseVia,
   randomToken,
   serialize,
@@ -32,6 +35,13 @@ const nextBranch = () => `${BRANCH_PREFIX}${(++branches).toString(16).padStart(1
  * Writes are coalesced: what goes to one connection in one turn of the event loop (a fan-out's
  * notifications on it, say) leaves in one write.
  */
+/** The watcher a request to a client is for: the AOR of its To header (RFC 6665 §4.2.2: To is the subscriber). */
+function watcherOf(headers: readonly { name: string; value: string }[]): string | undefined {
+  const to = parseNameAddr(headers.find((h) => h.name.toLowerCase() === 'to')?.value ?? '');
+  const uri = to.ok ? parseUri(to.value.uri) : undefined;
+  return uri?.ok ? addressOfRecord(uri.value) : undefined;
+}
+
 export class Outbound {
   private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; pool: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'> }>();
   private readonly sequencers = new Map<string, DialogSequencer<EdgeSendRequest>>();
@@ -108,7 +118,7 @@ export class Outbound {
     });
     const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
     // A CLIENT span per request sent, child of the send-batch's bus span (the fan-out's trace); none without an exporter.
-    const span = startSipClientSpan(req.method, { callId, user: flow.user, transport: flow.transport });
+    const span = startSipClientSpan(req.method, { callId, user: () => flow.user ?? watcherOf(req.headers), transport: flow.transport });
     if (req.method === 'BENOTIFY') {
       this.write(flow, bytes);
       span?.end(); // [MS-SIPRE] BENOTIFY: no response comes
