@@ -53,8 +53,12 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     expect((await bob.request('OPTIONS')).status).toBe(200);
     // Bob's self subscription hears of his publication.
     await bob.nextNotify();
+    // Readiness probes ping every service over the bus: that is not traffic to count (issue 16 item 3).
+    for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${w.proc.httpPort}/readyz`)).status).toBe(200);
 
     const m = await scrape(w);
+    expect(m.text).toMatch(/^bus_requests_total\{/m);
+    expect(m.text).not.toMatch(/command="[^"]*\.ping"/);
     const tcp = { transport: 'tcp' };
     expect(m.value('sip_server_requests_total', { ...tcp, method: 'REGISTER', status_code: '200', pool: 'none' })).toBe(2);
     expect(m.value('sip_server_requests_total', { ...tcp, method: 'OPTIONS', status_code: '200', pool: 'none' })).toBe(1);
