@@ -15,7 +15,7 @@ import {
   type SipResponse,
   type Timers,
 } from '@presence/sip';
-import { startSipClientSpan, type Logger } from '@presence/telemetry';
+import { startSipClientSpan, type Logger, type SipClientSpan } from '@presence/telemetry';
 import type { Flow } from './flows.js';
 import { DialogSequencer } from './sequencer.js';
 
@@ -43,7 +43,7 @@ function watcherOf(headers: readonly { name: string; value: string }[]): string 
 }
 
 export class Outbound {
-  private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; pool: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'> }>();
+  private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; pool: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'>; span?: SipClientSpan | undefined }>();
   private readonly sequencers = new Map<string, DialogSequencer<EdgeSendRequest>>();
   private readonly unwritten = new Map<Flow, Buffer[]>();
   private flushing = false;
@@ -146,7 +146,7 @@ export class Outbound {
       () => this.pending.delete(key),
       this.o.timers,
     );
-    this.pending.set(key, { tx, flowId: flow.id, pool: req.pool, outcome });
+    this.pending.set(key, { tx, flowId: flow.id, pool: req.pool, outcome, span });
     tx.start();
     return { sent: true };
   }
@@ -165,6 +165,7 @@ export class Outbound {
       if (p.flowId !== flowId) continue;
       this.pending.delete(key);
       p.tx.abort();
+      p.span?.failed('connection lost');
       void this.report(p.pool, { ...p.outcome, failure: 'connection-lost' });
     }
   }
