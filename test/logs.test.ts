@@ -63,14 +63,19 @@ describe('log lines (issue 16 item 3)', () => {
   afterEach(async () => {
     for (const s of stops.splice(0).reverse()) await s();
   });
-
-  it('one debug line per SIP request and response, with method, status, Call-ID, user, transport, duration and the trace ids of the SIP span', async () => {
+  /** A process exporting to a receiver (so spans exist), and Bob connected to it. */
+  const tracedWithBob = async () => {
     const receiver = await OtlpReceiver.start();
     stops.push(() => receiver.close());
     const p = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
     stops.push(() => p.proc.shutdown());
     const bob = await LyncClient.connect(p.port, BOB);
     stops.push(async () => bob.close());
+    return { receiver, p, bob };
+  };
+
+  it('one debug line per SIP request and response, with method, status, Call-ID, user, transport, duration and the trace ids of the SIP span', async () => {
+    const { receiver, p, bob } = await tracedWithBob();
     const res = await bob.register();
     const callId = getHeader(res, 'Call-ID')!;
 
@@ -91,12 +96,7 @@ describe('log lines (issue 16 item 3)', () => {
   }, 30_000);
 
   it('a warn line for each refusal the server decides, with its reason, Call-ID, user and trace id; exactly one service key on every line', async () => {
-    const receiver = await OtlpReceiver.start();
-    stops.push(() => receiver.close());
-    const p = await start({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
-    stops.push(() => p.proc.shutdown());
-    const bob = await LyncClient.connect(p.port, BOB);
-    stops.push(async () => bob.close());
+    const { p, bob } = await tracedWithBob();
     await bob.register();
     // A content type no service takes: 415 from the edge's router.
     const refused = await bob.service('application/x-nonsense+xml', '<x/>');
