@@ -56,6 +56,8 @@ const MAX_DATAGRAM = 65_507;
 const MAX_TRANSACTIONS = 100_000;
 /** How long a connection that went over a limit is not read. */
 const PENALTY_MS = 250;
+/** A 2xx to a SUBSCRIBE must carry Expires (RFC 6665 §4.1.2.1); if one does not, the gauge keeps the dialog this long. */
+const DIALOG_EXPIRES_UNKNOWN_S = 3600;
 /** What the service is told it has of the edge's wait: the rest covers the reply's way back. */
 const REPLY_MARGIN_MS = 500;
 
@@ -178,6 +180,7 @@ export class SipEdge implements FlowHandler {
       this.userConnections.release(user);
     }
     this.o.outbound.flowClosed(flow.id);
+    this.o.metrics?.dialogs.flowClosed(flow.id);
     const ending = this.o.registrar
       .flowClosed(flow)
       .catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'))
@@ -214,6 +217,8 @@ export class SipEdge implements FlowHandler {
     const msg = parsed.value;
     if (msg.type === 'response') {
       this.o.metrics?.clientAnswered(cseqOf(msg).method, msg.status);
+      // RFC 6665 §4.2.2: a 481 to a NOTIFY ends the subscription.
+      if (msg.status === 481) this.o.metrics?.dialogs.ended(flow.id, getHeader(msg, 'Call-ID') ?? '');
       this.o.outbound.receiveResponse(msg);
       return;
     }
@@ -278,10 +283,23 @@ export class SipEdge implements FlowHandler {
     const response = this.fitFlow(flow, { ...handled.response, headers: [...handled.response.headers, { name: 'Server', value: SERVER }] }, msg);
     tx.respond(response);
     this.answered(flow, msg, response.status, startedAt, handled.pool, response.reason, isChallenge(msg, response));
+    if (msg.method === 'SUBSCRIBE') this.trackDialog(flow, msg, response);
     const piggyback = getHeader(response, 'ms-piggyback-cseq');
     if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
     for (const f of followUps ?? []) this.o.metrics?.notified(f.method, this.o.outbound.send({ ...f, connectionId: flow.id }).sent);
     span?.answered(response.status, response.reason);
+  }
+
+  /** Follows a subscription dialog for the active-dialogs gauge: its 2xx and granted Expires (RFC 6665 §4.1.2.1), or a 481 for a dialog that is gone. */
+  private trackDialog(flow: Flow, req: SipRequest, res: SipResponse): void {
+    const dialogs = this.o.metrics?.dialogs;
+    if (!dialogs) return;
+    const callId = getHeader(req, 'Call-ID')!;
+    if (res.status === 481) return dialogs.ended(flow.id, callId);
+    if (res.status < 200 || res.status >= 300) return;
+    const event = (getHeader(req, 'Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    const expires = Number(getHeader(res, 'Expires') ?? getHeader(req, 'Expires') ?? DIALOG_EXPIRES_UNKNOWN_S);
+    dialogs.subscribed(flow.id, callId, event, Number.isFinite(expires) ? expires : DIALOG_EXPIRES_UNKNOWN_S);
   }
 
   /**

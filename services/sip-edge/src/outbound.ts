@@ -17,6 +17,7 @@ import {
 } from '@presence/sip';
 import { startSipClientSpan, type Logger, type SipClientSpan } from '@presence/telemetry';
 import type { Flow } from './flows.js';
+import type { ActiveDialogs } from './metrics.js';
 import { DialogSequencer } from './sequencer.js';
 
 /**
@@ -49,7 +50,7 @@ export class Outbound {
   private flushing = false;
 
   constructor(
-    private readonly o: { bus: Bus; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers },
+    private readonly o: { bus: Bus; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers; dialogs?: ActiveDialogs },
   ) {}
 
   /** Sends now or once the dialog's previous CSeq went out (see {@link DialogSequencer}). */
@@ -57,6 +58,8 @@ export class Outbound {
     if (!this.o.flows.has(req.connectionId)) return { sent: false, reason: 'connection-gone' };
     const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
     const cseq = Number(req.headers.find((h) => h.name.toLowerCase() === 'cseq')?.value.split(' ')[0]);
+    // RFC 6665 §4.1.3: a NOTIFY with `Subscription-State: terminated` ends the dialog (for the active-dialogs gauge).
+    if (this.o.dialogs && req.method === 'NOTIFY' && /^\s*terminated/i.test(req.headers.find((h) => h.name.toLowerCase() === 'subscription-state')?.value ?? '')) this.o.dialogs.ended(req.connectionId, callId);
     if (!Number.isSafeInteger(cseq)) return this.transmit(req);
     const key = `${req.connectionId}|${callId}`;
     let seq = this.sequencers.get(key);
