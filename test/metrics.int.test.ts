@@ -53,8 +53,12 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     expect((await bob.request('OPTIONS')).status).toBe(200);
     // Bob's self subscription hears of his publication.
     await bob.nextNotify();
+    // Readiness probes ping every service over the bus: that is not traffic to count (issue 16 item 3).
+    for (let i = 0; i < 3; i++) expect((await fetch(`http://127.0.0.1:${w.proc.httpPort}/readyz`)).status).toBe(200);
 
     const m = await scrape(w);
+    expect(m.text).toMatch(/^bus_requests_total\{/m);
+    expect(m.text).not.toMatch(/command="[^"]*\.ping"/);
     const tcp = { transport: 'tcp' };
     expect(m.value('sip_server_requests_total', { ...tcp, method: 'REGISTER', status_code: '200', pool: 'none' })).toBe(2);
     expect(m.value('sip_server_requests_total', { ...tcp, method: 'OPTIONS', status_code: '200', pool: 'none' })).toBe(1);
@@ -73,6 +77,11 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     expect(m.value('presence_notifications_total', { result: 'sent' })).toBeGreaterThanOrEqual(1);
     expect(m.value('presence_notifications_total', { result: 'failed' })).toBeUndefined();
     expect(m.value('sip_server_auth_failures_total')).toBeUndefined();
+    // Active subscription dialogs by kind: Bob's self dialog, Alice's batch category dialog.
+    expect(m.value('presence_dialogs_active', { kind: 'vnd-microsoft-roaming-self' })).toBe(1);
+    expect(m.value('presence_dialogs_active', { kind: 'presence' })).toBe(1);
+    expect(m.value('presence_dialogs_active', { kind: 'other' })).toBe(0);
+    expect(m.value('presence_dialogs_active')).toBe(2);
     // Runtime metrics, OTel semantic-convention names with their units.
     expect(m.value('v8js_memory_heap_used_bytes')).toBeGreaterThan(1_000_000);
     expect(m.value('process_memory_usage_bytes')).toBeGreaterThan(1_000_000);
@@ -97,6 +106,12 @@ describe('/metrics after a scripted sign-in, publish and subscribe (issue 16 ite
     scraped.push(after.text);
     expect(after.value('presence_registrations_total', { action: 'unregister' })).toBe(1);
     expect(after.value('presence_registrations_active')).toBe(1);
+    // Alice's connection is gone, and her dialog with it; Bob's self dialog stays.
+    expect(after.value('presence_dialogs_active', { kind: 'presence' })).toBe(0);
+    expect(after.value('presence_dialogs_active', { kind: 'vnd-microsoft-roaming-self' })).toBe(1);
+    // Bob ends his self subscription (Expires: 0).
+    expect((await bob.selfSubscribe({ expires: 0 })).status).toBe(200);
+    expect((await scrape(w)).value('presence_dialogs_active')).toBe(0);
   });
 
   it('counts refused credentials as authentication failures, not the first challenge', async () => {

@@ -56,6 +56,14 @@ function expectOneLine(r: { code: number | null; stderr: string }, ...words: str
 }
 
 describe('start-up failures: one line naming the variable or resource, exit 2 (issue 16 item 5)', () => {
+  it.each([
+    ['OTEL_TRACES_SAMPLER', 'sometimes'],
+    ['OTEL_RESOURCE_ATTRIBUTES', 'novalue'],
+    ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'ftp://collector'],
+  ])('a bad standard OpenTelemetry variable: %s', async (name, value) => {
+    expectOneLine(await runToExit(EMBEDDED, { [name]: value }), name);
+  });
+
   it('the HTTP port in use', async () => {
     const held = await heldPort();
     try {

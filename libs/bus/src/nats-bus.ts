@@ -50,7 +50,7 @@ export interface NatsBusOptions extends EventDeliveryOptions {
 }
 
 function carrierOf(h: MsgHdrs): HeaderCarrier {
-  return { get: (k) => (h.has(k) ? h.get(k) : undefined), set: (k, v) => h.set(k, v), keys: () => h.keys() };
+  return { get: (k) => (h.has(k) ? h.get(k) : undefined), set: (k, v) => h.set(k, v), keys: () => h.keys(), system: 'nats' };
 }
 
 function isNotFound(e: unknown): boolean {

@@ -17,6 +17,27 @@ export interface HeaderCarrier {
   get(key: string): string | undefined;
   set(key: string, value: string): void;
   keys(): string[];
+  /**
+   * `messaging.system` of the bus the headers travel on (`nats`); unset for the in-process bus,
+   * which is no messaging system (OTel semantic conventions: the attribute names the broker).
+   */
+  readonly system?: string;
+}
+
+/**
+ * Readiness pings (`<service>.ping`, sent by every /readyz probe) are liveness checks, not work:
+ * they get no spans and no bus metrics, or a probe every few seconds would fill the traces and the
+ * `bus_requests_total` series with probe traffic (issue 16 item 3). Both sides skip them, so the
+ * serving side does not start a root span of its own for the untraced request.
+ */
+export function isProbe(name: string): boolean {
+  return name.endsWith('.ping');
+}
+
+function messagingAttributes(carrier: HeaderCarrier | undefined, subject: string): Attributes {
+  return carrier?.system !== undefined
+    ? { 'messaging.system': carrier.system, 'messaging.destination.name': subject }
+    : { 'messaging.destination.name': subject };
 }
 
 const tracer = () => trace.getTracer('@presence/bus');
@@ -54,10 +75,10 @@ export async function sendSpan<T>(
   carrier: HeaderCarrier,
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (!tracing()) return fn();
+  if (!tracing() || isProbe(name)) return fn();
   return tracer().startActiveSpan(
     name,
-    { kind, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject } },
+    { kind, attributes: messagingAttributes(carrier, subject) },
     async (span) => {
       propagation.inject(context.active(), carrier, { set: (c, k, v) => c.set(k, v) });
       return inSpan(span, fn);
@@ -87,13 +108,13 @@ export async function receiveSpan<T>(
   fn: () => Promise<T>,
   attributes: Attributes = {},
 ): Promise<T> {
-  if (!tracing()) return fn();
+  if (!tracing() || isProbe(name)) return fn();
   const parent = carrier
     ? propagation.extract(ROOT_CONTEXT, carrier, { get: (c, k) => c.get(k), keys: (c) => c.keys() })
     : ROOT_CONTEXT;
   return tracer().startActiveSpan(
     name,
-    { kind, attributes: { 'messaging.system': 'nats', 'messaging.destination.name': subject, ...attributes } },
+    { kind, attributes: { ...messagingAttributes(carrier, subject), ...attributes } },
     parent,
     (span) => inSpan(span, fn),
   );
@@ -117,8 +138,9 @@ export class BusMetrics {
     this.handled = meter.createCounter('bus_events_handled', { description: 'Event deliveries handled, by outcome' });
   }
 
-  /** Runs a command round trip, counting it by outcome (its error code when it fails) and timing it. */
+  /** Runs a command round trip, counting it by outcome (its error code when it fails) and timing it; readiness pings are not counted. */
   async timeRequest<T>(command: string, fn: () => Promise<T>): Promise<T> {
+    if (isProbe(command)) return fn();
     const started = performance.now();
     const record = (outcome: string) => {
       this.requests.add(1, { command, outcome });

@@ -1,6 +1,6 @@
 import { MemoryBus, MemoryNetwork, NatsBus, type Bus } from '@presence/bus';
 import { MemoryStore, RedisStore, type Store } from '@presence/state';
-import type { Logger } from '@presence/telemetry';
+import { traceRedis, type Logger } from '@presence/telemetry';
 import type { ProcessConfig } from './process-config.js';
 
 /** The bus and store a process runs on, and the readiness check of each. */
@@ -36,6 +36,7 @@ function adaptersOf(bus: Bus, store: Store): Adapters {
  */
 export async function clusteredAdapters(config: ProcessConfig, processName: string, logger: Logger): Promise<Adapters> {
   const store = RedisStore.create({ url: config.REDIS_URL, name: `${processName}-${config.instanceId}` });
+  traceRedis(store.redis); // Redis CLIENT spans; one check per command when no spans are recorded
   const bus = await NatsBus.connect({
     servers: config.NATS_URL,
     name: `${processName}-${config.instanceId}`,

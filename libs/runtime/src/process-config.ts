@@ -41,7 +41,7 @@ export const processEnv = {
   SERVICE_MAX_CONCURRENT_REQUESTS: env.int({ default: 64, min: 1, max: 100_000, doc: 'SIP requests one service handles at once per pool; more wait in a queue.' }),
   SERVICE_MAX_QUEUED_REQUESTS: env.int({ default: 256, min: 0, max: 1_000_000, doc: 'SIP requests that may wait for a service; beyond, the edge answers 503 with Retry-After at once.' }),
   SHUTDOWN_TIMEOUT_MS: env.int({ default: 4000, min: 100, max: 600_000, doc: 'Longest graceful shutdown before the process exits anyway.' }),
-  OTEL_EXPORTER_OTLP_ENDPOINT: env.optionalString({ doc: 'OTLP/HTTP collector for traces, e.g. http://collector:4318. Unset: traces are not exported.' }),
+  OTEL_EXPORTER_OTLP_ENDPOINT: env.optionalString({ doc: 'OTLP/HTTP collector for traces and metrics, e.g. http://collector:4318. Unset: no traces, metrics on /metrics only (other OTEL_* variables: libs/telemetry otel-env.ts).' }),
 };
 
 export type ProcessConfig = ConfigOf<typeof processEnv> & { readonly instanceId: string };

@@ -30,6 +30,8 @@ export interface RunProcessOptions {
   mode: ProcessMode;
   services: readonly ServiceModule[];
   env?: NodeJS.ProcessEnv;
+  /** Where log lines go (default stdout); tests read them back. */
+  logDestination?: NodeJS.WritableStream;
 }
 
 /** A running process, for tests that run one in-process instead of spawning it. */
@@ -62,11 +64,12 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
     level: level as ProcessConfig['LOG_LEVEL'],
     // An embedded process serves every pool: each service's logger names its own pool instead.
     base: { service: opts.processName, ...(opts.mode === 'embedded' ? {} : { pool: config.POOL_ID }), instance: config.instanceId, mode: opts.mode },
+    ...(opts.logDestination ? { destination: opts.logDestination } : {}),
   });
   const telemetry = startTelemetry({
     serviceName: opts.processName,
     serviceInstanceId: config.instanceId,
-    otlpEndpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT,
+    env: opts.env ?? process.env,
   });
   const runtimeMetrics = startRuntimeMetrics();
 

@@ -1,22 +1,29 @@
 import { context, metrics, propagation, trace, type Meter, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PrometheusExporter } from '@opentelemetry/exporter-prometheus';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { MeterProvider } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, PeriodicExportingMetricReader, type MetricReader } from '@opentelemetry/sdk-metrics';
 import {
   BasicTracerProvider,
   BatchSpanProcessor,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
+import { readOtelEnv } from './otel-env.js';
 
 export interface TelemetryOptions {
   serviceName: string;
   serviceInstanceId: string;
-  /** OTLP/HTTP endpoint for traces (e.g. http://collector:4318). Unset (and no `spanExporter`): no tracing at all. */
-  otlpEndpoint?: string;
+  /**
+   * The process's environment, for the standard `OTEL_*` variables (see `otel-env.ts`):
+   * OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES, OTEL_EXPORTER_OTLP_(TRACES_|METRICS_)ENDPOINT,
+   * OTEL_TRACES_SAMPLER(_ARG), OTEL_METRIC_EXPORT_INTERVAL, OTEL_TRACES_EXPORTER/OTEL_METRICS_EXPORTER=none.
+   * No OTLP endpoint (and no `spanExporter`): no tracing at all, and metrics on /metrics only.
+   */
+  env?: Readonly<Record<string, string | undefined>>;
   /** Extra span exporter, used by tests to read spans back. */
   spanExporter?: SpanExporter;
 }
@@ -45,17 +52,14 @@ let active: Telemetry | undefined;
  */
 export function startTelemetry(opts: TelemetryOptions): Telemetry {
   if (active) return active;
-  const resource = resourceFromAttributes({
-    'service.name': opts.serviceName,
-    'service.instance.id': opts.serviceInstanceId,
-  });
+  const settings = readOtelEnv(opts.env ?? {}, opts.serviceName, opts.serviceInstanceId);
+  const resource = resourceFromAttributes(settings.resource);
 
   const spanProcessors: SpanProcessor[] = [];
-  if (opts.otlpEndpoint) {
-    spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: `${opts.otlpEndpoint.replace(/\/$/, '')}/v1/traces` })));
-  }
+  // OTLP/HTTP with JSON bodies (the exporter's default): any collector takes it, and it can be read without protobuf.
+  if (settings.tracesUrl) spanProcessors.push(new BatchSpanProcessor(new OTLPTraceExporter({ url: settings.tracesUrl })));
   if (opts.spanExporter) spanProcessors.push(new BatchSpanProcessor(opts.spanExporter, { scheduledDelayMillis: 10 }));
-  const tracerProvider = spanProcessors.length > 0 ? new BasicTracerProvider({ resource, spanProcessors }) : undefined;
+  const tracerProvider = spanProcessors.length > 0 ? new BasicTracerProvider({ resource, spanProcessors, sampler: settings.sampler }) : undefined;
   if (tracerProvider) {
     context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
     propagation.setGlobalPropagator(new W3CTraceContextPropagator());
@@ -64,7 +68,18 @@ export function startTelemetry(opts: TelemetryOptions): Telemetry {
 
   // preventServerStart: /metrics is served by the process's fastify server, not a second HTTP port.
   const prometheus = new PrometheusExporter({ preventServerStart: true });
-  const meterProvider = new MeterProvider({ resource, readers: [prometheus] });
+  const readers: MetricReader[] = [prometheus];
+  // Pushed over OTLP as well when a collector is configured (issue 16 item 1), same instruments.
+  if (settings.metricsUrl) {
+    readers.push(
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: settings.metricsUrl }),
+        exportIntervalMillis: settings.metricsIntervalMs,
+        exportTimeoutMillis: Math.min(30_000, settings.metricsIntervalMs),
+      }),
+    );
+  }
+  const meterProvider = new MeterProvider({ resource, readers });
   metrics.setGlobalMeterProvider(meterProvider);
 
   const t: Telemetry = {

@@ -30,7 +30,7 @@ import {
   type Timers,
 } from '@presence/sip';
 import type { Pools } from '@presence/runtime';
-import type { Logger } from '@presence/telemetry';
+import { setSpanUser, startSipServerSpan, type Logger, type SipServerSpan } from '@presence/telemetry';
 import type { Authenticator } from './authenticator.js';
 import type { Flow, FlowHandler } from './flows.js';
 import type { EdgeMetrics } from './metrics.js';
@@ -56,6 +56,8 @@ const MAX_DATAGRAM = 65_507;
 const MAX_TRANSACTIONS = 100_000;
 /** How long a connection that went over a limit is not read. */
 const PENALTY_MS = 250;
+/** A 2xx to a SUBSCRIBE must carry Expires (RFC 6665 §4.1.2.1); if one does not, the gauge keeps the dialog this long. */
+const DIALOG_EXPIRES_UNKNOWN_S = 3600;
 /** What the service is told it has of the edge's wait: the rest covers the reply's way back. */
 const REPLY_MARGIN_MS = 500;
 
@@ -112,6 +114,21 @@ function salvage(bytes: Buffer): SipHeader[] {
   return out;
 }
 
+/** The user a log line names: the connection's authenticated user, else the AOR the request claims in From. */
+function userOf(req: SipRequest, flow: Flow): string | undefined {
+  if (flow.user !== undefined) return flow.user;
+  const from = parseNameAddr(getHeader(req, 'From') ?? '');
+  const uri = from.ok ? parseUri(from.value.uri) : undefined;
+  return uri?.ok ? addressOfRecord(uri.value) : undefined;
+}
+
+/** A 401/407 that asks for (fresh) credentials: the request carried none, or its nonce was stale (RFC 7616 §3.3 `stale=true`). */
+function isChallenge(req: SipRequest, res: SipResponse): boolean {
+  if (res.status !== 401 && res.status !== 407) return false;
+  if (getHeader(req, 'Authorization') === undefined && getHeader(req, 'Proxy-Authorization') === undefined) return true;
+  return /\bstale\s*=\s*"?true/i.test([...getHeaders(res, 'WWW-Authenticate'), ...getHeaders(res, 'Proxy-Authenticate')].join(','));
+}
+
 /**
  * The edge's SIP core: turns each message from a flow into a response. Requests run in server
  * transactions (retransmissions absorbed or answered from the transaction); REGISTER and OPTIONS
@@ -148,7 +165,10 @@ export class SipEdge implements FlowHandler {
   tooLarge(flow: Flow, head: Buffer): void {
     this.o.flows.set(flow.id, flow);
     const headers = salvage(head);
-    if (!head.toString('latin1', 0, 4).startsWith('SIP/')) this.sendRaw(flow, 413, headers, 'Request Entity Too Large');
+    if (!head.toString('latin1', 0, 4).startsWith('SIP/')) {
+      this.sendRaw(flow, 413, headers, 'Request Entity Too Large');
+      this.o.logger.warn({ flow: flow.id, transport: flow.transport, callId: headers.find((h) => h.name === 'Call-ID')?.value, user: flow.user, status: 413, reason: 'Request Entity Too Large' }, 'SIP message refused: 413 Request Entity Too Large');
+    }
   }
 
   closed(flow: Flow): void {
@@ -160,6 +180,7 @@ export class SipEdge implements FlowHandler {
       this.userConnections.release(user);
     }
     this.o.outbound.flowClosed(flow.id);
+    this.o.metrics?.dialogs.flowClosed(flow.id);
     const ending = this.o.registrar
       .flowClosed(flow)
       .catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'))
@@ -187,13 +208,17 @@ export class SipEdge implements FlowHandler {
       const looksLikeResponse = bytes.toString('latin1', 0, 4) === 'SIP/';
       // On UDP, answer only what carries a Via: blind answers to spoofed datagrams would be a reflector.
       if (!looksLikeResponse && (flow.reliable || headers.some((h) => h.name === 'Via'))) {
-        this.sendRaw(flow, parsed.error.status, headers, parsed.error.status === 400 ? `Bad Request (${parsed.error.message.slice(0, 100)})` : parsed.error.message.slice(0, 100));
+        const reason = parsed.error.status === 400 ? `Bad Request (${parsed.error.message.slice(0, 100)})` : parsed.error.message.slice(0, 100);
+        this.sendRaw(flow, parsed.error.status, headers, reason);
+        this.o.logger.warn({ flow: flow.id, transport: flow.transport, callId: headers.find((h) => h.name === 'Call-ID')?.value, user: flow.user, status: parsed.error.status, reason }, `SIP message refused: ${parsed.error.status} ${reason}`);
       }
       return;
     }
     const msg = parsed.value;
     if (msg.type === 'response') {
       this.o.metrics?.clientAnswered(cseqOf(msg).method, msg.status);
+      // RFC 6665 §4.2.2: a 481 to a NOTIFY ends the subscription.
+      if (msg.status === 481) this.o.metrics?.dialogs.ended(flow.id, getHeader(msg, 'Call-ID') ?? '');
       this.o.outbound.receiveResponse(msg);
       return;
     }
@@ -201,7 +226,7 @@ export class SipEdge implements FlowHandler {
     const problem = checkRequest(msg);
     if (problem) {
       this.sendRaw(flow, problem.status, salvage(bytes), `Bad Request (${problem.message})`);
-      this.answered(flow, msg, problem.status, startedAt);
+      this.answered(flow, msg, problem.status, startedAt, undefined, `Bad Request (${problem.message})`);
       return;
     }
     if (msg.method === 'ACK') return; // no INVITE transactions here: nothing to acknowledge
@@ -210,7 +235,7 @@ export class SipEdge implements FlowHandler {
     const via = parseVia(getHeader(msg, 'Via')!);
     if (!via.ok) {
       this.sendRaw(flow, 400, salvage(bytes), 'Bad Request (bad Via)');
-      this.answered(flow, msg, 400, startedAt);
+      this.answered(flow, msg, 400, startedAt, undefined, 'Bad Request (bad Via)');
       return;
     }
     const key = `${branchOf(via.value) ?? `${getHeader(msg, 'Call-ID')}|${cseqOf(msg).seq}`}|${via.value.host}:${via.value.port ?? ''}|${msg.method}`;
@@ -223,12 +248,21 @@ export class SipEdge implements FlowHandler {
     if (this.transactions.size >= MAX_TRANSACTIONS) {
       this.o.logger.warn({ flow: flow.id, transactions: this.transactions.size }, 'transaction table full: answering 503');
       this.sendRaw(flow, 503, [...salvage(bytes), { name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Service Unavailable');
-      this.answered(flow, msg, 503, startedAt);
+      this.answered(flow, msg, 503, startedAt, undefined, 'Service Unavailable (transaction table full)');
       return;
     }
-    this.o.logger.debug({ flow: flow.id, transport: flow.transport, method: msg.method, callId: getHeader(msg, 'Call-ID'), user: flow.user, cseq: cseqOf(msg).seq }, 'SIP request');
     const tx = new NonInviteServerTransaction(key, flow, (t) => this.transactions.delete(t.id), this.o.timers);
     this.transactions.set(key, tx);
+    // The SIP server span is the root of the request's trace; bus, Redis and NOTIFY spans and every log line of the request belong to it.
+    const span = startSipServerSpan(msg.method, { callId: getHeader(msg, 'Call-ID'), user: flow.user, transport: flow.transport });
+    return span ? span.run(() => this.transact(flow, msg, tx, startedAt, span)) : this.transact(flow, msg, tx, startedAt, undefined);
+  }
+
+  /** A new request in its server transaction: admitted or refused, served, answered; then its follow-up requests. */
+  private async transact(flow: Flow, msg: SipRequest, tx: NonInviteServerTransaction, startedAt: bigint, span: SipServerSpan | undefined): Promise<void> {
+    if (this.o.logger.isLevelEnabled('debug')) {
+      this.o.logger.debug({ flow: flow.id, transport: flow.transport, method: msg.method, callId: getHeader(msg, 'Call-ID'), user: userOf(msg, flow), cseq: cseqOf(msg).seq }, 'SIP request');
+    }
     let handled: Handled;
     // Bounded before any work: excess requests of a connection (or of the whole edge) get 503 at once.
     // OPTIONS and CANCEL need no work beyond their answer: they are answered even at the limit.
@@ -248,23 +282,43 @@ export class SipEdge implements FlowHandler {
     const { followUps } = handled;
     const response = this.fitFlow(flow, { ...handled.response, headers: [...handled.response.headers, { name: 'Server', value: SERVER }] }, msg);
     tx.respond(response);
-    this.answered(flow, msg, response.status, startedAt, handled.pool);
+    this.answered(flow, msg, response.status, startedAt, handled.pool, response.reason, isChallenge(msg, response));
+    if (msg.method === 'SUBSCRIBE') this.trackDialog(flow, msg, response);
     const piggyback = getHeader(response, 'ms-piggyback-cseq');
     if (piggyback !== undefined && /^\d+$/.test(piggyback)) this.o.outbound.piggybacked(flow.id, getHeader(msg, 'Call-ID')!, Number(piggyback));
     for (const f of followUps ?? []) this.o.metrics?.notified(f.method, this.o.outbound.send({ ...f, connectionId: flow.id }).sent);
+    span?.answered(response.status, response.reason);
   }
 
-  /** Counts a final response and writes the per-request debug line (LOG_LEVEL=debug). */
-  private answered(flow: Flow, req: SipRequest, status: number, startedAt: bigint, pool?: string): void {
+  /** Follows a subscription dialog for the active-dialogs gauge: its 2xx and granted Expires (RFC 6665 §4.1.2.1), or a 481 for a dialog that is gone. */
+  private trackDialog(flow: Flow, req: SipRequest, res: SipResponse): void {
+    const dialogs = this.o.metrics?.dialogs;
+    if (!dialogs) return;
+    const callId = getHeader(req, 'Call-ID')!;
+    if (res.status === 481) return dialogs.ended(flow.id, callId);
+    if (res.status < 200 || res.status >= 300) return;
+    const event = (getHeader(req, 'Event') ?? '').split(';')[0]!.trim().toLowerCase();
+    const expires = Number(getHeader(res, 'Expires') ?? getHeader(req, 'Expires') ?? DIALOG_EXPIRES_UNKNOWN_S);
+    dialogs.subscribed(flow.id, callId, event, Number.isFinite(expires) ? expires : DIALOG_EXPIRES_UNKNOWN_S);
+  }
+
+  /**
+   * Counts a final response and writes the per-request debug line (LOG_LEVEL=debug), and a warn line
+   * for every 4xx-6xx the server decided, with its reason. Not warned: the 401/407 challenge to a
+   * request without credentials or with a stale nonce (RFC 3261 §22.1, RFC 7616 §3.3), which is how
+   * every client signs in and refreshes its nonce (a warn per sign-in would bury the real refusals).
+   */
+  private answered(flow: Flow, req: SipRequest, status: number, startedAt: bigint, pool?: string, reason?: string, challenge = false): void {
     this.o.metrics?.answered(req.method, status, flow.transport, startedAt, pool);
     if (req.method === 'REGISTER' && status >= 200 && status < 300) {
       const ending = getHeader(req, 'Expires')?.trim() === '0' || /;\s*expires\s*=\s*0\b/i.test(getHeaders(req, 'Contact').join(','));
       this.o.metrics?.registered(ending ? 'unregister' : 'register');
     }
-    this.o.logger.debug(
-      { flow: flow.id, transport: flow.transport, method: req.method, callId: getHeader(req, 'Call-ID'), user: flow.user, status, pool, durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6 },
-      'SIP response',
-    );
+    const warn = status >= 400 && !challenge;
+    if (!warn && !this.o.logger.isLevelEnabled('debug')) return;
+    const fields = { flow: flow.id, transport: flow.transport, method: req.method, callId: getHeader(req, 'Call-ID'), user: userOf(req, flow), status, reason, pool, durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6 };
+    this.o.logger.debug(fields, 'SIP response');
+    if (warn) this.o.logger.warn(fields, `SIP request refused: ${status} ${reason ?? ''}`.trim());
   }
 
   /**
@@ -331,11 +385,11 @@ export class SipEdge implements FlowHandler {
   private failed(req: SipRequest, e: unknown, flow: Flow): SipResponse {
     const dependency = unavailableDependency(e);
     if (dependency === undefined) {
-      this.o.logger.error({ err: e, method: req.method, flow: flow.id }, 'request failed');
+      this.o.logger.error({ err: e, method: req.method, flow: flow.id, callId: getHeader(req, 'Call-ID'), user: userOf(req, flow) }, 'request failed');
       return createResponse(req, 500, { toTag: randomToken() });
     }
     if (dependency === 'overloaded') this.o.logger.debug({ method: req.method, flow: flow.id, err: (e as Error).message }, 'service overloaded: 503');
-    else this.o.logger.warn({ dependency, method: req.method, flow: flow.id, err: (e as Error).message }, `${dependency} unavailable: answering 503`);
+    else this.o.logger.warn({ dependency, method: req.method, flow: flow.id, callId: getHeader(req, 'Call-ID'), user: userOf(req, flow), err: (e as Error).message }, `${dependency} unavailable: answering 503`);
     return createResponse(req, 503, { toTag: randomToken(), headers: [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }] });
   }
 
@@ -383,6 +437,7 @@ export class SipEdge implements FlowHandler {
       if (getHeader(req, 'Authorization') !== undefined || getHeader(req, 'Proxy-Authorization') !== undefined) this.o.metrics?.authFailed(auth.response.status);
       return auth.response;
     }
+    setSpanUser(auth.user);
     if (auth.user !== fromAor) {
       this.o.metrics?.authFailed(403);
       return reply(403, [], 'From Does Not Match The Authenticated User');

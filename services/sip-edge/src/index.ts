@@ -70,7 +70,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
   const processConfig = loadProcessConfig(deps.env);
   const limits = { ...DEFAULT_LIMITS, maxBodyBytes: config.SIP_MAX_BODY_BYTES };
   const metrics = new EdgeMetrics(flows);
-  const outbound = new Outbound({ bus: deps.bus, edgeId: deps.instanceId, logger: log, flows });
+  const outbound = new Outbound({ bus: deps.bus, edgeId: deps.instanceId, logger: log, flows, dialogs: metrics.dialogs });
   const registrar = new Registrar({
     store: deps.store,
     bus: deps.bus,

@@ -6,13 +6,79 @@ const METHODS = new Set(['REGISTER', 'OPTIONS', 'SUBSCRIBE', 'SERVICE', 'PUBLISH
 
 export const methodLabel = (method: string): string => (METHODS.has(method) ? method : 'other');
 
+/** Event packages that get their own `kind` label value ([MS-PRES] §3.3, RFC 3857); others count as `other`. */
+const KINDS = new Set(['presence', 'presence.winfo', 'vnd-microsoft-roaming-self', 'vnd-microsoft-roaming-contacts', 'vnd-microsoft-provisioning-v2']);
+/** Most dialogs one edge tracks for the gauge (a bounded table); past it new dialogs are not counted. */
+export const MAX_TRACKED_DIALOGS = 200_000;
+
+/**
+ * The subscription dialogs of the clients connected to this edge, by kind (event package): what
+ * Kamailio's dialog statistics give an operator. The edge sees each dialog's 2xx (with the
+ * lifetime granted in Expires, RFC 6665 §4.1.2.1), its end by unSUBSCRIBE (Expires: 0), by a
+ * terminating NOTIFY (`Subscription-State: terminated`, §4.1.3), by a client's 481, or by its
+ * connection closing; a dialog not refreshed in time is dropped at its expiry. The sum over edges
+ * is the deployment's count.
+ */
+export class ActiveDialogs {
+  private readonly byFlow = new Map<string, Map<string, { kind: string; expiresAt: number }>>();
+  private tracked = 0;
+
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly max = MAX_TRACKED_DIALOGS,
+  ) {}
+
+  /** A 2xx to a SUBSCRIBE of `event` on `flowId`/`callId`, granted `expiresS` seconds (0: the dialog ended). */
+  subscribed(flowId: string, callId: string, event: string, expiresS: number): void {
+    if (expiresS <= 0) return this.ended(flowId, callId);
+    let dialogs = this.byFlow.get(flowId);
+    if (!dialogs?.has(callId)) {
+      if (this.tracked >= this.max) return;
+      this.tracked++;
+    }
+    if (!dialogs) this.byFlow.set(flowId, (dialogs = new Map()));
+    dialogs.set(callId, { kind: KINDS.has(event) ? event : 'other', expiresAt: this.now() + expiresS * 1000 });
+  }
+
+  ended(flowId: string, callId: string): void {
+    const dialogs = this.byFlow.get(flowId);
+    if (!dialogs?.delete(callId)) return;
+    this.tracked--;
+    if (dialogs.size === 0) this.byFlow.delete(flowId);
+  }
+
+  flowClosed(flowId: string): void {
+    const dialogs = this.byFlow.get(flowId);
+    if (!dialogs) return;
+    this.tracked -= dialogs.size;
+    this.byFlow.delete(flowId);
+  }
+
+  /** Live dialogs by kind (every known kind present, 0 when none); expired ones are dropped. */
+  count(): Map<string, number> {
+    const out = new Map([...KINDS, 'other'].map((k) => [k, 0]));
+    const now = this.now();
+    for (const [flowId, dialogs] of this.byFlow) {
+      for (const [callId, d] of dialogs) {
+        if (d.expiresAt <= now) this.ended(flowId, callId);
+        else out.set(d.kind, out.get(d.kind)! + 1);
+      }
+    }
+    return out;
+  }
+
+  get size(): number {
+    return this.tracked;
+  }
+}
+
 /**
  * The SIP edge's metrics (what Kamailio's tm/usrloc statistics and Asterisk's res_prometheus give
  * an operator): requests by method, status and pool, their latency, registrations, notifications,
  * authentication failures and open connections by transport. Prometheus names, from the exporter:
  * `sip_server_requests_total`, `sip_server_request_duration_seconds`, `sip_server_connections`,
  * `sip_server_auth_failures_total`, `presence_registrations_total`, `presence_registrations_active`,
- * `presence_notifications_total`, `presence_notification_responses_total`.
+ * `presence_notifications_total`, `presence_notification_responses_total`, `presence_dialogs_active`.
  */
 export class EdgeMetrics {
   private readonly requests: Counter;
@@ -23,7 +89,10 @@ export class EdgeMetrics {
   private readonly clientResponses: Counter;
   private readonly active: UpDownCounter;
 
-  constructor(flows: ReadonlyMap<string, Flow>) {
+  constructor(
+    flows: ReadonlyMap<string, Flow>,
+    readonly dialogs: ActiveDialogs = new ActiveDialogs(),
+  ) {
     const meter = meterOf('@presence/sip-edge');
     this.requests = meter.createCounter('sip.server.requests', { unit: '{request}', description: 'SIP requests answered, by method, final status, transport and the pool that served them (none: the edge itself).' });
     this.duration = meter.createHistogram('sip.server.request.duration.seconds', {
@@ -39,6 +108,10 @@ export class EdgeMetrics {
     // Each binding is added by the edge that registered it and removed by whichever edge ends it
     // (expiry sweeps run on every edge): the sum over edges is the deployment's count.
     this.active = meter.createUpDownCounter('presence.registrations.active', { unit: '{registration}', description: 'Registered endpoints (bindings) now; sum over edges.' });
+    const active = meter.createObservableGauge('presence.dialogs.active', { unit: '{dialog}', description: 'Subscription dialogs of the clients connected to this edge, by kind (event package); sum over edges.' });
+    active.addCallback((r) => {
+      for (const [kind, n] of this.dialogs.count()) r.observe(n, { kind });
+    });
     connections.addCallback((r) => {
       const byTransport = { tcp: 0, tls: 0 };
       for (const f of flows.values()) if (f.reliable && (f.transport === 'tcp' || f.transport === 'tls')) byTransport[f.transport]++;

@@ -1,10 +1,13 @@
 import { notifyOutcome, type Bus, type EdgeSendBatchReply, type EdgeSendBatchRequest, type EdgeSendReply, type EdgeSendRequest, type NotifyOutcome } from '@presence/bus';
 import {
+  addressOfRecord,
   BRANCH_MAGIC_COOKIE,
   branchOf,
   cseqOf,
   getHeader,
   NonInviteClientTransaction,
+  parseNameAddr,
+  parseUri,
   parseVia,
   randomToken,
   serialize,
@@ -12,8 +15,9 @@ import {
   type SipResponse,
   type Timers,
 } from '@presence/sip';
-import type { Logger } from '@presence/telemetry';
+import { startSipClientSpan, type Logger, type SipClientSpan } from '@presence/telemetry';
 import type { Flow } from './flows.js';
+import type { ActiveDialogs } from './metrics.js';
 import { DialogSequencer } from './sequencer.js';
 
 /**
@@ -32,14 +36,21 @@ const nextBranch = () => `${BRANCH_PREFIX}${(++branches).toString(16).padStart(1
  * Writes are coalesced: what goes to one connection in one turn of the event loop (a fan-out's
  * notifications on it, say) leaves in one write.
  */
+/** The watcher a request to a client is for: the AOR of its To header (RFC 6665 §4.2.2: To is the subscriber). */
+function watcherOf(headers: readonly { name: string; value: string }[]): string | undefined {
+  const to = parseNameAddr(headers.find((h) => h.name.toLowerCase() === 'to')?.value ?? '');
+  const uri = to.ok ? parseUri(to.value.uri) : undefined;
+  return uri?.ok ? addressOfRecord(uri.value) : undefined;
+}
+
 export class Outbound {
-  private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; pool: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'> }>();
+  private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; pool: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'>; span?: SipClientSpan | undefined }>();
   private readonly sequencers = new Map<string, DialogSequencer<EdgeSendRequest>>();
   private readonly unwritten = new Map<Flow, Buffer[]>();
   private flushing = false;
 
   constructor(
-    private readonly o: { bus: Bus; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers },
+    private readonly o: { bus: Bus; edgeId: string; logger: Logger; flows: Map<string, Flow>; timers?: Timers; dialogs?: ActiveDialogs },
   ) {}
 
   /** Sends now or once the dialog's previous CSeq went out (see {@link DialogSequencer}). */
@@ -47,6 +58,8 @@ export class Outbound {
     if (!this.o.flows.has(req.connectionId)) return { sent: false, reason: 'connection-gone' };
     const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
     const cseq = Number(req.headers.find((h) => h.name.toLowerCase() === 'cseq')?.value.split(' ')[0]);
+    // RFC 6665 §4.1.3: a NOTIFY with `Subscription-State: terminated` ends the dialog (for the active-dialogs gauge).
+    if (this.o.dialogs && req.method === 'NOTIFY' && /^\s*terminated/i.test(req.headers.find((h) => h.name.toLowerCase() === 'subscription-state')?.value ?? '')) this.o.dialogs.ended(req.connectionId, callId);
     if (!Number.isSafeInteger(cseq)) return this.transmit(req);
     const key = `${req.connectionId}|${callId}`;
     let seq = this.sequencers.get(key);
@@ -106,11 +119,14 @@ export class Outbound {
       headers: [{ name: 'Via', value: via }, { name: 'Max-Forwards', value: '70' }, ...req.headers],
       body: Buffer.from(req.body, 'utf8'),
     });
+    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
+    // A CLIENT span per request sent, child of the send-batch's bus span (the fan-out's trace); none without an exporter.
+    const span = startSipClientSpan(req.method, { callId, user: () => flow.user ?? watcherOf(req.headers), transport: flow.transport });
     if (req.method === 'BENOTIFY') {
       this.write(flow, bytes);
+      span?.end(); // [MS-SIPRE] BENOTIFY: no response comes
       return { sent: true };
     }
-    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
     const outcome = { ref: req.ref, edgeId: this.o.edgeId, connectionId: flow.id, callId };
     const key = `${branch}|NOTIFY`;
     const tx = new NonInviteClientTransaction(
@@ -122,14 +138,18 @@ export class Outbound {
         // end the subscription) and nothing on a 2xx, which would otherwise cost one JetStream event
         // per notification (issue 13: the largest NATS and edge cost of clustered NOTIFY).
         onFinal: (r) => {
+          span?.answered(r.status, r.reason);
           if (r.status >= 300) void this.report(req.pool, { ...outcome, status: r.status });
         },
-        onTimeout: () => void this.report(req.pool, { ...outcome, failure: 'timeout' }),
+        onTimeout: () => {
+          span?.failed('timeout');
+          void this.report(req.pool, { ...outcome, failure: 'timeout' });
+        },
       },
       () => this.pending.delete(key),
       this.o.timers,
     );
-    this.pending.set(key, { tx, flowId: flow.id, pool: req.pool, outcome });
+    this.pending.set(key, { tx, flowId: flow.id, pool: req.pool, outcome, span });
     tx.start();
     return { sent: true };
   }
@@ -148,6 +168,7 @@ export class Outbound {
       if (p.flowId !== flowId) continue;
       this.pending.delete(key);
       p.tx.abort();
+      p.span?.failed('connection lost');
       void this.report(p.pool, { ...p.outcome, failure: 'connection-lost' });
     }
   }
