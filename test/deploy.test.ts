@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { processEnv } from '@presence/runtime';
+import { OTEL_VARIABLES } from '@presence/telemetry';
 import { edgeEnv } from '@presence/sip-edge';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -51,8 +52,10 @@ describe('docker-compose.yml', () => {
         PRESENCE_POOLS: 'pool1,pool2',
         // Traces to the profile's Jaeger (OTLP/HTTP), overridable.
         OTEL_EXPORTER_OTLP_ENDPOINT: '${OTEL_EXPORTER_OTLP_ENDPOINT:-http://jaeger:4318}',
+        // Jaeger refuses OTLP metrics: they stay on /metrics unless an operator points a collector here.
+        OTEL_METRICS_EXPORTER: '${OTEL_METRICS_EXPORTER:-none}',
       });
-      for (const key of Object.keys(s.environment!)) expect(Object.keys({ ...processEnv, ...edgeEnv })).toContain(key);
+      for (const key of Object.keys(s.environment!)) expect([...Object.keys({ ...processEnv, ...edgeEnv }), ...OTEL_VARIABLES]).toContain(key);
       expect(s.depends_on).toEqual({ nats: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' } });
       expect(s.healthcheck!.test.join(' ')).toContain('http://127.0.0.1:8080/readyz');
     },

@@ -102,6 +102,20 @@ export function samplerOf(name: string | undefined, arg: string | undefined): Sa
   }
 }
 
+/** The standard OpenTelemetry variables this server reads (README "Operations"). */
+export const OTEL_VARIABLES = [
+  'OTEL_SERVICE_NAME',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+  'OTEL_TRACES_EXPORTER',
+  'OTEL_METRICS_EXPORTER',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_METRIC_EXPORT_INTERVAL',
+] as const;
+
 /**
  * An OTLP signal's URL: the signal-specific variable is used as given; the general endpoint gets
  * the signal's path appended (`/v1/traces`, `/v1/metrics`), as the OTLP exporter specification
