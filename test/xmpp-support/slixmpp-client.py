@@ -31,6 +31,7 @@ class Client(slixmpp.ClientXMPP):
         self.add_event_handler('disconnected', lambda _: emit(event='disconnected'))
         self.add_event_handler('presence', self.on_presence)
         self.add_event_handler('message', self.on_message)
+        self.add_event_handler('message_error', self.on_message)
         self.add_event_handler('roster_update', self.on_roster_update)
 
     async def on_start(self, _):

@@ -140,9 +140,11 @@ export class XmppSession {
     let status: number;
     if (item.attrs.subscription === 'remove') {
       if (!this.roster.has(aor.toLowerCase())) return this.write(stanzaError(s, 'cancel', 'item-not-found', fullJid(this.jid)));
-      status = await this.endpoint.deleteContact(aor, this.deltaNum);
+      const sent = this.deltaNum;
+      status = await this.endpoint.deleteContact(aor, sent);
       if (status === 200) {
-        this.deltaNum++;
+        // The delta NOTIFY may have come first: one change raises deltaNum by one ([MS-SIP] §3.7).
+        this.deltaNum = Math.max(this.deltaNum, sent + 1);
         void this.endpoint.setMember(this.d.contactContainer, 'remove', aor).catch(() => false);
         void this.unwatch(aor);
       }
@@ -162,9 +164,10 @@ export class XmppSession {
     const defaultGroup = byName.get('~') ?? [...this.groups.keys()][0] ?? 1;
     const groups = [...new Set(groupNames.map((n) => byName.get(n)).filter((id): id is number => id !== undefined))];
     const existed = this.roster.has(aor.toLowerCase());
-    const status = await this.endpoint.setContact({ uri: aor, name, groups: groups.length > 0 ? groups : [defaultGroup] }, this.deltaNum);
+    const sent = this.deltaNum;
+    const status = await this.endpoint.setContact({ uri: aor, name, groups: groups.length > 0 ? groups : [defaultGroup] }, sent);
     if (status !== 200) return status;
-    this.deltaNum++;
+    this.deltaNum = Math.max(this.deltaNum, sent + 1);
     if (!existed) {
       await this.endpoint.setMember(this.d.contactContainer, 'add', aor);
       if (this.available) await this.watch([aor]);
