@@ -84,10 +84,15 @@ export class StreamParser {
   write(chunk: Buffer): void {
     if (this.error) throw this.error;
     this.sax.write(this.decoder.write(chunk));
-    if (!this.error && this.stanzaStart >= 0 && this.sax.position - this.stanzaStart > this.limits.maxStanzaChars) {
-      this.error = new XmppStreamError('policy-violation', `stanza larger than ${this.limits.maxStanzaChars} characters`);
-    }
+    this.tooLarge();
     if (this.error) throw this.error;
+  }
+
+  /** RFC 6120 §13.12: a stanza past the limit ends the stream (policy-violation), unhandled. */
+  private tooLarge(): boolean {
+    if (this.error || this.stanzaStart < 0 || this.sax.position - this.stanzaStart <= this.limits.maxStanzaChars) return false;
+    this.error = new XmppStreamError('policy-violation', `stanza larger than ${this.limits.maxStanzaChars} characters`);
+    return true;
   }
 
   private open(tag: SaxesTagNS): void {
@@ -124,6 +129,8 @@ export class StreamParser {
       this.stack[this.stack.length - 1]!.children.push(e);
       return;
     }
+    // The whole stanza may have come in one chunk: measure it before handing it on.
+    if (this.tooLarge()) return;
     this.stanzaStart = -1;
     this.events.element(e);
   }

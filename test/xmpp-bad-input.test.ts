@@ -1,0 +1,118 @@
+import { listRecords, registrations } from '@presence/state';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningXmppEdge } from '../services/xmpp-edge/src/index.js';
+import { startWorld, type World } from './support/world.js';
+import { header, RawXmpp } from './xmpp-support/raw-client.js';
+
+const STREAM_ERROR = (condition: string) => new RegExp(`<stream:error><${condition} xmlns="urn:ietf:params:xml:ns:xmpp-streams"/><text xmlns="urn:ietf:params:xml:ns:xmpp-streams">[^<]*</text></stream:error>(</stream:stream>)?$`);
+
+describe('XMPP bad input: RFC 6120 §4.9 stream errors; nothing else affected', () => {
+  let w: World;
+  let edge: RunningXmppEdge;
+  const conns: RawXmpp[] = [];
+  const secure = async () => {
+    const c = await RawXmpp.secure(edge.xmppPort, edge.certificate);
+    conns.push(c);
+    return c;
+  };
+  /** A signed-in bystander on the same edge: it must keep working after every other stream's error. */
+  let bystander: RawXmpp;
+  const bystanderWorks = async () => {
+    const id = `p${Math.random().toString(36).slice(2, 8)}`;
+    bystander.write(`<iq type="get" id="${id}"><ping xmlns="urn:xmpp:ping"/></iq>`);
+    await bystander.until(new RegExp(`<iq type="result" id="${id}"`));
+  };
+  const aliceEndpoints = async () => (await listRecords(w.store, { pool: w.pool, user: 'sip:alice@contoso.com' }, registrations)).map((r) => r.value.transport);
+
+  beforeEach(async () => {
+    w = await startWorld({ mode: 'embedded', env: { XMPP_MAX_STANZA_BYTES: '4096' } });
+    edge = w.proc.services.find((s) => 'xmppPort' in s) as RunningXmppEdge;
+    bystander = await secure();
+    await bystander.signIn('bob', 'bob-dev-password');
+  });
+  afterEach(async () => {
+    for (const c of conns.splice(0)) c.close();
+    await w.stop();
+  });
+
+  it('answers malformed XML in a bound stream with not-well-formed, ends that stream and its endpoint only', async () => {
+    const c = await secure();
+    await c.signIn('alice', 'alice-dev-password');
+    await expect.poll(aliceEndpoints).toEqual(['xmpp']);
+    c.write('<message to="bob@contoso.com"><body>hi</message>');
+    await c.until(STREAM_ERROR('not-well-formed'));
+    await c.whenClosed();
+    await expect.poll(aliceEndpoints).toEqual([]);
+    await bystanderWorks();
+  });
+
+  it('ends the stream on a stanza over XMPP_MAX_STANZA_BYTES with policy-violation, before the stanza is handled', async () => {
+    const c = await secure();
+    await c.signIn('alice', 'alice-dev-password');
+    c.write(`<message to="bob@contoso.com" type="chat"><body>${'x'.repeat(5000)}</body></message>`);
+    await c.until(STREAM_ERROR('policy-violation'));
+    await c.whenClosed();
+    await bystanderWorks();
+    expect(bystander.received).not.toContain('xxxxx');
+  });
+
+  it('refuses DOCTYPE and entity declarations (RFC 6120 §11.1) with restricted-xml, before and after sign-in', async () => {
+    const before = await RawXmpp.open(edge.xmppPort);
+    conns.push(before);
+    before.write(`<?xml version='1.0'?><!DOCTYPE lol [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>` + header());
+    await before.until(STREAM_ERROR('restricted-xml'));
+    await before.whenClosed();
+
+    const after = await secure();
+    await after.signIn('alice', 'alice-dev-password');
+    after.write('<message to="bob@contoso.com" type="chat"><body>&xxe;</body></message>');
+    await after.until(STREAM_ERROR('restricted-xml'));
+    await after.whenClosed();
+    const comment = await secure();
+    comment.write('<!-- hello -->');
+    await comment.until(STREAM_ERROR('restricted-xml'));
+    await bystanderWorks();
+  });
+
+  it('fails bad passwords with SASL not-authorized, then ends the stream after 3 with policy-violation; no endpoint is made', async () => {
+    const c = await secure();
+    for (let i = 0; i < 3; i++) {
+      c.write(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from('\0alice\0wrong').toString('base64')}</auth>`);
+      await c.until(new RegExp(`(<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><not-authorized/></failure>[\\s\\S]*){${i + 1}}`));
+    }
+    await c.until(STREAM_ERROR('policy-violation'));
+    await c.whenClosed();
+    const scram = await secure();
+    // SCRAM with a proof that cannot be right: not-authorized at the final message.
+    scram.write(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="SCRAM-SHA-1">${Buffer.from('n,,n=alice,r=abcdefgh').toString('base64')}</auth>`);
+    const ch = await scram.until(/<challenge xmlns="urn:ietf:params:xml:ns:xmpp-sasl">([^<]+)<\/challenge>/);
+    const nonce = /r=([^,]+)/.exec(Buffer.from(ch[1]!, 'base64').toString())![1]!;
+    scram.write(`<response xmlns="urn:ietf:params:xml:ns:xmpp-sasl">${Buffer.from(`c=biws,r=${nonce},p=${Buffer.alloc(20).toString('base64')}`).toString('base64')}</response>`);
+    await scram.until(/<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><not-authorized\/><\/failure>/);
+    expect(await aliceEndpoints()).toEqual([]);
+    await bystanderWorks();
+  });
+
+  it('requires STARTTLS: no PLAIN before TLS, SASL before TLS ends the stream; unknown host → host-unknown; wrong namespace → invalid-namespace', async () => {
+    const plain = await RawXmpp.open(edge.xmppPort);
+    conns.push(plain);
+    plain.write(header());
+    const features = await plain.until(/<stream:features>[\s\S]*<\/stream:features>/);
+    expect(features[0]).toBe('<stream:features><starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"><required/></starttls></stream:features>');
+    plain.write(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from('\0alice\0alice-dev-password').toString('base64')}</auth>`);
+    await plain.until(STREAM_ERROR('policy-violation'));
+
+    const tls = await secure();
+    expect(tls.received).toMatch(/<mechanism>SCRAM-SHA-256<\/mechanism><mechanism>SCRAM-SHA-1<\/mechanism><mechanism>PLAIN<\/mechanism>/);
+
+    const host = await RawXmpp.open(edge.xmppPort);
+    conns.push(host);
+    host.write(header('example.org'));
+    await host.until(STREAM_ERROR('host-unknown'));
+    const ns = await RawXmpp.open(edge.xmppPort);
+    conns.push(ns);
+    ns.write(`<stream:stream to="contoso.com" xmlns="jabber:client" xmlns:stream="urn:not-streams" version="1.0">`);
+    await ns.until(STREAM_ERROR('invalid-namespace'));
+    await bystanderWorks();
+  });
+});
