@@ -68,12 +68,14 @@ export class ScramServer {
   constructor(
     private readonly h: ScramHash,
     private readonly creds: ScramCredentials | undefined,
+    /** The server's part of the nonce; random unless a test gives the RFC's example value. */
+    private readonly serverNonce: string = randomBytes(18).toString('base64url'),
   ) {}
 
   first(clientFirst: { nonce: string; gs2Header: string; bare: string }, fakeSalt: Buffer): string {
     this.clientFirstBare = clientFirst.bare;
     this.gs2Header = clientFirst.gs2Header;
-    this.nonce = clientFirst.nonce + randomBytes(18).toString('base64url');
+    this.nonce = clientFirst.nonce + this.serverNonce;
     const salt = this.creds?.salt ?? fakeSalt;
     this.serverFirst = `r=${this.nonce},s=${salt.toString('base64')},i=${this.creds?.iterations ?? 4096}`;
     return this.serverFirst;
