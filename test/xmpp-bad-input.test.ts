@@ -116,3 +116,55 @@ describe('XMPP bad input: RFC 6120 §4.9 stream errors; nothing else affected', 
     await bystanderWorks();
   });
 });
+
+describe('XMPP limits: sign-in time, stanza rate, failed sign-ins across connections', () => {
+  let w: World;
+  let edge: RunningXmppEdge;
+  const conns: RawXmpp[] = [];
+  const secure = async () => {
+    const c = await RawXmpp.secure(edge.xmppPort, edge.certificate);
+    conns.push(c);
+    return c;
+  };
+
+  beforeEach(async () => {
+    w = await startWorld({
+      mode: 'embedded',
+      env: { XMPP_AUTH_TIMEOUT_MS: '1500', XMPP_STANZAS_PER_S: '1', XMPP_STANZA_BURST: '5', XMPP_AUTH_MAX_FAILURES_PER_USER: '2', XMPP_AUTH_MAX_FAILURES_PER_SOURCE: '1000' },
+    });
+    edge = w.proc.services.find((s) => 'xmppPort' in s) as RunningXmppEdge;
+  });
+  afterEach(async () => {
+    for (const c of conns.splice(0)) c.close();
+    await w.stop();
+  });
+
+  it('ends a stream that has not signed in and bound within XMPP_AUTH_TIMEOUT_MS with connection-timeout', async () => {
+    const c = await secure();
+    await c.until(STREAM_ERROR('connection-timeout'), 5000);
+    await c.whenClosed();
+  });
+
+  it('ends a stream sending stanzas faster than XMPP_STANZAS_PER_S after the burst with policy-violation; the burst itself is served', async () => {
+    const c = await secure();
+    await c.signIn('alice', 'alice-dev-password');
+    for (let i = 0; i < 12; i++) c.write(`<iq type="get" id="r${i}"><ping xmlns="urn:xmpp:ping"/></iq>`);
+    await c.until(STREAM_ERROR('policy-violation'));
+    for (let i = 0; i < 5; i++) expect(c.received).toContain(`<iq type="result" id="r${i}"`);
+    expect(c.received).not.toContain('id="r11"');
+  });
+
+  it('refuses even the right password once a user has XMPP_AUTH_MAX_FAILURES_PER_USER failures, on any connection', async () => {
+    for (let i = 0; i < 2; i++) {
+      const c = await secure();
+      c.write(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from('\0alice\0wrong').toString('base64')}</auth>`);
+      await c.until(/<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><not-authorized\/><\/failure>/);
+    }
+    const right = await secure();
+    right.write(`<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from('\0alice\0alice-dev-password').toString('base64')}</auth>`);
+    await right.until(/<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><temporary-auth-failure\/><\/failure>/);
+    // Another user is not affected.
+    const bob = await secure();
+    await bob.signIn('bob', 'bob-dev-password');
+  });
+});

@@ -70,13 +70,15 @@ class BoshSession {
     private readonly o: BoshOptions,
     rid: number,
     readonly wait: number,
+    ip: string,
     private readonly onEnd: (s: BoshSession) => void,
   ) {
     this.lastRid = rid;
     this.stream = new C2sStream(
       {
         id: `b${this.sid}`,
-        remote: 'bosh',
+        remote: `${ip} (BOSH)`,
+        ip,
         write: (s) => this.push(s),
         startTls: () => undefined,
         end: () => {
@@ -176,7 +178,7 @@ export class BoshService {
     return this.o.logger;
   }
 
-  async request(xml: string, reply: FastifyReply): Promise<void> {
+  async request(xml: string, reply: FastifyReply, ip: string): Promise<void> {
     const terminate = (condition: string) =>
       reply.code(200).header('content-type', 'text/xml; charset=utf-8').send(`<body xmlns="${NS_HTTPBIND}" type="terminate" condition="${condition}"/>`);
     let body: BoshBody;
@@ -195,7 +197,7 @@ export class BoshService {
       if (!Number.isSafeInteger(rid)) return terminate('bad-request');
       if (this.sessions.size >= MAX_SESSIONS) return terminate('remote-connection-failed');
       const wait = Math.max(1, Math.min(this.o.maxWaitS, Number(a.wait) || this.o.maxWaitS));
-      const s = new BoshSession(this.o, rid, wait, (x) => this.sessions.delete(x.sid));
+      const s = new BoshSession(this.o, rid, wait, ip, (x) => this.sessions.delete(x.sid));
       this.sessions.set(s.sid, s);
       s.stream.open({ to, version: a['xmpp:version'] ?? '1.0' });
       await s.stream.settled();
@@ -233,7 +235,7 @@ export function registerBoshRoutes(app: FastifyInstance, bosh: () => BoshService
       const service = bosh();
       if (!service) return reply.code(503).header('retry-after', '5').send('XMPP edge not started');
       if (typeof req.body !== 'string') return reply.code(400).send('expected text/xml');
-      await service.request(req.body, reply);
+      await service.request(req.body, reply, req.ip);
       return reply;
     });
   });

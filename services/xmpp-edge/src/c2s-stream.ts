@@ -5,6 +5,7 @@ import { featuresFor, NS_BIND, NS_STREAMS_ERR, NS_TLS, type Phase } from './feat
 import type { SessionHub } from './hub.js';
 import { NS_STREAM, StreamParser, type StreamLimits } from './stream-parser.js';
 import { decodeSasl, encodeSasl, NS_SASL, SaslExchange } from './sasl.js';
+import type { AuthThrottle } from './auth-throttle.js';
 import type { SaslCredentials } from './credentials.js';
 import type { XmppSession } from './session.js';
 import { TokenBucket } from './token-bucket.js';
@@ -13,7 +14,10 @@ import { child, el, escapeXml, serialize, text, type XmlElement } from './xml.js
 /** The byte side of a client connection, given by the transport. */
 export interface Wire {
   readonly id: string;
+  /** `address:port`, for logs. */
   readonly remote: string;
+  /** The source address failed sign-ins are counted by. */
+  readonly ip: string;
   write(s: string): void;
   /** Switches the connection to TLS as server (RFC 6120 §5.4.3.3), after `<proceed/>` went out. */
   startTls(): void;
@@ -30,6 +34,7 @@ export interface C2sOptions {
   readonly stanzaBurst: number;
   /** SASL attempts one stream may fail before it ends (RFC 6120 §6.4.5: 2 to 5). */
   readonly maxAuthFailures: number;
+  readonly throttle: AuthThrottle;
   readonly logger: Logger;
   /**
    * XEP-0206: the stream runs inside BOSH bodies. No stream header or close tag is written, TLS
@@ -54,6 +59,7 @@ export class C2sStream {
   private work: Promise<void> = Promise.resolve();
   private queued = 0;
   private closed = false;
+  private draining = false;
   private sasl: SaslExchange | undefined;
   private authFailures = 0;
   private user: string | undefined;
@@ -142,7 +148,13 @@ export class C2sStream {
   }
 
   private enqueue(e: XmlElement): void {
-    if (this.phase === 'bound' && !this.bucket.take()) return this.fail('policy-violation', 'too many stanzas');
+    if (this.draining) return;
+    if (this.phase === 'bound' && !this.bucket.take()) {
+      // The stanzas taken before the limit are still served, in order; nothing after it is.
+      this.draining = true;
+      this.work = this.work.then(() => this.fail('policy-violation', 'too many stanzas'));
+      return;
+    }
     if (++this.queued > MAX_QUEUED) return this.fail('resource-constraint', 'too many stanzas waiting');
     this.work = this.work
       .then(() => (this.closed ? undefined : this.handle(e)))
@@ -189,6 +201,8 @@ export class C2sStream {
       if (e.name === 'auth') {
         const mech = e.attrs.mechanism ?? '';
         if (!['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'].includes(mech)) return failure('invalid-mechanism');
+        if (mech === 'PLAIN' && this.o.bosh) return failure('mechanism-too-weak');
+        if (this.o.throttle.blocked(undefined, this.wire.ip)) throw new SaslError('temporary-auth-failure', 'too many failed attempts from this address');
         this.sasl = new SaslExchange(this.o.credentials, this.domain!, mech);
         step = await this.sasl.start(decodeSasl(text(e)));
       } else if (e.name === 'response' && this.sasl) {
@@ -200,14 +214,18 @@ export class C2sStream {
         return this.fail('not-authorized', 'unexpected SASL element');
       }
       if ('challenge' in step) return this.send(serialize(el('challenge', { xmlns: NS_SASL }, encodeSasl(step.challenge))));
+      // Past the failure limit even the right password is refused (issue 12 item 5's rule).
+      if (this.o.throttle.blocked(step.user, this.wire.ip)) throw new SaslError('temporary-auth-failure', 'too many failed attempts for this user');
       this.sasl = undefined;
       this.user = step.user;
       this.send(serialize(el('success', { xmlns: NS_SASL }, step.additional ? encodeSasl(step.additional) : undefined)));
       this.restart('authenticated');
     } catch (err) {
       if (!(err instanceof SaslError)) throw err;
+      const user = this.sasl?.attempted;
       this.sasl = undefined;
-      this.o.logger.info({ source: this.wire.remote, reason: err.message, transport: 'xmpp' }, 'XMPP authentication failed');
+      if (err.condition !== 'temporary-auth-failure') this.o.throttle.failed(user, this.wire.ip);
+      this.o.logger.info({ source: this.wire.remote, user, reason: err.message, transport: 'xmpp' }, 'XMPP authentication failed');
       failure(err.condition);
       // RFC 6120 §6.4.5: a bounded number of retries, then the stream ends.
       if (++this.authFailures >= this.o.maxAuthFailures) this.fail('policy-violation', 'too many failed authentication attempts');

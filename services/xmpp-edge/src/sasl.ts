@@ -26,6 +26,11 @@ export class SaslExchange {
   private scram: ScramServer | undefined;
   private user: string | undefined;
 
+  /** The user this exchange is about, once the client has named one (for failure counting). */
+  get attempted(): string | undefined {
+    return this.user;
+  }
+
   constructor(
     private readonly creds: SaslCredentials,
     private readonly domain: string,
@@ -39,6 +44,7 @@ export class SaslExchange {
       if (parts.length !== 3) throw new SaslError('malformed-request', 'PLAIN needs authzid NUL authcid NUL password');
       const [authzid, authcid, password] = parts as [string, string, string];
       const aor = aorOf(authcid, this.domain);
+      this.user = aor;
       if (authzid !== '' && authzid !== authcid && (aor === undefined || aorOf(authzid, this.domain) !== aor)) throw new SaslError('invalid-authzid', 'acting for another user is not allowed');
       if (!aor || !(await this.creds.checkPassword(aor, password))) throw new SaslError('not-authorized', 'bad credentials');
       return { user: aor };

@@ -44,6 +44,7 @@ export async function listenC2s(o: C2sListenerOptions): Promise<C2sListener> {
     const wire: Wire = {
       id: `x${randomBytes(9).toString('base64url')}`,
       remote: `${ip}:${raw.remotePort ?? 0}`,
+      ip,
       write: (s) => {
         if (!current.destroyed) current.write(s);
       },
