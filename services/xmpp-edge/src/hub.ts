@@ -12,6 +12,8 @@ import { XmppSession, type SessionDeps, type StanzaSink } from './session.js';
 export class SessionHub {
   private readonly byConnection = new Map<string, XmppSession>();
   private readonly byUser = new Map<string, Set<XmppSession>>();
+  /** Endpoint endings in progress: stop waits for them while the bus is still open. */
+  private readonly ending = new Set<Promise<void>>();
 
   constructor(
     private readonly endpointDeps: EndpointDeps,
@@ -58,9 +60,17 @@ export class SessionHub {
   }
 
   /** The stream or BOSH session ended: its endpoint is gone. */
-  async unbind(s: XmppSession, reason: EndpointGoneReason): Promise<void> {
+  unbind(s: XmppSession, reason: EndpointGoneReason): Promise<void> {
     this.unbindLocal(s);
-    await s.endpoint.unregister(reason).catch((e: unknown) => this.logger.warn({ err: e, user: s.aor }, 'ending an XMPP endpoint failed'));
+    const p = s.endpoint.unregister(reason).catch((e: unknown) => this.logger.warn({ err: e, user: s.aor }, 'ending an XMPP endpoint failed'));
+    this.ending.add(p);
+    void p.finally(() => this.ending.delete(p));
+    return p;
+  }
+
+  /** Resolves when every endpoint ending begun so far is done. */
+  async settle(): Promise<void> {
+    while (this.ending.size > 0) await Promise.all([...this.ending]);
   }
 
   /** `sip.edge.<id>.send`: a NOTIFY/BENOTIFY for one of this edge's endpoints. */

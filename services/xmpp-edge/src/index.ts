@@ -118,10 +118,12 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
     stop: async () => {
       unwatch?.();
       // RFC 6120 §4.9.3.22: the server is going down; each endpoint ends while the bus is open.
-      await Promise.all([...streams].map(async (s) => s.fail('system-shutdown', 'server shutting down')));
+      for (const s of [...streams]) s.fail('system-shutdown', 'server shutting down');
       await bosh.stop();
-      for (const s of hub.sessions()) await hub.unbind(s, 'connection-lost');
+      await Promise.all(hub.sessions().map((s) => hub.unbind(s, 'connection-lost')));
       await listener.close();
+      // Endpoints of closed connections end while the bus is still open (no 'bus is closed' at SIGTERM).
+      await hub.settle();
       for (const h of handlers) await h.stop();
       await ping.stop();
     },
