@@ -135,5 +135,25 @@ describe(`XMPP c2s with a real client (python3-slixmpp): RFC 6120 sign-in, RFC 6
       await double?.stop();
     }
   }, 30_000);
+
+  it('maps the subscription handshake (RFC 6121 §3): subscribe adds the contact and is approved at once; subscribed lets the requester see the user through container 200', async () => {
+    const bob = await lync(BOB, 'b1');
+    const alice = client('alice@contoso.com/laptop', 'alice-dev-password');
+    await alice.next((e) => e.event === 'session_start');
+    alice.send({ op: 'presence', show: 'dnd' });
+    await alice.next((e) => e.event === 'sent');
+    // Before approval bob is in none of alice's containers: he sees no state of hers.
+    const before = await bob.categorySubscribe([{ uri: ALICE }], { categories: ['state'] });
+    expect(before.status).toBe(200);
+    expect(before.body.toString()).not.toContain('<availability>');
+    alice.send({ op: 'subscription', to: 'bob@contoso.com', type: 'subscribed' });
+    await expect.poll(async () => availabilityIn((await bob.categorySubscribe([{ uri: ALICE }], { categories: ['state'] })).body), { timeout: 5000 }).toBe(9500);
+
+    alice.send({ op: 'roster' });
+    await alice.next((e) => e.event === 'roster');
+    alice.send({ op: 'subscription', to: 'dave@contoso.com', type: 'subscribe' });
+    expect(await alice.next((e) => e.event === 'presence' && e.frm === 'dave@contoso.com')).toMatchObject({ type: 'subscribed' });
+    await alice.next((e) => e.event === 'roster_push' && JSON.stringify(e.items).includes('dave@contoso.com'));
+  }, 30_000);
 });
 }

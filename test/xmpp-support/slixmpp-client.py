@@ -73,6 +73,9 @@ class Client(slixmpp.ClientXMPP):
                 elif op == 'remove':
                     await self.del_roster_item(cmd['jid'])
                     emit(event='done', op=op)
+                elif op == 'subscription':
+                    self.send_presence(pto=cmd['to'], ptype=cmd['type'])
+                    emit(event='sent', op=op)
                 elif op == 'message':
                     self.send_message(mto=cmd['to'], mbody=cmd['body'], mtype='chat')
                     emit(event='sent', op=op)
