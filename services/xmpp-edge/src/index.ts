@@ -102,7 +102,11 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
   // [issue 15] A user who left the directory is signed out of XMPP too.
   const unwatch = deps.directory?.onChange(({ removed }) => {
     const gone = new Set(removed);
-    for (const s of hub.sessions()) if (gone.has(s.aor)) s.endpoint.unregister('signed-out').catch(() => undefined);
+    for (const s of hub.sessions()) {
+      if (!gone.has(s.aor)) continue;
+      void hub.unbind(s, 'signed-out');
+      s.signOut();
+    }
   });
   log.info({ port: listener.port, edgeId, domains }, 'XMPP edge listening');
 

@@ -18,6 +18,8 @@ const MAX_BODY_CHARS = 16_384;
 /** Where a session writes: one stream (c2s) or a BOSH session's queue. */
 export interface StanzaSink {
   send(xml: string): void;
+  /** Ends the stream (the user left the directory). */
+  close(): void;
 }
 
 export interface SessionDeps {
@@ -264,6 +266,11 @@ export class XmppSession {
     if (!reply || reply.status !== 200) this.write(stanzaError(s, 'cancel', 'service-unavailable', fullJid(this.jid)));
   }
 
+  /** The user left the directory: the stream ends. */
+  signOut(): void {
+    this.out.close();
+  }
+
   /** A page-mode message for this resource (edge `deliver-message`). */
   deliverMessage(from: string, body: string, id: string | undefined): void {
     this.write(el('message', { from: jidOfAor(from), to: fullJid(this.jid), type: 'chat', id }, el('body', {}, body)));
@@ -311,7 +318,17 @@ export class XmppSession {
     this.deltaNum = Math.max(this.deltaNum, d.deltaNum);
     const push = (item: XmlElement) => this.write(el('iq', { type: 'set', id: `push-${d.deltaNum}-${Math.random().toString(36).slice(2, 8)}`, to: fullJid(this.jid) }, el('query', { xmlns: NS_ROSTER }, item)));
     if (d.kind === 'list') {
-      for (const c of d.contacts) this.roster.set(c.uri.toLowerCase(), c);
+      // A whole new list (e.g. seeded by an operator): push what differs from the roster held.
+      const next = new Map(d.contacts.map((c) => [c.uri.toLowerCase(), c]));
+      this.groups = new Map(d.groups.map((g) => [g.id, g.name]));
+      const changed = d.contacts.filter((c) => JSON.stringify(this.roster.get(c.uri.toLowerCase())) !== JSON.stringify(c));
+      const gone = [...this.roster.values()].filter((c) => !next.has(c.uri.toLowerCase()));
+      this.roster.clear();
+      for (const [k, c] of next) this.roster.set(k, c);
+      if (!this.rosterLoaded) return;
+      for (const c of changed) push(this.item(c));
+      for (const c of gone) push(el('item', { jid: jidOfAor(c.uri), subscription: 'remove' }));
+      if (this.available) void this.watch(changed.map((c) => c.uri)).catch(() => undefined);
       return;
     }
     for (const c of d.upserted) {
