@@ -1,3 +1,4 @@
+import { listRecords, registrations } from '@presence/state';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { RunningXmppEdge } from '../services/xmpp-edge/src/index.js';
 import { LyncClient } from './support/lync-client.js';
@@ -75,6 +76,18 @@ describe(`XMPP c2s with a real client (python3-slixmpp): RFC 6120 sign-in, RFC 6
     const busy = await alice.next((e) => e.event === 'presence' && e.frm === 'bob@contoso.com' && e.show === 'dnd', 5000, mark);
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(busy).toMatchObject({ type: 'dnd', show: 'dnd' });
+
+    // The session's refresh (registration and dialogs, at half their lifetime) keeps everything working.
+    const [reg] = await listRecords(w.store, { pool: w.pool, user: ALICE }, registrations);
+    await new Promise((r) => setTimeout(r, 20));
+    // Both dialogs exist (roster and presence of contacts) and both refreshes are accepted.
+    expect(await edge.refreshAll()).toEqual([{ registered: true, contacts: 200, categories: 200 }]);
+    const [again] = await listRecords(w.store, { pool: w.pool, user: ALICE }, registrations);
+    expect(again!.id).toBe(reg!.id);
+    expect(again!.expiresAt).toBeGreaterThan(reg!.expiresAt!);
+    const mark2 = alice.mark;
+    expect((await bob.service(PUBLISH, publish(BOB, state('userState', 12, 1, 15500)))).status).toBe(200);
+    await alice.next((e) => e.event === 'presence' && e.frm === 'bob@contoso.com' && e.show === 'away', 5000, mark2);
   }, 30_000);
 
   it('publishes away as 15500: a SIP watcher in the contacts container sees it within 1 s; the status is the note', async () => {

@@ -57,6 +57,8 @@ export class SipEndpoint {
   private readonly noteInstance = randomBytes(4).readUInt32BE() >>> 1;
   private readonly versions = new Map<string, number>();
   private categoryDialog: Dialog | undefined;
+  /** The resources the category dialog watches: a refresh names them all again. */
+  private readonly watching = new Set<string>();
   private contactsDialog: Dialog | undefined;
   private registered = false;
   private refresher: NodeJS.Timeout | undefined;
@@ -96,16 +98,21 @@ export class SipEndpoint {
     this.refresher.unref();
   }
 
-  /** Keeps the binding and the dialogs alive while the stream lasts. */
-  private async refresh(): Promise<void> {
-    if (!this.registered) return;
+  /** Keeps the binding and the dialogs alive while the stream lasts (every half lifetime). */
+  async refresh(): Promise<{ registered: boolean; contacts?: number; categories?: number }> {
+    if (!this.registered) return { registered: false };
     const p = await this.partition();
     const cur = await getRecord(this.d.store, p, registrations, this.epid);
-    if (!cur) return;
+    // Gone meanwhile (expired, replaced, signed out): nothing to keep alive.
+    if (!cur || cur.value.connectionId !== this.connectionId) return { registered: false };
     await this.d.store.apply(p, [put(registrations, cur.value, { expiresAt: Date.now() + this.d.registrationS * 1000 })]);
-    if (this.contactsDialog) await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, this.contactsDialog);
-    if (this.categoryDialog) await this.categories('subscribe', []);
+    const out: { registered: boolean; contacts?: number; categories?: number } = { registered: true };
+    if (this.contactsDialog) out.contacts = (await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, this.contactsDialog)).status;
+    if (this.categoryDialog && this.watching.size > 0) out.categories = (await this.categories('subscribe', [...this.watching])) ? 200 : 0;
+    if (out.contacts !== undefined && out.contacts !== 200) this.d.logger.warn({ user: this.user, status: out.contacts }, 'roaming-contacts refresh refused');
+    return out;
   }
+
 
   /** Ends the endpoint: `endpoint-gone` ends its dialogs and endpoint-bound publications. */
   async unregister(reason: EndpointGoneReason): Promise<void> {
@@ -214,6 +221,10 @@ export class SipEndpoint {
       return undefined;
     }
     if (dialog.toTag) this.categoryDialog = dialog;
+    for (const r of resources) {
+      if (action === 'subscribe') this.watching.add(r);
+      else this.watching.delete(r);
+    }
     const contentType = reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
     return { contentType, body: reply.body ?? '' };
   }

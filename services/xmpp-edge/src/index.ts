@@ -23,6 +23,8 @@ export interface RunningXmppEdge extends RunningService {
   readonly certificate: string;
   /** BOSH sessions (XEP-0124/0206) served on the process's HTTP port at /http-bind. */
   readonly bosh: BoshService;
+  /** Refreshes every endpoint's registration and dialogs now (what each session's timer does at half their lifetime). */
+  refreshAll(): Promise<{ registered: boolean; contacts?: number; categories?: number }[]>;
 }
 
 const REGISTRATION_S = 3600;
@@ -115,6 +117,7 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
     edgeId,
     certificate: tlsOptions.cert,
     bosh,
+    refreshAll: () => Promise.all(hub.sessions().map((s) => s.endpoint.refresh())),
     reload: () => {
       if (!config.SIP_TLS_CERT_FILE || !config.SIP_TLS_KEY_FILE) return;
       listener.setCertificate({ cert: readFileSync(config.SIP_TLS_CERT_FILE, 'utf8'), key: readFileSync(config.SIP_TLS_KEY_FILE, 'utf8') });
