@@ -1,20 +1,13 @@
 import { listRecords, registrations } from '@presence/state';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningXmppEdge } from '../services/xmpp-edge/src/index.js';
-import { startWorld, type World } from './support/world.js';
-import { header, RawXmpp } from './xmpp-support/raw-client.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { header, type RawXmpp } from './xmpp-support/raw-client.js';
+import { useRawXmppWorld } from './xmpp-support/raw-world.js';
 
 const STREAM_ERROR = (condition: string) => new RegExp(`<stream:error><${condition} xmlns="urn:ietf:params:xml:ns:xmpp-streams"/><text xmlns="urn:ietf:params:xml:ns:xmpp-streams">[^<]*</text></stream:error>(</stream:stream>)?$`);
 
 describe('XMPP bad input: RFC 6120 §4.9 stream errors; nothing else affected', () => {
-  let w: World;
-  let edge: RunningXmppEdge;
-  const conns: RawXmpp[] = [];
-  const secure = async () => {
-    const c = await RawXmpp.secure(edge.xmppPort, edge.certificate);
-    conns.push(c);
-    return c;
-  };
+  const x = useRawXmppWorld({ XMPP_MAX_STANZA_BYTES: '4096' });
+  const secure = () => x.secure();
   /** A signed-in bystander on the same edge: it must keep working after every other stream's error. */
   let bystander: RawXmpp;
   const bystanderWorks = async () => {
@@ -22,17 +15,11 @@ describe('XMPP bad input: RFC 6120 §4.9 stream errors; nothing else affected', 
     bystander.write(`<iq type="get" id="${id}"><ping xmlns="urn:xmpp:ping"/></iq>`);
     await bystander.until(new RegExp(`<iq type="result" id="${id}"`));
   };
-  const aliceEndpoints = async () => (await listRecords(w.store, { pool: w.pool, user: 'sip:alice@contoso.com' }, registrations)).map((r) => r.value.transport);
+  const aliceEndpoints = async () => (await listRecords(x.w.store, { pool: x.w.pool, user: 'sip:alice@contoso.com' }, registrations)).map((r) => r.value.transport);
 
   beforeEach(async () => {
-    w = await startWorld({ mode: 'embedded', env: { XMPP_MAX_STANZA_BYTES: '4096' } });
-    edge = w.proc.services.find((s) => 'xmppPort' in s) as RunningXmppEdge;
     bystander = await secure();
     await bystander.signIn('bob', 'bob-dev-password');
-  });
-  afterEach(async () => {
-    for (const c of conns.splice(0)) c.close();
-    await w.stop();
   });
 
   it('answers malformed XML in a bound stream with not-well-formed, ends that stream and its endpoint only', async () => {
@@ -57,8 +44,7 @@ describe('XMPP bad input: RFC 6120 §4.9 stream errors; nothing else affected', 
   });
 
   it('refuses DOCTYPE and entity declarations (RFC 6120 §11.1) with restricted-xml, before and after sign-in', async () => {
-    const before = await RawXmpp.open(edge.xmppPort);
-    conns.push(before);
+    const before = await x.plain();
     before.write(`<?xml version='1.0'?><!DOCTYPE lol [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;">]>` + header());
     await before.until(STREAM_ERROR('restricted-xml'));
     await before.whenClosed();
@@ -94,8 +80,7 @@ describe('XMPP bad input: RFC 6120 §4.9 stream errors; nothing else affected', 
   });
 
   it('requires STARTTLS: no PLAIN before TLS, SASL before TLS ends the stream; unknown host → host-unknown; wrong namespace → invalid-namespace', async () => {
-    const plain = await RawXmpp.open(edge.xmppPort);
-    conns.push(plain);
+    const plain = await x.plain();
     plain.write(header());
     const features = await plain.until(/<stream:features>[\s\S]*<\/stream:features>/);
     expect(features[0]).toBe('<stream:features><starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"><required/></starttls></stream:features>');
@@ -105,12 +90,10 @@ describe('XMPP bad input: RFC 6120 §4.9 stream errors; nothing else affected', 
     const tls = await secure();
     expect(tls.received).toMatch(/<mechanism>SCRAM-SHA-256<\/mechanism><mechanism>SCRAM-SHA-1<\/mechanism><mechanism>PLAIN<\/mechanism>/);
 
-    const host = await RawXmpp.open(edge.xmppPort);
-    conns.push(host);
+    const host = await x.plain();
     host.write(header('example.org'));
     await host.until(STREAM_ERROR('host-unknown'));
-    const ns = await RawXmpp.open(edge.xmppPort);
-    conns.push(ns);
+    const ns = await x.plain();
     ns.write(`<stream:stream to="contoso.com" xmlns="jabber:client" xmlns:stream="urn:not-streams" version="1.0">`);
     await ns.until(STREAM_ERROR('invalid-namespace'));
     await bystanderWorks();
@@ -118,26 +101,8 @@ describe('XMPP bad input: RFC 6120 §4.9 stream errors; nothing else affected', 
 });
 
 describe('XMPP limits: sign-in time, stanza rate, failed sign-ins across connections', () => {
-  let w: World;
-  let edge: RunningXmppEdge;
-  const conns: RawXmpp[] = [];
-  const secure = async () => {
-    const c = await RawXmpp.secure(edge.xmppPort, edge.certificate);
-    conns.push(c);
-    return c;
-  };
-
-  beforeEach(async () => {
-    w = await startWorld({
-      mode: 'embedded',
-      env: { XMPP_AUTH_TIMEOUT_MS: '1500', XMPP_STANZAS_PER_S: '1', XMPP_STANZA_BURST: '5', XMPP_AUTH_MAX_FAILURES_PER_USER: '2', XMPP_AUTH_MAX_FAILURES_PER_SOURCE: '1000' },
-    });
-    edge = w.proc.services.find((s) => 'xmppPort' in s) as RunningXmppEdge;
-  });
-  afterEach(async () => {
-    for (const c of conns.splice(0)) c.close();
-    await w.stop();
-  });
+  const x = useRawXmppWorld({ XMPP_AUTH_TIMEOUT_MS: '1500', XMPP_STANZAS_PER_S: '1', XMPP_STANZA_BURST: '5', XMPP_AUTH_MAX_FAILURES_PER_USER: '2', XMPP_AUTH_MAX_FAILURES_PER_SOURCE: '1000' });
+  const secure = () => x.secure();
 
   it('ends a stream that has not signed in and bound within XMPP_AUTH_TIMEOUT_MS with connection-timeout', async () => {
     const c = await secure();

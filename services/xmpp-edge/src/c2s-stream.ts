@@ -5,7 +5,7 @@ import { featuresFor, NS_BIND, NS_STREAMS_ERR, NS_TLS, type Phase } from './feat
 import type { SessionHub } from './hub.js';
 import { NS_STREAM, StreamParser, type StreamLimits } from './stream-parser.js';
 import { decodeSasl, encodeSasl, NS_SASL, SaslExchange } from './sasl.js';
-import type { AuthThrottle } from './auth-throttle.js';
+import type { FailureThrottle } from '@presence/sip-edge';
 import type { SaslCredentials } from './credentials.js';
 import type { XmppSession } from './session.js';
 import { TokenBucket } from './token-bucket.js';
@@ -34,7 +34,8 @@ export interface C2sOptions {
   readonly stanzaBurst: number;
   /** SASL attempts one stream may fail before it ends (RFC 6120 §6.4.5: 2 to 5). */
   readonly maxAuthFailures: number;
-  readonly throttle: AuthThrottle;
+  /** The SIP edge's failed-sign-in window (issue 12 item 5), shared by c2s and BOSH. */
+  readonly throttle: FailureThrottle;
   readonly logger: Logger;
   /**
    * XEP-0206: the stream runs inside BOSH bodies. No stream header or close tag is written, TLS
@@ -202,7 +203,7 @@ export class C2sStream {
         const mech = e.attrs.mechanism ?? '';
         if (!['SCRAM-SHA-256', 'SCRAM-SHA-1', 'PLAIN'].includes(mech)) return failure('invalid-mechanism');
         if (mech === 'PLAIN' && this.o.bosh) return failure('mechanism-too-weak');
-        if (this.o.throttle.blocked(undefined, this.wire.ip)) throw new SaslError('temporary-auth-failure', 'too many failed attempts from this address');
+        if (this.o.throttle.retryAfterMs(this.wire.ip, undefined) > 0) throw new SaslError('temporary-auth-failure', 'too many failed attempts from this address');
         this.sasl = new SaslExchange(this.o.credentials, this.domain!, mech);
         step = await this.sasl.start(decodeSasl(text(e)));
       } else if (e.name === 'response' && this.sasl) {
@@ -215,7 +216,7 @@ export class C2sStream {
       }
       if ('challenge' in step) return this.send(serialize(el('challenge', { xmlns: NS_SASL }, encodeSasl(step.challenge))));
       // Past the failure limit even the right password is refused (issue 12 item 5's rule).
-      if (this.o.throttle.blocked(step.user, this.wire.ip)) throw new SaslError('temporary-auth-failure', 'too many failed attempts for this user');
+      if (this.o.throttle.retryAfterMs(this.wire.ip, step.user) > 0) throw new SaslError('temporary-auth-failure', 'too many failed attempts for this user');
       this.sasl = undefined;
       this.user = step.user;
       this.send(serialize(el('success', { xmlns: NS_SASL }, step.additional ? encodeSasl(step.additional) : undefined)));
@@ -224,7 +225,7 @@ export class C2sStream {
       if (!(err instanceof SaslError)) throw err;
       const user = this.sasl?.attempted;
       this.sasl = undefined;
-      if (err.condition !== 'temporary-auth-failure') this.o.throttle.failed(user, this.wire.ip);
+      if (err.condition !== 'temporary-auth-failure') this.o.throttle.failed(this.wire.ip, user);
       this.o.logger.info({ source: this.wire.remote, user, reason: err.message, transport: 'xmpp' }, 'XMPP authentication failed');
       failure(err.condition);
       // RFC 6120 §6.4.5: a bounded number of retries, then the stream ends.

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { edgeDeliverMessage, edgeSend, edgeSendBatch } from '@presence/bus';
 import { loadProcessConfig, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
-import { selfSignedCertificate } from '@presence/sip-edge';
+import { FailureThrottle, selfSignedCertificate } from '@presence/sip-edge';
 import { ConfigError } from '@presence/telemetry';
-import { AuthThrottle } from './auth-throttle.js';
 import { BoshService, registerBoshRoutes } from './bosh.js';
 import { C2sStream } from './c2s-stream.js';
 import { loadXmppConfig } from './config.js';
@@ -75,7 +74,7 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
   ]);
 
   const streams = new Set<C2sStream>();
-  const throttle = new AuthThrottle({ perUser: config.XMPP_AUTH_MAX_FAILURES_PER_USER, perSource: config.XMPP_AUTH_MAX_FAILURES_PER_SOURCE, windowMs: config.XMPP_AUTH_FAILURE_WINDOW_MS });
+  const throttle = new FailureThrottle({ perUser: config.XMPP_AUTH_MAX_FAILURES_PER_USER, perSource: config.XMPP_AUTH_MAX_FAILURES_PER_SOURCE, windowMs: config.XMPP_AUTH_FAILURE_WINDOW_MS });
   const common = { domains, hub, credentials, limits, throttle, authTimeoutMs: config.XMPP_AUTH_TIMEOUT_MS, stanzasPerSecond: config.XMPP_STANZAS_PER_S, stanzaBurst: config.XMPP_STANZA_BURST, maxAuthFailures: 3, logger: log };
   const listener = await listenC2s({
     host: config.XMPP_HOST,
