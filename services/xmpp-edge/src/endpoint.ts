@@ -56,9 +56,13 @@ export class SipEndpoint {
   private readonly stateInstance = randomBytes(4).readUInt32BE() >>> 1;
   private readonly noteInstance = randomBytes(4).readUInt32BE() >>> 1;
   private readonly versions = new Map<string, number>();
-  private categoryDialog: Dialog | undefined;
-  /** The resources the category dialog watches: a refresh names them all again. */
-  private readonly watching = new Set<string>();
+  /**
+   * One category dialog per pool the watched contacts live in: each pool serves its own users,
+   * reached through its pool GRUU ([MS-PRES] §3.4.5.1.3.1, as a Lync client does after `resubscribe`).
+   */
+  private readonly categoryDialogs = new Map<string, Dialog>();
+  /** The resources each pool's category dialog watches: a refresh names them all again. */
+  private readonly watching = new Map<string, Set<string>>();
   private contactsDialog: Dialog | undefined;
   private registered = false;
   private refresher: NodeJS.Timeout | undefined;
@@ -108,7 +112,12 @@ export class SipEndpoint {
     await this.d.store.apply(p, [put(registrations, cur.value, { expiresAt: Date.now() + this.d.registrationS * 1000 })]);
     const out: { registered: boolean; contacts?: number; categories?: number } = { registered: true };
     if (this.contactsDialog) out.contacts = (await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, this.contactsDialog)).status;
-    if (this.categoryDialog && this.watching.size > 0) out.categories = (await this.categories('subscribe', [...this.watching])) ? 200 : 0;
+    for (const [pool, dialog] of this.categoryDialogs) {
+      const resources = [...(this.watching.get(pool) ?? [])];
+      if (resources.length === 0) continue;
+      const r = await this.categoryRequest(pool, dialog, 'subscribe', resources);
+      out.categories = Math.max(out.categories ?? 0, r.status);
+    }
     if (out.contacts !== undefined && out.contacts !== 200) this.d.logger.warn({ user: this.user, status: out.contacts }, 'roaming-contacts refresh refused');
     return out;
   }
@@ -129,8 +138,8 @@ export class SipEndpoint {
   }
 
   /** Sends one synthesized SIP request to its service in the user's home pool. */
-  private async sip(service: SipServiceName, method: string, headers: BusHeader[], body: string, to = this.user, dialog?: Dialog): Promise<SipReply> {
-    const pool = await this.d.pools.home(this.user);
+  private async sip(service: SipServiceName, method: string, headers: BusHeader[], body: string, to = this.user, dialog?: Dialog, target?: { pool: string; uri: string }): Promise<SipReply> {
+    const pool = target?.pool ?? (await this.d.pools.home(this.user));
     const cseq = dialog ? ++dialog.cseq : 1;
     const all: BusHeader[] = [
       { name: 'From', value: `<${this.user}>;tag=${dialog?.fromTag ?? token()};epid=${this.epid}` },
@@ -145,7 +154,7 @@ export class SipEndpoint {
       pool,
       {
         method,
-        uri: to,
+        uri: target?.uri ?? to,
         headers: all,
         body,
         user: this.user,
@@ -165,7 +174,7 @@ export class SipEndpoint {
   }
 
   /** A SUBSCRIBE: new when `dialog` has no To tag yet, a refresh (or `Expires: 0`) within it otherwise. */
-  private async subscribe(event: string, accept: string, dialog: Dialog, extra: BusHeader[] = [], body = '', expires = this.d.subscriptionS): Promise<SipReply> {
+  private async subscribe(event: string, accept: string, dialog: Dialog, extra: BusHeader[] = [], body = '', expires = this.d.subscriptionS, target?: { pool: string; uri: string }): Promise<SipReply> {
     const headers: BusHeader[] = [
       { name: 'Event', value: event },
       { name: 'Accept', value: accept },
@@ -176,7 +185,7 @@ export class SipEndpoint {
       ...extra,
     ];
     const inDialog = dialog.toTag !== '';
-    const reply = await this.sip('subscription', 'SUBSCRIBE', headers, body, this.user, inDialog ? dialog : { ...dialog, toTag: '' });
+    const reply = await this.sip('subscription', 'SUBSCRIBE', headers, body, this.user, inDialog ? dialog : { ...dialog, toTag: '' }, target);
     if (!inDialog) {
       dialog.cseq = 1;
       if (reply.status === 200 && reply.toTag) dialog.toTag = reply.toTag;
@@ -198,14 +207,41 @@ export class SipEndpoint {
   }
 
   /**
-   * The batch category subscription for the roster ([MS-PRES] §3.4.5.1.3): one dialog, resources
-   * added or removed within it. Answers the piggybacked first notification (Content-Type, body).
+   * The batch category subscriptions for the roster ([MS-PRES] §3.4.5.1.3): per pool one dialog,
+   * resources added or removed within it. Answers the piggybacked first notifications.
    */
-  async categories(action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<{ contentType: string; body: string } | undefined> {
-    if (!this.categoryDialog && action === 'unsubscribe') return undefined;
-    const dialog = this.categoryDialog ?? { callId: token(12), fromTag: token(), toTag: '', cseq: 0 };
-    const body = buildBatchSubscribe(this.user, action, resources, WATCHED);
-    const reply = await this.subscribe(
+  async categories(action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<{ contentType: string; body: string }[]> {
+    const byPool = new Map<string, string[]>();
+    for (const r of resources) {
+      const pool = await this.d.pools.home(r);
+      byPool.set(pool, [...(byPool.get(pool) ?? []), r]);
+    }
+    const out: { contentType: string; body: string }[] = [];
+    for (const [pool, list] of byPool) {
+      const existing = this.categoryDialogs.get(pool);
+      if (!existing && action === 'unsubscribe') continue;
+      const dialog = existing ?? { callId: token(12), fromTag: token(), toTag: '', cseq: 0 };
+      const reply = await this.categoryRequest(pool, dialog, action, list);
+      if (reply.status !== 200) {
+        this.d.logger.warn({ user: this.user, pool, status: reply.status, reason: reply.reason }, 'category subscription refused');
+        continue;
+      }
+      if (dialog.toTag) this.categoryDialogs.set(pool, dialog);
+      const watched = this.watching.get(pool) ?? new Set<string>();
+      for (const r of list) {
+        if (action === 'subscribe') watched.add(r);
+        else watched.delete(r);
+      }
+      this.watching.set(pool, watched);
+      out.push({ contentType: reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '', body: reply.body ?? '' });
+    }
+    return out;
+  }
+
+  private async categoryRequest(pool: string, dialog: Dialog, action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<SipReply> {
+    // The user's own pool by their address; another pool by its GRUU (the Request-URI every edge routes by).
+    const uri = pool === (await this.d.pools.home(this.user)) ? this.user : this.d.pools.gruu(pool);
+    return this.subscribe(
       'presence',
       'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related',
       dialog,
@@ -214,20 +250,27 @@ export class SipEndpoint {
         { name: 'Supported', value: 'eventlist' },
         { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
       ],
-      body,
+      buildBatchSubscribe(this.user, action, resources, WATCHED),
+      this.d.subscriptionS,
+      { pool, uri },
     );
-    if (reply.status !== 200) {
-      this.d.logger.warn({ user: this.user, status: reply.status, reason: reply.reason }, 'category subscription refused');
-      return undefined;
-    }
-    if (dialog.toTag) this.categoryDialog = dialog;
-    for (const r of resources) {
-      if (action === 'subscribe') this.watching.add(r);
-      else this.watching.delete(r);
-    }
-    const contentType = reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
-    return { contentType, body: reply.body ?? '' };
   }
+
+  /**
+   * A category dialog the services ended (a terminating NOTIFY, e.g. a user moved to another pool,
+   * [DESIGN] Pools): forgotten here; answers the resources it watched, to be watched anew.
+   */
+  categoryDialogEnded(callId: string): string[] {
+    for (const [pool, dialog] of this.categoryDialogs) {
+      if (dialog.callId !== callId) continue;
+      this.categoryDialogs.delete(pool);
+      const resources = [...(this.watching.get(pool) ?? [])];
+      this.watching.delete(pool);
+      return resources;
+    }
+    return [];
+  }
+
 
   /** Publishes with the versions this session knows; on a 409 retries once with the server's current ones. */
   private async publishVersioned(ops: { key: string }[], build: (version: (key: string) => number) => string): Promise<boolean> {

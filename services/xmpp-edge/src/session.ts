@@ -181,8 +181,7 @@ export class XmppSession {
     const fresh = aors.filter((a) => !this.watched.has(a.toLowerCase()));
     if (fresh.length === 0) return;
     for (const a of fresh) this.watched.add(a.toLowerCase());
-    const first = await this.endpoint.categories('subscribe', fresh);
-    if (first) this.applyCategories(first.contentType, first.body);
+    for (const first of await this.endpoint.categories('subscribe', fresh)) this.applyCategories(first.contentType, first.body);
   }
 
   private async unwatch(aor: string): Promise<void> {
@@ -280,7 +279,16 @@ export class XmppSession {
   notify(headers: readonly BusHeader[], body: string): void {
     const h = (n: string) => headers.find((x) => x.name.toLowerCase() === n.toLowerCase())?.value ?? '';
     const event = h('Event').split(';')[0]!.trim().toLowerCase();
-    if (event === 'presence') return this.applyCategories(h('Content-Type'), body);
+    if (event === 'presence') {
+      this.applyCategories(h('Content-Type'), body);
+      // RFC 6665 §4.1.3: a terminated dialog; its resources are watched again where they now live.
+      if (/^\s*terminated/i.test(h('Subscription-State'))) {
+        const again = this.endpoint.categoryDialogEnded(h('Call-ID'));
+        for (const r of again) this.watched.delete(r.toLowerCase());
+        if (again.length > 0) void this.watch(again).catch((e: unknown) => this.d.logger.warn({ err: e, user: this.aor }, 'watching contacts again failed'));
+      }
+      return;
+    }
     if (event === 'vnd-microsoft-roaming-contacts') return this.applyContacts(body);
   }
 
