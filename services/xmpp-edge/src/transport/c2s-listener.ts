@@ -4,6 +4,9 @@ import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { Logger } from '@presence/telemetry';
 import type { C2sStream, Wire } from '../c2s-stream.js';
 
+/** Bytes written to a connection and not yet taken by the client, past which it is closed. */
+const MAX_UNSENT_BYTES = 4 * 1024 * 1024;
+
 export interface C2sListenerOptions {
   readonly host: string;
   readonly port: number;
@@ -46,7 +49,14 @@ export async function listenC2s(o: C2sListenerOptions): Promise<C2sListener> {
       remote: `${ip}:${raw.remotePort ?? 0}`,
       ip,
       write: (s) => {
-        if (!current.destroyed) current.write(s);
+        if (current.destroyed) return;
+        // A client that does not read what it is sent is cut off rather than buffered for without end.
+        if (current.writableLength > MAX_UNSENT_BYTES) {
+          o.logger.info({ source: wire.remote, unsent: current.writableLength }, 'XMPP client not reading: connection closed');
+          current.destroy();
+          return;
+        }
+        current.write(s);
       },
       startTls: () => {
         raw.removeListener('data', onData);
