@@ -68,18 +68,26 @@ export class XmppSession {
     this.out.send(serialize(e));
   }
 
-  /** A stanza from the client (RFC 6120 §8). */
+  /**
+   * A stanza from the client (RFC 6120 §8). A service that cannot be reached (bus timeout, store
+   * down) fails the stanza, not the stream: an iq gets `internal-server-error` of type `wait`
+   * (§8.3.3.8), so the client may retry.
+   */
   async handle(s: XmlElement): Promise<void> {
-    switch (s.name) {
-      case 'iq':
-        return this.iq(s);
-      case 'presence':
-        return this.presence(s);
-      case 'message':
-        return this.message(s);
-      default:
-        // Unknown first-level elements are a stream error for the caller (unsupported-stanza-type).
-        throw new Error(`unexpected ${s.name}`);
+    try {
+      switch (s.name) {
+        case 'iq':
+          return await this.iq(s);
+        case 'presence':
+          return await this.presence(s);
+        case 'message':
+          return await this.message(s);
+        default:
+          return;
+      }
+    } catch (e) {
+      this.d.logger.warn({ err: e, user: this.aor, stanza: s.name }, 'an XMPP stanza could not be served');
+      if (s.name === 'iq' && (s.attrs.type === 'get' || s.attrs.type === 'set')) this.write(stanzaError(s, 'wait', 'internal-server-error', fullJid(this.jid)));
     }
   }
 
