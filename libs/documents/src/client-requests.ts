@@ -68,7 +68,7 @@ export function buildClientPublish(uri: string, states: readonly StatePublicatio
   return element('publish', [['xmlns', NS.richPresence]], element('publications', [['uri', uri]], pubs.join('')));
 }
 
-/** A batch category subscription body ([MS-PRES] §2.2.2.3, example §4.5) for `resources`. */
+/** A batch category subscription body ([MS-PRES] §2.2.2.4.1, example §4.5) for `resources`. */
 export function buildBatchSubscribe(subscriber: string, action: 'subscribe' | 'unsubscribe', resources: readonly string[], categories: readonly string[]): string {
   const list = resources.map((r) => element('resource', [['uri', r]])).join('');
   const cats = categories.map((c) => element('category', [['name', c]])).join('');

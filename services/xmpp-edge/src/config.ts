@@ -13,7 +13,7 @@ export const xmppEnv = {
   XMPP_AUTH_MAX_FAILURES_PER_USER: env.int({ default: 10, min: 1, max: 1_000_000, doc: 'Failed sign-ins for one user within XMPP_AUTH_FAILURE_WINDOW_MS before further ones are refused (temporary-auth-failure), right password or not.' }),
   XMPP_AUTH_MAX_FAILURES_PER_SOURCE: env.int({ default: 30, min: 1, max: 1_000_000, doc: 'Failed sign-ins from one address within XMPP_AUTH_FAILURE_WINDOW_MS before further ones are refused.' }),
   XMPP_AUTH_FAILURE_WINDOW_MS: env.int({ default: 300_000, min: 1000, max: 86_400_000, doc: 'The sliding window failed sign-ins are counted in.' }),
-  XMPP_CONTACT_CONTAINER: env.int({ default: 200, min: 1, max: 32_767, doc: 'Container a roster addition or subscription approval puts the contact in ([MS-PRES] §3.1.4.2: 200 = colleagues, sameEnterprise).' }),
+  XMPP_CONTACT_CONTAINER: env.int({ default: 200, min: 1, max: 32_767, doc: 'Container a roster addition or subscription approval puts the contact in ([MS-PRES] §1.3.1.3.5; 200 = Lync colleagues, the view of §3.8.5.1.2.7).' }),
   XMPP_BOSH_INACTIVITY_S: env.int({ default: 60, min: 5, max: 3600, doc: 'A BOSH session with no request for this long ends (XEP-0124 §7 inactivity).' }),
   XMPP_BOSH_MAX_WAIT_S: env.int({ default: 60, min: 1, max: 300, doc: 'Longest a BOSH request is held waiting for data (XEP-0124 wait).' }),
   SIP_TLS_CERT_FILE: edgeEnv.SIP_TLS_CERT_FILE,

@@ -166,8 +166,9 @@ export class XmppSession {
   }
 
   /**
-   * Adds (or changes) a contact; a new contact goes into the contacts container (Lync's
-   * "Colleagues", [MS-PRES] §3.1.4.2) so they see the user, and is watched at once.
+   * Adds (or changes) a contact; a new contact goes into the contacts container (200, Lync's
+   * "Colleagues": the view aggregation publishes there, [MS-PRES] §3.8.5.1.2.7; membership
+   * §1.3.1.3.5) so they see the user, and is watched at once.
    */
   private async addContact(aor: string, name: string, groupNames: string[]): Promise<number> {
     const byName = new Map([...this.groups].map(([id, n]) => [n, id]));
