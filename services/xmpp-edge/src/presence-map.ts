@@ -1,7 +1,8 @@
 /**
  * XMPP `<show/>` ↔ MS-PRES availability (README "XMPP" table). Pure. Availability classes are
- * those of [MS-PRES] §3.8.5.1.2 (digest): 3000–4499 online, 4500–5999 idle, 6000–7499 busy,
- * 7500–8999 busy-idle, 9000–11999 do not disturb, 12000–17999 away, 18000+ offline.
+ * those of [MS-PRES] §2.2.2.7.1: 0–2999 unknown, 3000–4499 online, 4500–5999 idle ("willing but
+ * potentially unable": away), 6000–7499 busy and 7500–8999 busy-idle ("able but potentially
+ * unwilling": dnd), 9000–11999 do not disturb, 12000–17999 away, 18000+ offline.
  */
 export type Show = 'chat' | 'away' | 'xa' | 'dnd' | undefined;
 
@@ -25,8 +26,6 @@ export function showOfAvailability(availability: number): { unavailable: true } 
   if (availability < 3000 || availability >= 18000) return { unavailable: true };
   if (availability < 4500) return { unavailable: false, show: undefined };
   if (availability < 6000) return { unavailable: false, show: 'away' };
-  if (availability < 7500) return { unavailable: false, show: 'dnd' };
-  if (availability < 9000) return { unavailable: false, show: 'away' };
   if (availability < 12000) return { unavailable: false, show: 'dnd' };
   return { unavailable: false, show: 'away' };
 }
