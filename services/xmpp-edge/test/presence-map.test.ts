@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { availabilityOfShow, showOfAvailability } from '../src/presence-map.js';
 
-describe('show ↔ availability (README "XMPP" table; [MS-PRES] §2.2.2.7.1 classes)', () => {
+describe('show ↔ availability (README "XMPP" table; [MS-PRES] §2.2.2.7.1 classes, §3.7.5.4 translation)', () => {
   it.each([
     [undefined, { availability: 3500 }],
     ['chat', { availability: 3500 }],
@@ -18,8 +18,8 @@ describe('show ↔ availability (README "XMPP" table; [MS-PRES] §2.2.2.7.1 clas
     [3500, { unavailable: false, show: undefined }],
     [4500, { unavailable: false, show: 'away' }],
     [6500, { unavailable: false, show: 'dnd' }],
-    [7500, { unavailable: false, show: 'dnd' }],
-    [8999, { unavailable: false, show: 'dnd' }],
+    [7500, { unavailable: false, show: 'away' }],
+    [8999, { unavailable: false, show: 'away' }],
     [9500, { unavailable: false, show: 'dnd' }],
     [12000, { unavailable: false, show: 'away' }],
     [15500, { unavailable: false, show: 'away' }],
