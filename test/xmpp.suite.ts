@@ -110,6 +110,9 @@ describe(`XMPP c2s with a real client (python3-slixmpp): RFC 6120 sign-in, RFC 6
     expect(n.body.toString()).toMatch(/<note xmlns="http:\/\/schemas\.microsoft\.com\/2006\/09\/sip\/note"><body type="personal" uri="">at lunch<\/body><\/note>/);
     alice.send({ op: 'presence', show: 'dnd' });
     await bob.nextNotify(5000, (m) => availabilityIn(m.body) === 9500);
+    // The stream ends: the endpoint is gone, its state with it, and alice shows offline.
+    alice.send({ op: 'quit' });
+    await bob.nextNotify(5000, (m) => availabilityIn(m.body) === 18500);
   }, 30_000);
 
   it("carries roster add and remove to the user's Lync endpoint as contact deltas, and deltas back as roster pushes", async () => {
