@@ -28,7 +28,7 @@ describe('embedded mode (npm start)', () => {
     const port = await freePort();
     const npm = spawn('npm', ['start'], {
       cwd: repoRoot,
-      env: { ...process.env, HTTP_PORT: String(port), SIP_PORT: '0', SIP_TLS_PORT: '0', LOG_LEVEL: 'warn' },
+      env: { ...process.env, HTTP_PORT: String(port), SIP_PORT: '0', SIP_TLS_PORT: '0', XMPP_PORT: '0', LOG_LEVEL: 'warn' },
       stdio: 'ignore',
     });
     const exited = new Promise((resolve) => npm.once('exit', resolve));

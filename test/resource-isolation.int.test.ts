@@ -50,7 +50,7 @@ describe('one user cannot take the server from the others (embedded server proce
   beforeAll(async () => {
     const http = await freePort();
     sip = await freePort();
-    proc = startNode(MAIN, { HTTP_PORT: String(http), SIP_PORT: String(sip), SIP_TLS_PORT: String(await freePort()), SIP_HOST: '127.0.0.1', PRESENCE_AUTH: 'none', LOG_LEVEL: 'error' });
+    proc = startNode(MAIN, { HTTP_PORT: String(http), SIP_PORT: String(sip), SIP_TLS_PORT: String(await freePort()), SIP_HOST: '127.0.0.1', XMPP_PORT: '0', PRESENCE_AUTH: 'none', LOG_LEVEL: 'error' });
     await waitForStatus(`http://127.0.0.1:${http}/readyz`, 200, 15_000);
   });
   afterAll(async () => {

@@ -16,7 +16,7 @@ export function startNode(script: string, env: Record<string, string>): Proc {
   const child = spawn(process.execPath, [script], {
     cwd: repoRoot,
     // SIP on ephemeral ports, so processes of parallel tests never collide on 5060/5061.
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', SIP_PORT: '0', SIP_TLS_PORT: '0', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', SIP_PORT: '0', SIP_TLS_PORT: '0', XMPP_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -9,6 +9,7 @@ import type { RunningEdge } from '@presence/sip-edge';
 import { sipEdge } from '@presence/sip-edge';
 import { poolPattern, RedisStore, type Store } from '@presence/state';
 import { subscription } from '@presence/subscription';
+import { xmppEdge } from '../../services/xmpp-edge/src/index.js';
 
 /** The whole server in this test process, embedded (memory) or clustered (real NATS and Redis). */
 export interface World {
@@ -38,13 +39,15 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     processName: 'presence-test',
     mode: o.mode,
     // The edge last, as in the embedded main: services listen before clients can reach them.
-    services: [publication, aggregation, subscription, federation, sipEdge],
+    services: [publication, aggregation, subscription, federation, sipEdge, xmppEdge],
     env: {
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
       SIP_PORT: '0',
       SIP_TLS_PORT: '0',
       SIP_HOST: '127.0.0.1',
+      XMPP_PORT: '0',
+      XMPP_HOST: '127.0.0.1',
       LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
       POOL_ID: pool,
       INSTANCE_ID: `edge-${pool}`,

@@ -62,3 +62,5 @@ export {
 } from './directory-search.js';
 export { buildMsrtcPidf, buildPidf, buildWatcherInfo, parsePidf, PIDF_CONTENT_TYPE, PIDF_NS, type MsrtcView, type PidfView, type WinfoWatcher } from './pidf.js';
 export { buildPersonalNote, buildPidfMachineState } from './pidf-state.js';
+export { buildBatchSubscribe, buildClientPublish, buildDeleteContact, buildSetContact, buildSetContainerMember, type StatePublication } from './client-requests.js';
+export { parseCategoryNotify, parseContactDocument, parseFaultVersions, type ContactDocument, type PresentityView } from './gateway-reads.js';

@@ -24,6 +24,7 @@ export { selfSignedCertificate } from './transport/self-signed.js';
 export { ALLOW, SUPPORTED } from './edge.js';
 export { ALLOW_EVENTS } from './router.js';
 export { credentialsMatch } from './authenticator.js';
+export { FailureThrottle } from './throttle.js';
 
 export { DEV_USERS_FILE } from '@presence/runtime';
 

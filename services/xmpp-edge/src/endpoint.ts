@@ -1,0 +1,340 @@
+import { randomBytes } from 'node:crypto';
+import { endpointGone, endpointRegistered, pageMessage, sipRequestCommands, type Bus, type BusHeader, type EndpointGoneReason, type PageMessageReply, type SipReply, type SipServiceName } from '@presence/bus';
+import {
+  buildBatchSubscribe,
+  buildClientPublish,
+  buildDeleteContact,
+  buildSetContact,
+  buildSetContainerMember,
+  CONTENT_TYPE,
+  parseContactDocument,
+  parseFaultVersions,
+  type ContactDocument,
+  type StatePublication,
+} from '@presence/documents';
+import type { Pools } from '@presence/runtime';
+import { getRecord, listRecords, put, registrations, remove, type Partition, type RegistrationRecord, type Store } from '@presence/state';
+import type { Logger } from '@presence/telemetry';
+
+/** What every endpoint of this edge shares. */
+export interface EndpointDeps {
+  readonly bus: Bus;
+  readonly store: Store;
+  readonly pools: Pools;
+  readonly edgeId: string;
+  readonly logger: Logger;
+  readonly requestTimeoutMs: number;
+  /** Registration lifetime; the session refreshes at half of it. */
+  readonly registrationS: number;
+  /** Subscription lifetime asked for; refreshed at half of it. */
+  readonly subscriptionS: number;
+}
+
+/** A SIP dialog this endpoint holds as subscriber: enough to refresh or end it (RFC 6665 §4.1.2). */
+interface Dialog {
+  readonly callId: string;
+  readonly fromTag: string;
+  toTag: string;
+  cseq: number;
+}
+
+const token = (n = 8) => randomBytes(n).toString('base64url');
+const MARGIN_MS = 250;
+/** The categories an XMPP client can show: availability and the note as status ([MS-PRES] §3.4). */
+const WATCHED = ['state', 'note'];
+const NOTE_CONTAINERS = [200, 300, 400];
+
+/**
+ * An XMPP session as the services see it: an endpoint like a SIP client's, registered with its own
+ * epid on this edge, speaking through synthesized SIP requests (SERVICE publish, category and
+ * roaming-contacts SUBSCRIBE, contact SOAP, setContainerMembers) so ACLs, aggregation, deltaNum
+ * rules and the fan-out path apply unchanged ([DESIGN] one presence core, many protocol edges).
+ */
+export class SipEndpoint {
+  readonly epid = `x${token(9)}`;
+  /** Our own publication instance ids: random per session, so a new session never conflicts with an old one. */
+  private readonly stateInstance = randomBytes(4).readUInt32BE() >>> 1;
+  private readonly noteInstance = randomBytes(4).readUInt32BE() >>> 1;
+  private readonly versions = new Map<string, number>();
+  /**
+   * One category dialog per pool the watched contacts live in: each pool serves its own users,
+   * reached through its pool GRUU ([MS-PRES] §3.4.5.1.3.1, as a Lync client does after `resubscribe`).
+   */
+  private readonly categoryDialogs = new Map<string, Dialog>();
+  /** The resources each pool's category dialog watches: a refresh names them all again. */
+  private readonly watching = new Map<string, Set<string>>();
+  private contactsDialog: Dialog | undefined;
+  private registered = false;
+  private refresher: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly d: EndpointDeps,
+    readonly user: string,
+    readonly connectionId: string,
+  ) {}
+
+  private async partition(): Promise<Partition> {
+    return { pool: await this.d.pools.home(this.user), user: this.user };
+  }
+
+  private record(): RegistrationRecord {
+    return {
+      epid: this.epid,
+      contact: `${this.user};transport=xmpp`,
+      gruu: `${this.user};opaque=user:epid:${this.epid};gruu`,
+      edgeId: this.d.edgeId,
+      connectionId: this.connectionId,
+      transport: 'xmpp',
+      supported: ['msrtc-event-categories', 'adhoclist', 'ms-benotify'],
+      registeredAt: new Date().toISOString(),
+    };
+  }
+
+  /** Registers the endpoint (a new binding: the publication service makes the server publications). */
+  async register(): Promise<void> {
+    const p = await this.partition();
+    await this.d.store.apply(p, [put(registrations, this.record(), { expiresAt: Date.now() + this.d.registrationS * 1000 })]);
+    this.registered = true;
+    const count = (await listRecords(this.d.store, p, registrations)).length;
+    const at = new Date().toISOString();
+    await this.d.bus.publish(endpointRegistered, p.pool, { user: this.user, epid: this.epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${this.user}:${this.epid}:${at}` });
+    this.refresher = setInterval(() => void this.refresh().catch((e: unknown) => this.d.logger.warn({ err: e, user: this.user }, 'XMPP endpoint refresh failed')), (this.d.registrationS * 1000) / 2);
+    this.refresher.unref();
+  }
+
+  /** Keeps the binding and the dialogs alive while the stream lasts (every half lifetime). */
+  async refresh(): Promise<{ registered: boolean; contacts?: number; categories?: number }> {
+    if (!this.registered) return { registered: false };
+    const p = await this.partition();
+    const cur = await getRecord(this.d.store, p, registrations, this.epid);
+    // Gone meanwhile (expired, replaced, signed out): nothing to keep alive.
+    if (!cur || cur.value.connectionId !== this.connectionId) return { registered: false };
+    await this.d.store.apply(p, [put(registrations, cur.value, { expiresAt: Date.now() + this.d.registrationS * 1000 })]);
+    const out: { registered: boolean; contacts?: number; categories?: number } = { registered: true };
+    if (this.contactsDialog) out.contacts = (await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, this.contactsDialog)).status;
+    for (const [pool, dialog] of this.categoryDialogs) {
+      const resources = [...(this.watching.get(pool) ?? [])];
+      if (resources.length === 0) continue;
+      const r = await this.categoryRequest(pool, dialog, 'subscribe', resources);
+      out.categories = Math.max(out.categories ?? 0, r.status);
+    }
+    if (out.contacts !== undefined && out.contacts !== 200) this.d.logger.warn({ user: this.user, status: out.contacts }, 'roaming-contacts refresh refused');
+    return out;
+  }
+
+
+  /** Ends the endpoint: `endpoint-gone` ends its dialogs and endpoint-bound publications. */
+  async unregister(reason: EndpointGoneReason): Promise<void> {
+    clearInterval(this.refresher);
+    if (!this.registered) return;
+    this.registered = false;
+    const p = await this.partition();
+    const rec = await getRecord(this.d.store, p, registrations, this.epid);
+    if (!rec || rec.value.connectionId !== this.connectionId) return;
+    const r = await this.d.store.apply(p, [remove(registrations, this.epid, { expect: rec.version })]);
+    if (!r.ok) return;
+    const lastEndpoint = (await listRecords(this.d.store, p, registrations)).length === 0;
+    await this.d.bus.publish(endpointGone, p.pool, { user: this.user, epid: this.epid, reason, lastEndpoint, at: new Date().toISOString() }, { msgId: `endpoint-gone:${this.user}:${this.epid}:${rec.version}` });
+  }
+
+  /** Sends one synthesized SIP request to its service in the user's home pool. */
+  private async sip(service: SipServiceName, method: string, headers: BusHeader[], body: string, to = this.user, dialog?: Dialog, target?: { pool: string; uri: string }): Promise<SipReply> {
+    const pool = target?.pool ?? (await this.d.pools.home(this.user));
+    const cseq = dialog ? ++dialog.cseq : 1;
+    const all: BusHeader[] = [
+      { name: 'From', value: `<${this.user}>;tag=${dialog?.fromTag ?? token()};epid=${this.epid}` },
+      { name: 'To', value: dialog ? `<${to}>;tag=${dialog.toTag}` : `<${to}>` },
+      { name: 'Call-ID', value: dialog?.callId ?? token(12) },
+      { name: 'CSeq', value: `${cseq} ${method}` },
+      { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
+      ...headers,
+    ];
+    return this.d.bus.request(
+      sipRequestCommands[service],
+      pool,
+      {
+        method,
+        uri: target?.uri ?? to,
+        headers: all,
+        body,
+        user: this.user,
+        epid: this.epid,
+        edgeId: this.d.edgeId,
+        connectionId: this.connectionId,
+        // An XMPP stream is always TLS (STARTTLS is required).
+        transport: 'tls',
+        budgetMs: Math.max(100, this.d.requestTimeoutMs - MARGIN_MS),
+      },
+      { timeoutMs: this.d.requestTimeoutMs },
+    );
+  }
+
+  private service(service: SipServiceName, contentType: string, body: string): Promise<SipReply> {
+    return this.sip(service, 'SERVICE', [{ name: 'Content-Type', value: contentType }], body);
+  }
+
+  /** A SUBSCRIBE: new when `dialog` has no To tag yet, a refresh (or `Expires: 0`) within it otherwise. */
+  private async subscribe(event: string, accept: string, dialog: Dialog, extra: BusHeader[] = [], body = '', expires = this.d.subscriptionS, target?: { pool: string; uri: string }): Promise<SipReply> {
+    const headers: BusHeader[] = [
+      { name: 'Event', value: event },
+      { name: 'Accept', value: accept },
+      { name: 'Supported', value: 'ms-benotify' },
+      { name: 'Proxy-Require', value: 'ms-benotify' },
+      { name: 'Supported', value: 'ms-piggyback-first-notify' },
+      { name: 'Expires', value: String(expires) },
+      ...extra,
+    ];
+    const inDialog = dialog.toTag !== '';
+    const reply = await this.sip('subscription', 'SUBSCRIBE', headers, body, this.user, inDialog ? dialog : { ...dialog, toTag: '' }, target);
+    if (!inDialog) {
+      dialog.cseq = 1;
+      if (reply.status === 200 && reply.toTag) dialog.toTag = reply.toTag;
+    }
+    return reply;
+  }
+
+  /** The roaming-contacts subscription ([MS-SIP] §3.7): the full list now, deltas later as NOTIFYs. */
+  async contacts(): Promise<ContactDocument | undefined> {
+    const dialog: Dialog = { callId: token(12), fromTag: token(), toTag: '', cseq: 0 };
+    const reply = await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, dialog);
+    if (reply.status !== 200 || !dialog.toTag) {
+      this.d.logger.warn({ user: this.user, status: reply.status }, 'roaming-contacts subscription refused');
+      return undefined;
+    }
+    this.contactsDialog = dialog;
+    const doc = parseContactDocument(reply.body ?? '');
+    return doc.ok ? doc.value : undefined;
+  }
+
+  /**
+   * The batch category subscriptions for the roster ([MS-PRES] §3.4.5.1.3): per pool one dialog,
+   * resources added or removed within it. Answers the piggybacked first notifications.
+   */
+  async categories(action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<{ contentType: string; body: string }[]> {
+    const byPool = new Map<string, string[]>();
+    for (const r of resources) {
+      const pool = await this.d.pools.home(r);
+      byPool.set(pool, [...(byPool.get(pool) ?? []), r]);
+    }
+    const out: { contentType: string; body: string }[] = [];
+    for (const [pool, list] of byPool) {
+      const existing = this.categoryDialogs.get(pool);
+      if (!existing && action === 'unsubscribe') continue;
+      const dialog = existing ?? { callId: token(12), fromTag: token(), toTag: '', cseq: 0 };
+      const reply = await this.categoryRequest(pool, dialog, action, list);
+      if (reply.status !== 200) {
+        this.d.logger.warn({ user: this.user, pool, status: reply.status, reason: reply.reason }, 'category subscription refused');
+        continue;
+      }
+      if (dialog.toTag) this.categoryDialogs.set(pool, dialog);
+      const watched = this.watching.get(pool) ?? new Set<string>();
+      for (const r of list) {
+        if (action === 'subscribe') watched.add(r);
+        else watched.delete(r);
+      }
+      this.watching.set(pool, watched);
+      out.push({ contentType: reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '', body: reply.body ?? '' });
+    }
+    return out;
+  }
+
+  private async categoryRequest(pool: string, dialog: Dialog, action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<SipReply> {
+    // The user's own pool by their address; another pool by its GRUU (the Request-URI every edge routes by).
+    const uri = pool === (await this.d.pools.home(this.user)) ? this.user : this.d.pools.gruu(pool);
+    return this.subscribe(
+      'presence',
+      'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related',
+      dialog,
+      [
+        { name: 'Require', value: 'adhoclist, categoryList' },
+        { name: 'Supported', value: 'eventlist' },
+        { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
+      ],
+      buildBatchSubscribe(this.user, action, resources, WATCHED),
+      this.d.subscriptionS,
+      { pool, uri },
+    );
+  }
+
+  /**
+   * A category dialog the services ended (a terminating NOTIFY, e.g. a user moved to another pool,
+   * [DESIGN] Pools): forgotten here; answers the resources it watched, to be watched anew.
+   */
+  categoryDialogEnded(callId: string): string[] {
+    for (const [pool, dialog] of this.categoryDialogs) {
+      if (dialog.callId !== callId) continue;
+      this.categoryDialogs.delete(pool);
+      const resources = [...(this.watching.get(pool) ?? [])];
+      this.watching.delete(pool);
+      return resources;
+    }
+    return [];
+  }
+
+
+  /** Publishes with the versions this session knows; on a 409 retries once with the server's current ones. */
+  private async publishVersioned(ops: { key: string }[], build: (version: (key: string) => number) => string): Promise<boolean> {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const reply = await this.service('publication', CONTENT_TYPE.publish, build((k) => this.versions.get(k) ?? 0));
+      if (reply.status === 200) {
+        for (const o of ops) this.versions.set(o.key, (this.versions.get(o.key) ?? 0) + 1);
+        return true;
+      }
+      if (reply.status !== 409) {
+        this.d.logger.warn({ user: this.user, status: reply.status, reason: reply.reason }, 'XMPP presence publication refused');
+        return false;
+      }
+      // [MS-PRES] §2.2.2.2.3: the fault names each failed operation's current version.
+      const current = parseFaultVersions(reply.body ?? '');
+      ops.forEach((o, i) => {
+        const v = current.get(i + 1);
+        if (v !== undefined) this.versions.set(o.key, v);
+      });
+    }
+    return false;
+  }
+
+  /**
+   * The session's presence as its endpoint's machine state in container 2, the input of state
+   * aggregation ([MS-PRES] §3.8.5.1.2), and its status as a personal note in the containers
+   * subscribers read notes from.
+   */
+  async publishPresence(availability: number, activity: string | undefined, note: string | undefined): Promise<boolean> {
+    const stateKey = 'state:2';
+    const ops = [{ key: stateKey }, ...(note !== undefined ? NOTE_CONTAINERS.map((c) => ({ key: `note:${c}` })) : [])];
+    return this.publishVersioned(ops, (version) => {
+      const state: StatePublication = { type: 'machineState', instance: this.stateInstance, container: 2, version: version(stateKey), availability, ...(activity ? { activity } : {}) };
+      return buildClientPublish(
+        this.user,
+        [state],
+        note === undefined ? undefined : { instance: this.noteInstance, containers: NOTE_CONTAINERS.map((id) => ({ id, version: version(`note:${id}`) })), text: note },
+      );
+    });
+  }
+
+  /** Adds `contact` to (or removes them from) one of the user's containers ([MS-PRES] §2.2.2.5). */
+  async setMember(container: number, action: 'add' | 'remove', contact: string): Promise<boolean> {
+    let version = 0;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const reply = await this.service('publication', CONTENT_TYPE.setContainerMembers, buildSetContainerMember(container, version, action, 'user', contact));
+      if (reply.status === 200) return true;
+      if (reply.status !== 409) return false;
+      version = parseFaultVersions(reply.body ?? '').get(1) ?? version;
+    }
+    return false;
+  }
+
+  /** [MS-SIP] §3.7.4.3 setContact / deleteContact with the list's current deltaNum; answers the SIP status. */
+  async setContact(c: { uri: string; name: string; groups: readonly number[] }, deltaNum: number): Promise<number> {
+    return (await this.service('subscription', CONTENT_TYPE.soap, buildSetContact({ ...c, subscribed: true }, deltaNum))).status;
+  }
+
+  async deleteContact(uri: string, deltaNum: number): Promise<number> {
+    return (await this.service('subscription', CONTENT_TYPE.soap, buildDeleteContact(uri, deltaNum))).status;
+  }
+
+  /** A page-mode message to a user, delivered by their home pool to every endpoint of theirs. */
+  async message(to: string, body: string): Promise<PageMessageReply> {
+    return this.d.bus.request(pageMessage, await this.d.pools.home(to), { from: this.user, to, contentType: 'text/plain; charset=utf-8', body, fromEpid: this.epid, callId: token(12) }, { timeoutMs: this.d.requestTimeoutMs });
+  }
+}
