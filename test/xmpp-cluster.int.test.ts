@@ -1,6 +1,6 @@
 import { startProcess, type RunningProcess } from '@presence/runtime';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { xmppEdge, type RunningXmppEdge } from '../services/xmpp-edge/src/index.js';
+import { xmppEdge, type RunningXmppEdge } from '@presence/xmpp-edge';
 import { adminHeaders, startWorld, type World } from './support/world.js';
 import { pageMessageDouble } from './xmpp-support/page-double.js';
 import { requireSlixmpp, Slixmpp } from './xmpp-support/slixmpp.js';

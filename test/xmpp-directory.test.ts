@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningXmppEdge } from '../services/xmpp-edge/src/index.js';
+import type { RunningXmppEdge } from '@presence/xmpp-edge';
 import { adminHeaders, startWorld, type World } from './support/world.js';
 import { RawXmpp } from './xmpp-support/raw-client.js';
 import { ScramClient } from './xmpp-support/scram-client.js';

@@ -1,6 +1,6 @@
 import { listRecords, registrations } from '@presence/state';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningXmppEdge } from '../services/xmpp-edge/src/index.js';
+import type { RunningXmppEdge } from '@presence/xmpp-edge';
 import { LyncClient } from './support/lync-client.js';
 import { adminHeaders, type World } from './support/world.js';
 import { pageMessageDouble } from './xmpp-support/page-double.js';

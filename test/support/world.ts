@@ -9,7 +9,7 @@ import type { RunningEdge } from '@presence/sip-edge';
 import { sipEdge } from '@presence/sip-edge';
 import { poolPattern, RedisStore, type Store } from '@presence/state';
 import { subscription } from '@presence/subscription';
-import { xmppEdge } from '../../services/xmpp-edge/src/index.js';
+import { xmppEdge } from '@presence/xmpp-edge';
 
 /** The whole server in this test process, embedded (memory) or clustered (real NATS and Redis). */
 export interface World {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach } from 'vitest';
-import type { RunningXmppEdge } from '../../services/xmpp-edge/src/index.js';
+import type { RunningXmppEdge } from '@presence/xmpp-edge';
 import { startWorld, type World } from '../support/world.js';
 import { RawXmpp } from './raw-client.js';
 
