@@ -8,6 +8,7 @@ export const edgeEnv = {
   SIP_TLS_CERT_FILE: env.optionalString({ doc: 'PEM certificate (chain) for TLS. Unset: a self-signed one is generated at start.' }),
   SIP_TLS_KEY_FILE: env.optionalString({ doc: 'PEM private key for SIP_TLS_CERT_FILE.' }),
   SIP_MAX_BODY_BYTES: env.int({ default: 262_144, min: 1024, max: 16_777_216, doc: 'Largest SIP body accepted; larger ones get 413.' }),
+  SIP_MESSAGE_MAX_BYTES: env.int({ default: 16_384, min: 256, max: 1_048_576, doc: 'Largest page-mode MESSAGE body (RFC 3428) relayed; larger ones get 413. Longer content belongs in a session (RFC 3428 §7).' }),
   PRESENCE_AUTH: env.oneOf(['digest', 'none'], { default: 'digest', doc: '`digest`: challenge unauthenticated connections; `none`: trust the From header (trusted networks only).' }),
   PRESENCE_DIGEST_ALGORITHMS: env.list({
     default: ['SHA-256', 'MD5'],

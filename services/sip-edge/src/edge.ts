@@ -39,13 +39,15 @@ import { RateLimit } from './rate-limit.js';
 import { ReadGate } from './read-gate.js';
 import type { Outbound } from './outbound.js';
 import type { Registrar } from './registrar.js';
+import type { MessageDelivery } from './deliver-message.js';
+import type { MessageRelay } from './message.js';
 import { ACCEPTED_SERVICE_TYPES, ALLOW_EVENTS, routeRequest } from './router.js';
 import { unavailableDependency } from './unavailable.js';
 
 /** Methods this server takes as requests. */
-export const ALLOW = 'REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,ACK,CANCEL';
+export const ALLOW = 'REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,MESSAGE,ACK,CANCEL';
 /** Methods that exist but that a presence server does not serve: 405 with Allow (RFC 3261 §21.4.6). */
-const NOT_HERE = new Set(['INVITE', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'NOTIFY', 'BENOTIFY', 'BYE']);
+const NOT_HERE = new Set(['INVITE', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'NOTIFY', 'BENOTIFY', 'BYE']);
 /** Option tags this server supports, one Supported header each ([MS-PRES] §3.2.5.1.1; RFC 5627). */
 export const SUPPORTED = ['gruu-10', 'adhoclist', 'msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify'];
 const SERVER = 'presence-server/0.1';
@@ -87,6 +89,8 @@ export interface EdgeOptions {
   timers?: Timers;
   /** Request, registration, notification and connection metrics; unset in tests that do not read them. */
   metrics?: EdgeMetrics;
+  /** Page-mode MESSAGE (RFC 3428): relaying the ones clients send, delivering the ones for them. Unset: 405. */
+  messages?: { relay: MessageRelay; delivery: MessageDelivery };
 }
 
 /**
@@ -160,6 +164,7 @@ export class SipEdge implements FlowHandler {
       this.userConnections.release(user);
     }
     this.o.outbound.flowClosed(flow.id);
+    this.o.messages?.delivery.flowClosed(flow.id);
     const ending = this.o.registrar
       .flowClosed(flow)
       .catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'))
@@ -194,7 +199,8 @@ export class SipEdge implements FlowHandler {
     const msg = parsed.value;
     if (msg.type === 'response') {
       this.o.metrics?.clientAnswered(cseqOf(msg).method, msg.status);
-      this.o.outbound.receiveResponse(msg);
+      if (cseqOf(msg).method === 'MESSAGE') this.o.messages?.delivery.receiveResponse(msg);
+      else this.o.outbound.receiveResponse(msg);
       return;
     }
     const startedAt = process.hrtime.bigint();
@@ -367,8 +373,8 @@ export class SipEdge implements FlowHandler {
 
     const mf = getHeader(req, 'Max-Forwards');
     if (mf !== undefined && Number(mf) === 0 && req.method !== 'OPTIONS') return reply(483);
-    if (NOT_HERE.has(req.method)) return reply(405, [{ name: 'Allow', value: ALLOW }]);
-    if (!['REGISTER', 'OPTIONS', 'SUBSCRIBE', 'SERVICE', 'PUBLISH', 'CANCEL'].includes(req.method)) return reply(501);
+    if (NOT_HERE.has(req.method) || (req.method === 'MESSAGE' && !this.o.messages)) return reply(405, [{ name: 'Allow', value: ALLOW }]);
+    if (!['REGISTER', 'OPTIONS', 'SUBSCRIBE', 'SERVICE', 'PUBLISH', 'MESSAGE', 'CANCEL'].includes(req.method)) return reply(501);
     if (!parseUri(req.uri).ok) return reply(400, [], 'Bad Request-URI');
     if (req.method === 'CANCEL') return reply(481); // non-INVITE requests are answered at once: nothing to cancel
     if (req.method === 'OPTIONS') return this.options(req);
@@ -404,6 +410,7 @@ export class SipEdge implements FlowHandler {
   /** An authenticated request: REGISTER here, the others to the service that owns them. */
   private async serve(req: SipRequest, flow: Flow, user: string, epid: string | undefined): Promise<SipResponse | Handled> {
     if (req.method === 'REGISTER') return this.o.registrar.register(req, flow, user);
+    if (req.method === 'MESSAGE' && this.o.messages) return this.o.messages.relay.relay(req, user, epid);
     const reply = (status: number, headers: SipHeader[] = [], reason?: string) =>
       createResponse(req, status, { toTag: randomToken(), headers, ...(reason ? { reason } : {}) });
     const route = routeRequest(req);

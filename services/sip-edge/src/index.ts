@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { edgeSend, edgeSendBatch } from '@presence/bus';
+import { edgeDeliverMessage, edgeSend, edgeSendBatch } from '@presence/bus';
 import { DEV_USERS_FILE, loadProcessConfig, usersFileOf, StoreEpoch, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
@@ -13,6 +13,8 @@ import { FailureThrottle } from './throttle.js';
 import type { Flow, SipListener } from './flows.js';
 import { Outbound } from './outbound.js';
 import { Registrar } from './registrar.js';
+import { MessageDelivery } from './deliver-message.js';
+import { MessageRelay } from './message.js';
 import { EdgeMetrics } from './metrics.js';
 import { ALLOW_EVENTS } from './router.js';
 import { listenStream } from './transport/stream.js';
@@ -86,7 +88,12 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     logger: log,
     onBindings: (delta) => metrics.bindings(delta),
   });
+  const messages = {
+    relay: new MessageRelay({ bus: deps.bus, pools: deps.pools, domains: deps.domains.map((d) => d.toLowerCase()), maxBytes: config.SIP_MESSAGE_MAX_BYTES }),
+    delivery: new MessageDelivery({ store: deps.store, homePool: (aor) => deps.pools.home(aor), flows, logger: log }),
+  };
   const edge = new SipEdge({
+    messages,
     metrics,
     bus: deps.bus,
     pools: deps.pools,
@@ -140,6 +147,8 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     },
     { queue: `edge-${deps.instanceId}` },
   );
+  // RFC 3428 page-mode MESSAGE for an endpoint on one of this edge's connections (sent by federation).
+  const deliverMessage = await deps.bus.handle(edgeDeliverMessage, deps.instanceId, (req) => messages.delivery.deliver(req), { queue: `edge-${deps.instanceId}` });
   const connections = {
     perIp: new InFlight(config.SIP_MAX_CONNECTIONS_PER_IP),
     unauthenticatedIdleMs: config.SIP_UNAUTHENTICATED_IDLE_MS,
@@ -204,6 +213,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       // The closed connections' endpoints are ended while the bus is still open (issue 13: no
       // 'bus is closed' errors at SIGTERM).
       await edge.settle();
+      await deliverMessage.stop();
       await sendBatch.stop();
       await send.stop();
       await ping.stop();
