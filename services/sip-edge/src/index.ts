@@ -63,6 +63,12 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     if (deps.mode === 'clustered') log.warn('no SIP_TLS_CERT_FILE/SIP_TLS_KEY_FILE: TLS uses a generated self-signed certificate');
   }
 
+  let md5OnlyAgents: RegExp | undefined;
+  try {
+    md5OnlyAgents = config.PRESENCE_DIGEST_MD5_ONLY_AGENTS.trim() === '' ? undefined : new RegExp(config.PRESENCE_DIGEST_MD5_ONLY_AGENTS, 'i');
+  } catch (e) {
+    throw new ConfigError('PRESENCE_DIGEST_MD5_ONLY_AGENTS', `Invalid PRESENCE_DIGEST_MD5_ONLY_AGENTS: not a regular expression (${(e as Error).message})`);
+  }
   const flows = new Map<string, Flow>();
   const nonceSecret = loadNonceSecret(config.PRESENCE_NONCE_SECRET, config.PRESENCE_NONCE_SECRET_FILE);
   if (nonceSecret === undefined && deps.mode === 'clustered' && config.PRESENCE_AUTH === 'digest') {
@@ -116,6 +122,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       }),
       logger: log,
       algorithms: config.PRESENCE_DIGEST_ALGORITHMS as readonly DigestAlgorithm[],
+      ...(md5OnlyAgents ? { md5OnlyAgents } : {}),
     }),
     registrar,
     outbound,
