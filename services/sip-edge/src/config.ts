@@ -20,6 +20,10 @@ export const edgeEnv = {
     default: '^baresip v?[01]\\.',
     doc: 'Regular expression (case-insensitive) of User-Agents offered MD5 alone: stock clients that fail on any other algorithm in a 401 (baresip 1.0). Empty: none. Requests without a User-Agent get MD5 first.',
   }),
+  PRESENCE_FEDERATION_PARTNERS: env.optionalString({
+    doc: 'Partner deployments, `domain=sip:host[:port][;transport=tls|tcp]` comma separated (TLS by default, certificates checked). Their users’ requests from their address are taken without a challenge; local users’ SUBSCRIBE/MESSAGE for them go out to them. Set: a From in any other foreign domain gets 403.',
+  }),
+  PRESENCE_FEDERATION_CA_FILE: env.optionalString({ doc: 'PEM file of extra CAs trusted for partners’ TLS certificates (with the system ones).' }),
   PRESENCE_NONCE_SECRET: env.optionalString({ doc: 'Secret (32+ characters) every edge signs digest nonces with, so any edge accepts them. Unset: a random one per edge.' }),
   PRESENCE_NONCE_SECRET_FILE: env.optionalString({ doc: 'File holding PRESENCE_NONCE_SECRET (a mounted secret); read when it is unset.' }),
   SIP_AUTH_MAX_FAILURES_PER_USER: env.int({ default: 10, min: 1, max: 1_000_000, doc: 'Failed digest attempts for one user within SIP_AUTH_FAILURE_WINDOW_MS before further attempts are refused (403, Retry-After).' }),

@@ -41,6 +41,7 @@ import type { Outbound } from './outbound.js';
 import type { Registrar } from './registrar.js';
 import type { MessageDelivery } from './deliver-message.js';
 import type { MessageRelay } from './message.js';
+import type { Partners } from './partners.js';
 import { ACCEPTED_SERVICE_TYPES, ALLOW_EVENTS, routeRequest } from './router.js';
 import { unavailableDependency } from './unavailable.js';
 
@@ -91,6 +92,8 @@ export interface EdgeOptions {
   metrics?: EdgeMetrics;
   /** Page-mode MESSAGE (RFC 3428): relaying the ones clients send, delivering the ones for them. Unset: 405. */
   messages?: { relay: MessageRelay; delivery: MessageDelivery };
+  /** Federation with partner deployments (PRESENCE_FEDERATION_PARTNERS); unset or empty: none. */
+  partners?: Partners;
 }
 
 /**
@@ -165,6 +168,7 @@ export class SipEdge implements FlowHandler {
     }
     this.o.outbound.flowClosed(flow.id);
     this.o.messages?.delivery.flowClosed(flow.id);
+    this.o.partners?.flowClosed(flow.id);
     const ending = this.o.registrar
       .flowClosed(flow)
       .catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'))
@@ -199,6 +203,7 @@ export class SipEdge implements FlowHandler {
     const msg = parsed.value;
     if (msg.type === 'response') {
       this.o.metrics?.clientAnswered(cseqOf(msg).method, msg.status);
+      if (this.o.partners?.receiveResponse(msg)) return;
       if (cseqOf(msg).method === 'MESSAGE') this.o.messages?.delivery.receiveResponse(msg);
       else this.o.outbound.receiveResponse(msg);
       return;
@@ -373,6 +378,11 @@ export class SipEdge implements FlowHandler {
 
     const mf = getHeader(req, 'Max-Forwards');
     if (mf !== undefined && Number(mf) === 0 && req.method !== 'OPTIONS') return reply(483);
+    // A partner's NOTIFY for a subscription this edge relayed goes on to the watcher (issue 14 item 5).
+    if (req.method === 'NOTIFY' && this.o.partners?.configured) {
+      const relayed = await this.o.partners.relayNotify(req, flow);
+      if (relayed) return relayed;
+    }
     if (NOT_HERE.has(req.method) || (req.method === 'MESSAGE' && !this.o.messages)) return reply(405, [{ name: 'Allow', value: ALLOW }]);
     if (!['REGISTER', 'OPTIONS', 'SUBSCRIBE', 'SERVICE', 'PUBLISH', 'MESSAGE', 'CANCEL'].includes(req.method)) return reply(501);
     if (!parseUri(req.uri).ok) return reply(400, [], 'Bad Request-URI');
@@ -383,7 +393,16 @@ export class SipEdge implements FlowHandler {
     const fromUri = from.ok ? parseUri(from.value.uri) : undefined;
     if (!fromUri?.ok) return reply(400, [], 'Bad From Header');
     const fromAor = addressOfRecord(fromUri.value);
-    const auth = await this.o.authenticator.authenticate(flow, req, fromAor);
+    const partners = this.o.partners?.configured ? this.o.partners : undefined;
+    const partnerUser = partners?.trusts(flow, fromAor) === true;
+    // Issue 14 item 5: with partners configured, a From in a domain neither served nor federated is refused.
+    if (!partnerUser && partners?.refuses(fromAor)) return reply(403, [], 'Domain Not Federated');
+    if (partnerUser) {
+      // A partner's server speaks for its users: no challenge, no per-user connection count.
+      flow.markSignedIn?.();
+      flow.signedIn = true;
+    }
+    const auth = partnerUser ? ({ ok: true, user: fromAor } as const) : await this.o.authenticator.authenticate(flow, req, fromAor);
     if (!auth.ok) {
       // A challenge to a request without credentials is the normal first step, not a failure.
       if (getHeader(req, 'Authorization') !== undefined || getHeader(req, 'Proxy-Authorization') !== undefined) this.o.metrics?.authFailed(auth.response.status);
@@ -393,7 +412,7 @@ export class SipEdge implements FlowHandler {
       this.o.metrics?.authFailed(403);
       return reply(403, [], 'From Does Not Match The Authenticated User');
     }
-    if (!flow.signedIn && !this.signIn(flow, auth.user)) {
+    if (!partnerUser && !flow.signedIn && !this.signIn(flow, auth.user)) {
       return reply(503, [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Too Many Connections');
     }
 
@@ -401,6 +420,9 @@ export class SipEdge implements FlowHandler {
     if (waitMs > 0) return this.busy(req, 'user rate', flow, waitMs);
     if (!this.perUser.tryAcquire(auth.user)) return this.busy(req, 'user', flow);
     try {
+      // A local user's request for a partner's user goes out to the partner (never a partner's own: no transit).
+      const partner = partnerUser ? undefined : partners?.targetOf(req);
+      if (partner) return await partners!.forward(req, flow, partner);
       return await this.serve(req, flow, auth.user, from.ok ? param(from.value.params, 'epid') : undefined);
     } finally {
       this.perUser.release(auth.user);

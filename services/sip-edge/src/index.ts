@@ -15,6 +15,7 @@ import { Outbound } from './outbound.js';
 import { Registrar } from './registrar.js';
 import { MessageDelivery } from './deliver-message.js';
 import { MessageRelay } from './message.js';
+import { parsePartners, Partners } from './partners.js';
 import { EdgeMetrics } from './metrics.js';
 import { ALLOW_EVENTS } from './router.js';
 import { listenStream } from './transport/stream.js';
@@ -98,7 +99,19 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     relay: new MessageRelay({ bus: deps.bus, pools: deps.pools, domains: deps.domains.map((d) => d.toLowerCase()), maxBytes: config.SIP_MESSAGE_MAX_BYTES }),
     delivery: new MessageDelivery({ store: deps.store, homePool: (aor) => deps.pools.home(aor), flows, logger: log }),
   };
-  const edge = new SipEdge({
+  // Issue 14 item 5: federation with partner deployments.
+  const partners = new Partners({
+    partners: parsePartners(config.PRESENCE_FEDERATION_PARTNERS),
+    domains: deps.domains.map((d) => d.toLowerCase()),
+    handler: () => edge,
+    limits,
+    logger: log,
+    ...(config.PRESENCE_FEDERATION_CA_FILE ? { ca: readFileSync(config.PRESENCE_FEDERATION_CA_FILE, 'utf8') } : {}),
+  });
+  partners.attach(flows);
+  await partners.start();
+  const edge: SipEdge = new SipEdge({
+    partners,
     messages,
     metrics,
     bus: deps.bus,
@@ -216,6 +229,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       unwatch?.();
       clearInterval(sweeper);
       epoch.stop();
+      await partners.close();
       await Promise.all(listeners.map((l) => l.close()));
       // The closed connections' endpoints are ended while the bus is still open (issue 13: no
       // 'bus is closed' errors at SIGTERM).
