@@ -214,6 +214,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     })();
   });
   const ports = { udp: listeners[0]!.port, tcp: listeners[1]!.port, tls: listeners[2]!.port };
+  partners.listening(ports);
   log.info({ ports, auth: config.PRESENCE_AUTH, domains: deps.domains, pools: deps.pools.all.map((p) => p.id), users: users?.size ?? 0 }, 'SIP edge listening');
 
   return {

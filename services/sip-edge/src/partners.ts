@@ -5,6 +5,7 @@ import {
   cseqOf,
   getHeader,
   NonInviteClientTransaction,
+  parseNameAddr,
   parseUri,
   parseVia,
   randomToken,
@@ -162,7 +163,10 @@ export class Partners {
       if (this.relayed.size >= MAX_RELAYED) return createResponse(req, 503, { toTag: randomToken(), reason: 'Too Many Relayed Subscriptions', headers: [{ name: 'Retry-After', value: '30' }] });
       this.relayed.set(callId, { clientFlowId: client.id, partnerFlowId: flow.id, expiresAt: this.now() + ANSWER_MS * 2 });
     }
-    const res = await this.send(flow, req.method, req.uri, req.headers, req.body);
+    // RFC 3261 §16.6 step 4: a subscription's NOTIFYs come back through this edge (a partner that sends
+    // them to the Contact, as Kamailio does, could not reach the watcher's connection otherwise).
+    const recordRoute: SipHeader[] = req.method === 'SUBSCRIBE' && this.ports ? [{ name: 'Record-Route', value: `<${this.routeUri(flow, partner)}>` }] : [];
+    const res = await this.send(flow, req.method, req.uri, req.headers, req.body, recordRoute);
     const r = this.relayed.get(callId);
     if (req.method === 'SUBSCRIBE' && r) {
       if (!res || res.status >= 300) {
@@ -190,7 +194,11 @@ export class Partners {
   async relayNotify(req: SipRequest, from: Flow): Promise<SipResponse | undefined> {
     const callId = getHeader(req, 'Call-ID') ?? '';
     const r = this.relayed.get(callId);
-    if (!r || r.partnerFlowId !== from.id) return undefined;
+    // On the connection the SUBSCRIBE went out on, or (Record-Route) on one the partner opened from its address.
+    const f = parseNameAddr(getHeader(req, 'From') ?? '');
+    const notifier = f.ok ? parseUri(f.value.uri) : undefined;
+    const fromPartner = notifier?.ok === true && this.trusts(from, `sip:${notifier.value.user ?? ''}@${notifier.value.host}`);
+    if (!r || !(r.partnerFlowId === from.id || fromPartner)) return undefined;
     if (r.expiresAt < this.now()) {
       this.relayed.delete(callId);
       return createResponse(req, 481, { toTag: randomToken() });
@@ -238,6 +246,18 @@ export class Partners {
   }
 
   private flows = new Map<string, Flow>();
+  private ports: { tcp: number; tls: number } | undefined;
+
+  /** The edge's own listening ports: the Record-Route of relayed subscriptions names them. */
+  listening(ports: { tcp: number; tls: number }): void {
+    this.ports = ports;
+  }
+
+  /** This edge as the partner reaches it: the address our connection to it comes from, our listener's port. */
+  private routeUri(flow: Flow, partner: Partner): string {
+    const host = flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address;
+    return `sip:${host}:${partner.transport === 'tls' ? this.ports!.tls : this.ports!.tcp};transport=${partner.transport};lr`;
+  }
 
   /** The edge's table of open connections, to find a watcher's. */
   attach(flows: Map<string, Flow>): void {
@@ -272,7 +292,7 @@ export class Partners {
   }
 
   /** Sends a request on `flow` in a client transaction (RFC 3261 §17.1.2); undefined when no final answer came in time. */
-  private send(flow: Flow, method: string, uri: string, headers: readonly SipHeader[], body: Buffer): Promise<SipResponse | undefined> {
+  private send(flow: Flow, method: string, uri: string, headers: readonly SipHeader[], body: Buffer, own: readonly SipHeader[] = []): Promise<SipResponse | undefined> {
     if (this.pending.size >= MAX_PENDING) return Promise.resolve(undefined);
     const branch = `${BRANCH_MAGIC_COOKIE}${randomToken(10)}`;
     const host = flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address;
@@ -284,6 +304,7 @@ export class Partners {
       headers: [
         { name: 'Via', value: `SIP/2.0/${flow.transport.toUpperCase()} ${host}:${flow.local.port};branch=${branch}` },
         { name: 'Max-Forwards', value: String(Math.max(0, (Number.isInteger(mf) ? mf : 70) - 1)) },
+        ...own,
         ...headers.filter((h) => !NOT_RELAYED.has(h.name.toLowerCase())),
       ],
       body,
