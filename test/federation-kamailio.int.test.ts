@@ -1,7 +1,8 @@
-import { getHeader, randomToken, serialize, type SipMessage, type SipRequest, type SipResponse } from '@presence/sip';
+import { getHeader } from '@presence/sip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { freeSipPort, partnerEnv } from './federation-partners.suite.js';
 import { Kamailio, kamailioPath, KAMAILIO_MISSING } from './support/kamailio.js';
+import { registerInDomain, sendMessage, takeMessage } from './support/page-message.js';
 import { PidfClient, pidfDoc } from './support/pidf-client.js';
 import { startWorld, type World } from './support/world.js';
 
@@ -9,45 +10,11 @@ const ALICE = 'sip:alice@contoso.com';
 const BOB = 'sip:bob@fabrikam.com';
 const basicOf = (m: { body: Buffer }) => /<basic>(\w+)<\/basic>/.exec(m.body.toString())?.[1];
 
-async function register(c: PidfClient, domain: string): Promise<void> {
-  const res = await c.request('REGISTER', { uri: `sip:${domain}`, headers: [{ name: 'Contact', value: `<${c.contact}>` }, { name: 'Expires', value: '3600' }] });
-  expect(res.status).toBe(200);
+async function register(c: PidfClient): Promise<void> {
+  expect((await registerInDomain(c)).status).toBe(200);
 }
 
-function message(c: PidfClient, to: string, body: string): Promise<SipResponse> {
-  return c.sip.request(
-    {
-      type: 'request',
-      method: 'MESSAGE',
-      uri: to,
-      headers: [
-        { name: 'Via', value: `SIP/2.0/TCP ${c.sip.local.address}:${c.sip.local.port};branch=z9hG4bK${randomToken()}` },
-        { name: 'Max-Forwards', value: '70' },
-        { name: 'From', value: `<${c.user}>;tag=${randomToken(5)}` },
-        { name: 'To', value: `<${to}>` },
-        { name: 'Call-ID', value: randomToken(16) },
-        { name: 'CSeq', value: '1 MESSAGE' },
-        { name: 'Content-Type', value: 'text/plain' },
-      ],
-      body: Buffer.from(body),
-    },
-    15_000,
-  );
-}
-
-async function takeMessage(c: PidfClient): Promise<SipRequest> {
-  const m = (await c.sip.next((x: SipMessage) => x.type === 'request' && x.method === 'MESSAGE', 8000)) as SipRequest;
-  c.sip.send(
-    serialize({
-      type: 'response',
-      status: 200,
-      reason: 'OK',
-      headers: [...m.headers.filter((h) => ['Via', 'From', 'Call-ID', 'CSeq'].includes(h.name)), { name: 'To', value: `${getHeader(m, 'To')};tag=r${randomToken(3)}` }],
-      body: Buffer.alloc(0),
-    }),
-  );
-  return m;
-}
+const message = sendMessage;
 
 /**
  * Issue 14 item 5 with another vendor's server as the partner: Debian's Kamailio presence server
@@ -77,10 +44,10 @@ describe('federation with Kamailio as the partner (fabrikam.com)', () => {
 
   it('a local watcher sees a Kamailio user’s published presence (SUBSCRIBE out, NOTIFYs back through Record-Route)', { timeout: 40_000 }, async () => {
     const bob = await client(k!.port, BOB);
-    await register(bob, 'fabrikam.com');
+    await register(bob);
     expect((await bob.publish(pidfDoc(BOB, 'open', ['on-the-phone']), { expires: 3600 })).status).toBe(200);
     const alice = await client(w.ports.tcp, ALICE);
-    await register(alice, 'contoso.com');
+    await register(alice);
     const { res, dialog } = await alice.subscribe(BOB, { expires: 3600 });
     expect(res.status, k!.output.slice(-2000)).toBe(200);
     const n = await alice.nextNotify(dialog, 8000).catch((e: Error) => {
@@ -93,10 +60,10 @@ describe('federation with Kamailio as the partner (fabrikam.com)', () => {
 
   it('a Kamailio user sees a local user’s presence, served as federated', { timeout: 40_000 }, async () => {
     const alice = await client(w.ports.tcp, ALICE);
-    await register(alice, 'contoso.com');
+    await register(alice);
     expect((await alice.publish(pidfDoc(ALICE, 'open', ['busy']))).status).toBe(200);
     const bob = await client(k!.port, BOB);
-    await register(bob, 'fabrikam.com');
+    await register(bob);
     const { res, dialog } = await bob.subscribe(ALICE, { expires: 3600 });
     expect(res.status, k!.output.slice(-2000)).toBe(200);
     const n = await bob.nextNotify(dialog, 8000);
@@ -105,9 +72,9 @@ describe('federation with Kamailio as the partner (fabrikam.com)', () => {
 
   it('relays MESSAGE both ways', { timeout: 40_000 }, async () => {
     const alice = await client(w.ports.tcp, ALICE);
-    await register(alice, 'contoso.com');
+    await register(alice);
     const bob = await client(k!.port, BOB);
-    await register(bob, 'fabrikam.com');
+    await register(bob);
     const out = message(alice, BOB, 'to kamailio');
     expect((await takeMessage(bob)).body.toString()).toBe('to kamailio');
     expect((await out).status).toBe(200);

@@ -2,9 +2,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getHeader, randomToken, serialize, type SipMessage, type SipRequest, type SipResponse } from '@presence/sip';
+import { getHeader } from '@presence/sip';
 import { getRecord, subscribers, type Store } from '@presence/state';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { registerInDomain, sendMessage, takeMessage } from './support/page-message.js';
 import { PidfClient, pidfDoc } from './support/pidf-client.js';
 
 /** Two deployments: contoso.com (A) and fabrikam.com (B), each the other's partner. */
@@ -45,40 +46,7 @@ export function partnerEnv(domain: string, users: string[], port: number, other:
   };
 }
 
-async function takeMessage(c: PidfClient, status: number): Promise<SipRequest> {
-  const m = (await c.sip.next((x: SipMessage) => x.type === 'request' && x.method === 'MESSAGE', 8000)) as SipRequest;
-  c.sip.send(
-    serialize({
-      type: 'response',
-      status,
-      reason: 'OK',
-      headers: [...m.headers.filter((h) => ['Via', 'From', 'Call-ID', 'CSeq'].includes(h.name)), { name: 'To', value: `${getHeader(m, 'To')};tag=r${randomToken(3)}` }],
-      body: Buffer.alloc(0),
-    }),
-  );
-  return m;
-}
-
-function message(c: PidfClient, to: string, body: string): Promise<SipResponse> {
-  return c.sip.request(
-    {
-      type: 'request',
-      method: 'MESSAGE',
-      uri: to,
-      headers: [
-        { name: 'Via', value: `SIP/2.0/TCP ${c.sip.local.address}:${c.sip.local.port};branch=z9hG4bK${randomToken()}` },
-        { name: 'Max-Forwards', value: '70' },
-        { name: 'From', value: `<${c.user}>;tag=${randomToken(5)}` },
-        { name: 'To', value: `<${to}>` },
-        { name: 'Call-ID', value: randomToken(16) },
-        { name: 'CSeq', value: '1 MESSAGE' },
-        { name: 'Content-Type', value: 'text/plain' },
-      ],
-      body: Buffer.from(body),
-    },
-    15_000,
-  );
-}
+const message = sendMessage;
 
 const basicOf = (m: { body: Buffer }) => /<basic>(\w+)<\/basic>/.exec(m.body.toString())?.[1];
 const activityOf = (m: { body: Buffer }) => /<ep:activity>([^<]+)<\/ep:activity>/.exec(m.body.toString())?.[1];
@@ -96,9 +64,7 @@ export function partnerFederation(name: string, make: () => Promise<PartnerWorld
     const client = async (port: number, user: string) => {
       const c = await PidfClient.connect(port, user);
       clients.push(c);
-      const domain = user.split('@')[1]!;
-      const reg = await c.request('REGISTER', { uri: `sip:${domain}`, headers: [{ name: 'Contact', value: `<${c.contact}>` }, { name: 'Expires', value: '3600' }] });
-      expect(reg.status).toBe(200);
+      expect((await registerInDomain(c)).status).toBe(200);
       return c;
     };
     beforeEach(async () => {

@@ -1,5 +1,6 @@
-import { getHeader, randomToken, serialize, type SipMessage, type SipRequest, type SipResponse } from '@presence/sip';
+import { getHeader } from '@presence/sip';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { sendMessage, takeMessage } from './support/page-message.js';
 import { PidfClient } from './support/pidf-client.js';
 
 /** Two pools: alice and bob homed in A, carol and john in B; `edgeA`/`edgeB` are the edges clients of each use. */
@@ -13,44 +14,7 @@ const ALICE = 'sip:alice@contoso.com';
 const BOB = 'sip:bob@contoso.com';
 const CAROL = 'sip:carol@contoso.com';
 
-/** The next MESSAGE a client gets, answered with `status` (none: left unanswered). */
-async function takeMessage(c: PidfClient, status: number | undefined, timeoutMs = 5000): Promise<SipRequest> {
-  const m = (await c.sip.next((x: SipMessage) => x.type === 'request' && x.method === 'MESSAGE', timeoutMs)) as SipRequest;
-  if (status !== undefined) {
-    c.sip.send(
-      serialize({
-        type: 'response',
-        status,
-        reason: status === 200 ? 'OK' : 'Busy Here',
-        headers: [...m.headers.filter((h) => ['Via', 'From', 'Call-ID', 'CSeq'].includes(h.name)), { name: 'To', value: `${getHeader(m, 'To')};tag=rcpt${status}` }],
-        body: Buffer.alloc(0),
-      }),
-    );
-  }
-  return m;
-}
-
-/** A MESSAGE from `c` (new Call-ID, CSeq 1); its answer may take the edge's whole delivery timeout. */
-function send(c: PidfClient, to: string, body: string, headers = [{ name: 'Content-Type', value: 'text/plain;charset=UTF-8' }]): Promise<SipResponse> {
-  return c.sip.request(
-    {
-      type: 'request',
-      method: 'MESSAGE',
-      uri: to,
-      headers: [
-        { name: 'Via', value: `SIP/2.0/TCP ${c.sip.local.address}:${c.sip.local.port};branch=z9hG4bK${randomToken()}` },
-        { name: 'Max-Forwards', value: '70' },
-        { name: 'From', value: `<${c.user}>;tag=${randomToken(5)}` },
-        { name: 'To', value: `<${to}>` },
-        { name: 'Call-ID', value: randomToken(16) },
-        { name: 'CSeq', value: '1 MESSAGE' },
-        ...headers,
-      ],
-      body: Buffer.from(body, 'utf8'),
-    },
-    15_000,
-  );
-}
+const send = sendMessage;
 
 /**
  * Issue 14 item 4: page-mode MESSAGE (RFC 3428) relayed to the recipient's registered endpoints
@@ -136,7 +100,7 @@ export function pageMessages(name: string, make: () => Promise<MessageWorld>): v
       const bob2 = await client(w.edgeA, BOB);
       const started = Date.now();
       const answer = send(alice, BOB, 'one of you');
-      await Promise.all([takeMessage(bob1, undefined), takeMessage(bob2, 200)]);
+      await Promise.all([takeMessage(bob1, null), takeMessage(bob2, 200)]);
       // The silent endpoint is given up after the edge's delivery timeout (5 s), then the 200 comes.
       const res = await answer;
       expect(res.status).toBe(200);

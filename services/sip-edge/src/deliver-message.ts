@@ -1,20 +1,8 @@
 import type { EdgeDeliverMessage, EdgeDeliverMessageReply } from '@presence/bus';
-import {
-  BRANCH_MAGIC_COOKIE,
-  branchOf,
-  cseqOf,
-  getHeader,
-  NonInviteClientTransaction,
-  parseUri,
-  parseVia,
-  randomToken,
-  realTimers,
-  serialize,
-  type SipResponse,
-  type Timers,
-} from '@presence/sip';
+import { parseUri, randomToken, type SipResponse, type Timers } from '@presence/sip';
 import { getRecord, registrations, type Store } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
+import { ClientRequests } from './client-requests.js';
 import type { Flow } from './flows.js';
 import { MESSAGE_DELIVERY_TIMEOUT_MS } from './message.js';
 
@@ -33,12 +21,6 @@ export interface MessageDeliveryOptions {
   timeoutMs?: number;
 }
 
-interface Pending {
-  tx: NonInviteClientTransaction;
-  flowId: string;
-  done(reply: EdgeDeliverMessageReply): void;
-}
-
 /**
  * The edge's half of page-mode MESSAGE (RFC 3428): sends a MESSAGE to one registered endpoint on the
  * connection this edge holds for it, in its own client transaction (RFC 3261 §17.1.2), and reports
@@ -46,13 +28,10 @@ interface Pending {
  * refusal, or a connection that closed: not delivered.
  */
 export class MessageDelivery {
-  private readonly pending = new Map<string, Pending>();
-  private readonly timers: Timers;
-  private readonly timeoutMs: number;
+  private readonly requests: ClientRequests;
 
   constructor(private readonly o: MessageDeliveryOptions) {
-    this.timers = o.timers ?? realTimers;
-    this.timeoutMs = o.timeoutMs ?? MESSAGE_DELIVERY_TIMEOUT_MS;
+    this.requests = new ClientRequests({ max: MAX_PENDING, timeoutMs: o.timeoutMs ?? MESSAGE_DELIVERY_TIMEOUT_MS, ...(o.timers ? { timers: o.timers } : {}) });
   }
 
   async deliver(m: EdgeDeliverMessage): Promise<EdgeDeliverMessageReply> {
@@ -64,20 +43,16 @@ export class MessageDelivery {
     const to = parseUri(m.to);
     if (!from.ok || !to.ok) return { delivered: false };
     const flow = this.o.flows.get(m.connectionId);
-    if (!flow || this.pending.size >= MAX_PENDING) return { delivered: false };
+    if (!flow) return { delivered: false };
     // RFC 3261 §10.2.1.1 / §16.5: a request for a registered endpoint goes to its registered Contact.
     const rec = await getRecord(this.o.store, { pool: await this.o.homePool(m.to), user: m.to }, registrations, m.epid);
     if (!rec || rec.value.connectionId !== m.connectionId) return { delivered: false };
     if (!this.o.flows.has(m.connectionId)) return { delivered: false };
 
-    const branch = `${BRANCH_MAGIC_COOKIE}${randomToken(10)}`;
-    const host = flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address;
-    const bytes = serialize({
-      type: 'request',
+    const res = await this.requests.send(flow, {
       method: 'MESSAGE',
       uri: rec.value.contact,
       headers: [
-        { name: 'Via', value: `SIP/2.0/${flow.transport.toUpperCase()} ${host}:${flow.local.port};branch=${branch}` },
         { name: 'Max-Forwards', value: '70' },
         { name: 'From', value: `<${m.from}>;tag=${randomToken(5)}` },
         { name: 'To', value: `<${m.to}>` },
@@ -88,51 +63,16 @@ export class MessageDelivery {
       ],
       body: Buffer.from(m.body, 'utf8'),
     });
-    return new Promise((resolve) => {
-      const key = `${branch}|MESSAGE`;
-      let settled = false;
-      const done = (r: EdgeDeliverMessageReply) => {
-        if (settled) return;
-        settled = true;
-        this.timers.clear(timer);
-        resolve(r);
-      };
-      const timer = this.timers.set(() => {
-        this.pending.get(key)?.tx.abort();
-        done({ delivered: false });
-      }, this.timeoutMs);
-      const tx = new NonInviteClientTransaction(
-        key,
-        bytes,
-        flow,
-        {
-          onFinal: (res) => done({ delivered: res.status >= 200 && res.status < 300, status: res.status }),
-          onTimeout: () => done({ delivered: false }),
-        },
-        () => this.pending.delete(key),
-        this.timers,
-      );
-      this.pending.set(key, { tx, flowId: flow.id, done });
-      tx.start();
-    });
+    return res ? { delivered: res.status >= 200 && res.status < 300, status: res.status } : { delivered: false };
   }
 
-  /** A response from a client; true when it answered one of our MESSAGEs (RFC 3261 §17.1.3 matching). */
+  /** A response from a client; true when it answered one of our MESSAGEs. */
   receiveResponse(res: SipResponse): boolean {
-    const via = parseVia(getHeader(res, 'Via') ?? '');
-    if (!via.ok) return false;
-    const p = this.pending.get(`${branchOf(via.value)}|${cseqOf(res).method}`);
-    p?.tx.receiveResponse(res);
-    return p !== undefined;
+    return this.requests.receiveResponse(res);
   }
 
   /** The connection closed: MESSAGEs waiting on it are not delivered. */
   flowClosed(flowId: string): void {
-    for (const [key, p] of this.pending) {
-      if (p.flowId !== flowId) continue;
-      this.pending.delete(key);
-      p.tx.abort();
-      p.done({ delivered: false });
-    }
+    this.requests.flowClosed(flowId);
   }
 }

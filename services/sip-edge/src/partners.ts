@@ -1,23 +1,6 @@
-import {
-  BRANCH_MAGIC_COOKIE,
-  branchOf,
-  createResponse,
-  cseqOf,
-  getHeader,
-  NonInviteClientTransaction,
-  parseNameAddr,
-  parseUri,
-  parseVia,
-  randomToken,
-  realTimers,
-  serialize,
-  type SipHeader,
-  type SipLimits,
-  type SipRequest,
-  type SipResponse,
-  type Timers,
-} from '@presence/sip';
+import { createResponse, getHeader, parseNameAddr, parseUri, randomToken, type SipHeader, type SipLimits, type SipRequest, type SipResponse, type Timers } from '@presence/sip';
 import { ConfigError, type Logger } from '@presence/telemetry';
+import { ClientRequests } from './client-requests.js';
 import type { Flow, FlowHandler } from './flows.js';
 import { addressesOf, connectStream } from './transport/connect.js';
 
@@ -58,12 +41,6 @@ const ANSWER_MS = 5000;
 /** Headers not passed on: hop-by-hop, credentials (never shown to another domain), and what the relay writes itself. */
 const NOT_RELAYED = new Set(['via', 'route', 'record-route', 'max-forwards', 'authorization', 'proxy-authorization', 'content-length', 'server']);
 
-interface Pending {
-  tx: NonInviteClientTransaction;
-  flowId: string;
-  done(r: SipResponse | undefined): void;
-}
-
 /** A subscription a local watcher holds on a partner's user, relayed by this edge. */
 interface Relayed {
   clientFlowId: string;
@@ -92,9 +69,8 @@ export class Partners {
   private readonly trusted = new Map<string, Set<string>>();
   private readonly connections = new Map<string, Promise<Flow>>();
   private readonly outboundFlows = new Map<string, string>();
-  private readonly pending = new Map<string, Pending>();
+  private readonly requests: ClientRequests;
   private readonly relayed = new Map<string, Relayed>();
-  private readonly timers: Timers;
 
   constructor(
     private readonly o: {
@@ -109,7 +85,7 @@ export class Partners {
     },
   ) {
     for (const p of o.partners) this.byDomain.set(p.domain, p);
-    this.timers = o.timers ?? realTimers;
+    this.requests = new ClientRequests({ max: MAX_PENDING, timeoutMs: ANSWER_MS, ...(o.timers ? { timers: o.timers } : {}) });
   }
 
   get configured(): boolean {
@@ -217,11 +193,7 @@ export class Partners {
 
   /** A response on any connection; true when it answered one of the requests this relay sent. */
   receiveResponse(res: SipResponse): boolean {
-    const via = parseVia(getHeader(res, 'Via') ?? '');
-    if (!via.ok) return false;
-    const p = this.pending.get(`${branchOf(via.value)}|${cseqOf(res).method}`);
-    p?.tx.receiveResponse(res);
-    return p !== undefined;
+    return this.requests.receiveResponse(res);
   }
 
   /** A connection closed: requests waiting on it get no answer; a partner connection is opened again when next needed. */
@@ -231,12 +203,7 @@ export class Partners {
       this.outboundFlows.delete(flowId);
       this.connections.delete(domain);
     }
-    for (const [key, p] of this.pending) {
-      if (p.flowId !== flowId) continue;
-      this.pending.delete(key);
-      p.tx.abort();
-      p.done(undefined);
-    }
+    this.requests.flowClosed(flowId);
     for (const [callId, r] of this.relayed) if (r.clientFlowId === flowId || r.partnerFlowId === flowId) this.relayed.delete(callId);
   }
 
@@ -291,40 +258,14 @@ export class Partners {
     return c;
   }
 
-  /** Sends a request on `flow` in a client transaction (RFC 3261 §17.1.2); undefined when no final answer came in time. */
+  /** Sends a request on `flow` (hop-by-hop headers and credentials left out, Max-Forwards counted down); undefined when no final answer came in time. */
   private send(flow: Flow, method: string, uri: string, headers: readonly SipHeader[], body: Buffer, own: readonly SipHeader[] = []): Promise<SipResponse | undefined> {
-    if (this.pending.size >= MAX_PENDING) return Promise.resolve(undefined);
-    const branch = `${BRANCH_MAGIC_COOKIE}${randomToken(10)}`;
-    const host = flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address;
     const mf = Number(headers.find((h) => h.name.toLowerCase() === 'max-forwards')?.value ?? '70');
-    const bytes = serialize({
-      type: 'request',
+    return this.requests.send(flow, {
       method,
       uri,
-      headers: [
-        { name: 'Via', value: `SIP/2.0/${flow.transport.toUpperCase()} ${host}:${flow.local.port};branch=${branch}` },
-        { name: 'Max-Forwards', value: String(Math.max(0, (Number.isInteger(mf) ? mf : 70) - 1)) },
-        ...own,
-        ...headers.filter((h) => !NOT_RELAYED.has(h.name.toLowerCase())),
-      ],
+      headers: [{ name: 'Max-Forwards', value: String(Math.max(0, (Number.isInteger(mf) ? mf : 70) - 1)) }, ...own, ...headers.filter((h) => !NOT_RELAYED.has(h.name.toLowerCase()))],
       body,
-    });
-    return new Promise((resolve) => {
-      const key = `${branch}|${method}`;
-      let settled = false;
-      const done = (r: SipResponse | undefined) => {
-        if (settled) return;
-        settled = true;
-        this.timers.clear(timer);
-        resolve(r);
-      };
-      const timer = this.timers.set(() => {
-        this.pending.get(key)?.tx.abort();
-        done(undefined);
-      }, ANSWER_MS);
-      const tx = new NonInviteClientTransaction(key, bytes, flow, { onFinal: (r) => done(r), onTimeout: () => done(undefined) }, () => this.pending.delete(key), this.timers);
-      this.pending.set(key, { tx, flowId: flow.id, done });
-      tx.start();
     });
   }
 }
