@@ -40,7 +40,7 @@ describe('baresip from Debian with the default configuration', () => {
     expect(baresipPath(), BARESIP_MISSING).toBeDefined();
   });
 
-  it('registers (MD5, offered alone to baresip 1.x), subscribes to bob and shows bob’s published state', { timeout: 60_000 }, async () => {
+  it('registers (MD5, offered alone to baresip 1.x), subscribes to bob, shows bob’s published state and takes bob’s MESSAGE', { timeout: 60_000 }, async () => {
     b = await Baresip.start({ serverPort: w.ports.tcp, user: 'alice', password: 'alice-dev-password', domain: 'contoso.com', watch: [BOB] });
     // RFC 8760: baresip 1.0 fails on any non-MD5 challenge; the default offers it MD5 alone.
     await b.waitFor(/alice@contoso\.com: \{0\/TCP\/v4\} 200 OK \(presence-server\/0\.1\) \[1 binding\]/, 20_000);
@@ -83,6 +83,15 @@ describe('baresip from Debian with the default configuration', () => {
     expect(bodies()[1]).toMatch(/<basic>open<\/basic><ep:activities><ep:activity>busy<\/ep:activity><\/ep:activities>.*<ci:display-name>Bob<\/ci:display-name>/);
     const changed = await b.waitFor(/<sip:bob@contoso\.com> changed status from (\w+) to (\w+)/, 10_000);
     expect([changed[1], changed[2]]).toEqual(['Offline', 'Online']);
+    // Page-mode MESSAGE (RFC 3428) from the Lync-style bob reaches the stock client.
+    const msg = await bob.sip.request(
+      buildRequest(bob.sip, { method: 'MESSAGE', user: BOB, epid: bob.epid, to: 'sip:alice@contoso.com', uri: 'sip:alice@contoso.com', cseq: 20, headers: [{ name: 'Content-Type', value: 'text/plain' }], body: 'Hello from Lync' }),
+      15_000,
+    );
+    expect(msg.status).toBe(200);
+    // baresip got it on its registered Contact and took it itself (its own 200, Server: baresip).
+    expect(b.output).toMatch(/MESSAGE sip:alice-[^@\s]+@127\.0\.0\.1:\d+;transport=tcp SIP\/2\.0\r?\n[^]*?From: <sip:bob@contoso\.com>;tag=[^]*?\r?\n\r?\nHello from Lync/);
+    expect(b.output).toMatch(/SIP\/2\.0 200 OK\r?\n[^]*?CSeq: 1 MESSAGE\r?\nServer: baresip/);
     // And it answered the NOTIFYs 200 (it keeps the subscription).
     expect(b.output).toMatch(/SIP\/2\.0 200 OK\r?\n[^]*?CSeq: 2 NOTIFY/);
   });

@@ -72,6 +72,7 @@ export class Baresip {
         'module_app account.so',
         'module_app contact.so',
         'module_app presence.so',
+        'module_app menu.so',
         'audio_player nothing',
         'audio_source nothing',
         'audio_alert nothing',

@@ -18,7 +18,7 @@ export const edgeEnv = {
   }),
   PRESENCE_DIGEST_MD5_ONLY_AGENTS: env.string({
     default: '^baresip v?[01]\\.',
-    doc: 'Regular expression (case-insensitive) of User-Agents offered MD5 alone: stock clients that fail on any other algorithm in a 401 (baresip 1.0). Empty: none. Requests without a User-Agent get MD5 first.',
+    doc: 'Regular expression (case-insensitive) of User-Agents offered MD5 alone: stock clients that fail on any other algorithm in a 401 (baresip 1.0); `^$` turns this off. Requests without a User-Agent get MD5 first.',
   }),
   PRESENCE_FEDERATION_PARTNERS: env.optionalString({
     doc: 'Partner deployments, `domain=sip:host[:port][;transport=tls|tcp]` comma separated (TLS by default, certificates checked). Their users’ requests from their address are taken without a challenge; local users’ SUBSCRIBE/MESSAGE for them go out to them. Set: a From in any other foreign domain gets 403.',
