@@ -1,4 +1,5 @@
-import { getHeader } from '@presence/sip';
+import { createResponse, getHeader, serialize, type SipRequest } from '@presence/sip';
+import { LyncClient } from './support/lync-client.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sendMessage, takeMessage } from './support/page-message.js';
 import { PidfClient } from './support/pidf-client.js';
@@ -25,6 +26,7 @@ export function pageMessages(name: string, make: () => Promise<MessageWorld>): v
   describe(`page-mode MESSAGE (RFC 3428): ${name}`, () => {
     let w: MessageWorld;
     const clients: PidfClient[] = [];
+    const lyncs: LyncClient[] = [];
     const client = async (port: number, user: string, register = true) => {
       const c = await PidfClient.connect(port, user);
       clients.push(c);
@@ -35,7 +37,7 @@ export function pageMessages(name: string, make: () => Promise<MessageWorld>): v
       w = await make();
     });
     afterEach(async () => {
-      for (const c of clients.splice(0)) c.close();
+      for (const c of [...clients.splice(0), ...lyncs.splice(0)]) c.close();
       await w.stop();
     });
 
@@ -65,6 +67,20 @@ export function pageMessages(name: string, make: () => Promise<MessageWorld>): v
       expect(getHeader(m1, 'Call-ID')).not.toBe(getHeader(m2, 'Call-ID'));
       // The sender's own connection got nothing but its 200.
       expect(alice.sip.received.filter((x) => x.type === 'request')).toEqual([]);
+    });
+
+    it('a user messaging themself reaches their other endpoints, not the sending one (its epid)', { timeout: 30_000 }, async () => {
+      const a1 = await LyncClient.connect(w.edgeA, ALICE, 'aaaa1');
+      const a2 = await LyncClient.connect(w.edgeA, ALICE, 'aaaa2');
+      lyncs.push(a1, a2);
+      await a1.register();
+      await a2.register();
+      const res = a1.request('MESSAGE', { to: ALICE, uri: ALICE, headers: [{ name: 'Content-Type', value: 'text/plain' }], body: 'note to self' });
+      const m = (await a2.sip.next((x) => x.type === 'request' && x.method === 'MESSAGE', 8000)) as SipRequest;
+      a2.sip.send(serialize(createResponse(m, 200, { toTag: 'self' })));
+      expect(m.body.toString()).toBe('note to self');
+      expect((await res).status).toBe(200);
+      expect(a1.sip.received.filter((x) => x.type === 'request' && x.method === 'MESSAGE')).toEqual([]);
     });
 
     it('delivers to a user homed in the other pool, on the edge that holds her connection', { timeout: 30_000 }, async () => {
