@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { cpSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,12 +7,20 @@ import { join } from 'node:path';
 /** The fix-it message when Kamailio is missing: the test fails with it, it never skips. */
 export const KAMAILIO_MISSING = 'kamailio is not installed: run `apt-get install -y kamailio kamailio-presence-modules` (Debian; .ci/run installs them)';
 
+/** The kamailio binary, when it and its presence module are installed. */
 export function kamailioPath(): string | undefined {
   const r = spawnSync('sh', ['-c', 'command -v kamailio || ls /usr/sbin/kamailio'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim().split('\n')[0] : undefined;
+  return r.status === 0 && modulesDir() !== undefined ? r.stdout.trim().split('\n')[0] : undefined;
 }
 
-const MODULES = '/usr/lib/x86_64-linux-gnu/kamailio/modules/';
+/** Debian installs modules under the multiarch directory (x86_64-linux-gnu, aarch64-linux-gnu, ...). */
+function modulesDir(): string | undefined {
+  for (const arch of readdirSync('/usr/lib')) {
+    const dir = `/usr/lib/${arch}/kamailio/modules/`;
+    if (existsSync(`${dir}presence.so`)) return dir;
+  }
+  return undefined;
+}
 const DBTEXT = '/usr/share/kamailio/dbtext/kamailio';
 
 /**
@@ -30,7 +38,7 @@ tcp_children=2
 listen=tcp:127.0.0.1:${o.port}
 listen=udp:127.0.0.1:${o.port}
 alias="${o.domain}"
-mpath="${MODULES}"
+mpath="${modulesDir()}"
 loadmodule "tm.so"
 loadmodule "sl.so"
 loadmodule "rr.so"

@@ -146,7 +146,8 @@ export class Partners {
     const r = this.relayed.get(callId);
     if (req.method === 'SUBSCRIBE' && r) {
       if (!res || res.status >= 300) {
-        if (!known) this.relayed.delete(callId);
+        // A refresh the partner no longer knows (RFC 6665 §4.1.2.2: 481) ends the relayed dialog too.
+        if (!known || res?.status === 481) this.relayed.delete(callId);
       } else {
         // RFC 6665 §4.1.2.3: Expires 0 ends the subscription after its final NOTIFY (relayed first, then dropped).
         const expires = Number(getHeader(res, 'Expires') ?? '0');
