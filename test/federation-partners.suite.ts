@@ -117,6 +117,18 @@ export function partnerFederation(name: string, make: () => Promise<PartnerWorld
       expect(back.res.status).toBe(200);
       const seen = await bob.nextNotify(back.dialog, 8000);
       expect([basicOf(seen), activityOf(seen)]).toEqual(['open', 'busy']);
+      // A NOTIFY for that dialog from anyone but the partner is not relayed (405, as any NOTIFY to this server).
+      const carol = await client(w.portA, 'sip:carol@contoso.com');
+      const forged = await carol.request('NOTIFY', {
+        uri: alice.contact,
+        to: ALICE,
+        callId: dialog.callId,
+        headers: [{ name: 'Event', value: 'presence' }, { name: 'Subscription-State', value: 'active' }, { name: 'Content-Type', value: 'application/pidf+xml' }],
+        body: pidfDoc(BOB, 'closed'),
+      });
+      expect(forged.status).toBe(405);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(alice.pending(dialog)).toEqual([]);
       // Unsubscribe through the partner: 200 and a final terminated NOTIFY, relayed.
       const un = await alice.resubscribe(dialog, 0);
       expect(un.status).toBe(200);
