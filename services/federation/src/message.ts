@@ -38,6 +38,9 @@ export async function handleMessage(d: MessageDeps, m: PageMessage): Promise<Pag
     return refuse(400, 'Bad Message');
   }
   if (!SIP_AOR.test(m.from) || !SIP_AOR.test(m.to)) return refuse(400, 'Bad Address');
+  // It becomes a header line at the SIP edge: no control characters (CR/LF would inject headers).
+  // eslint-disable-next-line no-control-regex
+  if (!/^[^\x00-\x1f\x7f]{1,200}$/.test(m.contentType)) return refuse(400, 'Bad Content-Type');
   if (Buffer.byteLength(m.body, 'utf8') > MAX_MESSAGE_BYTES) return refuse(413, 'Message Too Large');
   const to = m.to.toLowerCase();
   const domain = to.split('@')[1]!;
