@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePartners } from '../src/partners.js';
+import { parsePartners } from '../src/partner-config.js';
 
 describe('PRESENCE_FEDERATION_PARTNERS (issue 14 item 5)', () => {
   it('reads domain=sip:host[:port][;transport=tls|tcp] entries, TLS and its port by default', () => {
