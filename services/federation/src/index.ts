@@ -1,7 +1,8 @@
-import { sipRequestCommands, type SipReply } from '@presence/bus';
+import { pageMessage, sipRequestCommands, type SipReply } from '@presence/bus';
 import { reply, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { loadFederationConfig } from './config.js';
 import { startLifecycle } from './lifecycle.js';
+import { handleMessage } from './message.js';
 import { handlePublish } from './publish.js';
 import { handleSubscribe, type SubscribeDeps } from './subscribe.js';
 
@@ -14,7 +15,8 @@ function withContact(r: SipReply, gruu: string): SipReply {
 /**
  * The federation service: standard SIP/SIMPLE presence. PIDF and MSRTC subscribers of any user
  * ([MS-PRES] §3.7), watcher information of one's own subscriber list (RFC 3857/3858) and RFC 3903
- * PUBLISH of PIDF, which becomes endpoint state and enters aggregation like an enhanced client's.
+ * PUBLISH of PIDF, which becomes endpoint state and enters aggregation like an enhanced client's;
+ * page-mode MESSAGE (RFC 3428) relayed to the recipient's endpoints.
  */
 export async function startFederation(deps: ServiceDeps): Promise<RunningService> {
   const config = loadFederationConfig(deps.env);
@@ -35,8 +37,11 @@ export async function startFederation(deps: ServiceDeps): Promise<RunningService
     if (cmd.method === 'SUBSCRIBE') return withContact(await handleSubscribe(d, cmd), deps.pools.gruu(deps.pool));
     return reply(501);
   });
+  // RFC 3428 page-mode messages for this pool's users, from any edge.
+  const message = await deps.bus.handle(pageMessage, deps.pool, (m) => handleMessage(d, m));
   return {
     stop: async () => {
+      await message.stop();
       await sip.stop();
       await lifecycle.stop();
       await ping.stop();

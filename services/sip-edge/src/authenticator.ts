@@ -6,6 +6,7 @@ import {
   digestChallenge,
   digestUriMatches,
   digestUriNamesServer,
+  getHeader,
   getHeaders,
   nonceCount,
   NonceService,
@@ -18,6 +19,7 @@ import {
   type SipResponse,
 } from '@presence/sip';
 import type { Logger } from '@presence/telemetry';
+import { challengeAlgorithms } from './challenge-order.js';
 import type { Flow } from './flows.js';
 import type { NonceReplay } from './nonce-replay.js';
 import type { FailureThrottle } from './throttle.js';
@@ -46,6 +48,8 @@ export interface AuthenticatorOptions {
   listedOnly?: boolean;
   /** Offered in this order (RFC 8760 §3: most preferred first); credentials in any other are refused. */
   algorithms?: readonly DigestAlgorithm[];
+  /** User-Agents offered MD5 alone (see {@link challengeAlgorithms}). */
+  md5OnlyAgents?: RegExp;
 }
 
 /**
@@ -139,7 +143,7 @@ export class Authenticator {
     const nonce = this.o.nonces.issue();
     return createResponse(req, 401, {
       toTag: randomToken(),
-      headers: this.algorithms.map((alg) => ({ name: 'WWW-Authenticate', value: digestChallenge(this.o.realm, nonce, this.opaque, alg, stale) })),
+      headers: challengeAlgorithms(this.algorithms, getHeader(req, 'User-Agent'), this.o.md5OnlyAgents).map((alg) => ({ name: 'WWW-Authenticate', value: digestChallenge(this.o.realm, nonce, this.opaque, alg, stale) })),
     });
   }
 

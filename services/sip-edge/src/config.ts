@@ -8,6 +8,7 @@ export const edgeEnv = {
   SIP_TLS_CERT_FILE: env.optionalString({ doc: 'PEM certificate (chain) for TLS. Unset: a self-signed one is generated at start.' }),
   SIP_TLS_KEY_FILE: env.optionalString({ doc: 'PEM private key for SIP_TLS_CERT_FILE.' }),
   SIP_MAX_BODY_BYTES: env.int({ default: 262_144, min: 1024, max: 16_777_216, doc: 'Largest SIP body accepted; larger ones get 413.' }),
+  SIP_MESSAGE_MAX_BYTES: env.int({ default: 16_384, min: 256, max: 1_048_576, doc: 'Largest page-mode MESSAGE body (RFC 3428) relayed; larger ones get 413. Longer content belongs in a session (RFC 3428 §7).' }),
   PRESENCE_AUTH: env.oneOf(['digest', 'none'], { default: 'digest', doc: '`digest`: challenge unauthenticated connections; `none`: trust the From header (trusted networks only).' }),
   PRESENCE_DIGEST_ALGORITHMS: env.list({
     default: ['SHA-256', 'MD5'],
@@ -15,6 +16,14 @@ export const edgeEnv = {
     itemText: 'SHA-256 or MD5',
     doc: 'Digest algorithms offered, most preferred first (clients that read one challenge take the first).',
   }),
+  PRESENCE_DIGEST_MD5_ONLY_AGENTS: env.string({
+    default: '^baresip v?[01]\\.',
+    doc: 'Regular expression (case-insensitive) of User-Agents offered MD5 alone: stock clients that fail on any other algorithm in a 401 (baresip 1.0); `^$` turns this off. Requests without a User-Agent get MD5 first.',
+  }),
+  PRESENCE_FEDERATION_PARTNERS: env.optionalString({
+    doc: 'Partner deployments, `domain=sip:host[:port][;transport=tls|tcp]` comma separated (TLS by default, certificates checked). Their users’ requests from their address are taken without a challenge; local users’ SUBSCRIBE/MESSAGE for them go out to them. Set: a From in any other foreign domain gets 403.',
+  }),
+  PRESENCE_FEDERATION_CA_FILE: env.optionalString({ doc: 'PEM file of extra CAs trusted for partners’ TLS certificates (with the system ones).' }),
   PRESENCE_NONCE_SECRET: env.optionalString({ doc: 'Secret (32+ characters) every edge signs digest nonces with, so any edge accepts them. Unset: a random one per edge.' }),
   PRESENCE_NONCE_SECRET_FILE: env.optionalString({ doc: 'File holding PRESENCE_NONCE_SECRET (a mounted secret); read when it is unset.' }),
   SIP_AUTH_MAX_FAILURES_PER_USER: env.int({ default: 10, min: 1, max: 1_000_000, doc: 'Failed digest attempts for one user within SIP_AUTH_FAILURE_WINDOW_MS before further attempts are refused (403, Retry-After).' }),

@@ -39,13 +39,16 @@ import { RateLimit } from './rate-limit.js';
 import { ReadGate } from './read-gate.js';
 import type { Outbound } from './outbound.js';
 import type { Registrar } from './registrar.js';
+import type { MessageDelivery } from './deliver-message.js';
+import type { MessageRelay } from './message.js';
+import type { Partners } from './partners.js';
 import { ACCEPTED_SERVICE_TYPES, ALLOW_EVENTS, routeRequest } from './router.js';
 import { unavailableDependency } from './unavailable.js';
 
 /** Methods this server takes as requests. */
-export const ALLOW = 'REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,ACK,CANCEL';
+export const ALLOW = 'REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,MESSAGE,ACK,CANCEL';
 /** Methods that exist but that a presence server does not serve: 405 with Allow (RFC 3261 §21.4.6). */
-const NOT_HERE = new Set(['INVITE', 'MESSAGE', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'NOTIFY', 'BENOTIFY', 'BYE']);
+const NOT_HERE = new Set(['INVITE', 'REFER', 'INFO', 'UPDATE', 'PRACK', 'NOTIFY', 'BENOTIFY', 'BYE']);
 /** Option tags this server supports, one Supported header each ([MS-PRES] §3.2.5.1.1; RFC 5627). */
 export const SUPPORTED = ['gruu-10', 'adhoclist', 'msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify'];
 const SERVER = 'presence-server/0.1';
@@ -89,6 +92,10 @@ export interface EdgeOptions {
   timers?: Timers;
   /** Request, registration, notification and connection metrics; unset in tests that do not read them. */
   metrics?: EdgeMetrics;
+  /** Page-mode MESSAGE (RFC 3428): relaying the ones clients send, delivering the ones for them. Unset: 405. */
+  messages?: { relay: MessageRelay; delivery: MessageDelivery };
+  /** Federation with partner deployments (PRESENCE_FEDERATION_PARTNERS); unset or empty: none. */
+  partners?: Partners;
 }
 
 /**
@@ -181,6 +188,8 @@ export class SipEdge implements FlowHandler {
     }
     this.o.outbound.flowClosed(flow.id);
     this.o.metrics?.dialogs.flowClosed(flow.id);
+    this.o.messages?.delivery.flowClosed(flow.id);
+    this.o.partners?.flowClosed(flow.id);
     const ending = this.o.registrar
       .flowClosed(flow)
       .catch((e: unknown) => this.o.logger.error({ err: e, flow: flow.id }, 'ending the endpoints of a closed connection failed'))
@@ -217,6 +226,11 @@ export class SipEdge implements FlowHandler {
     const msg = parsed.value;
     if (msg.type === 'response') {
       this.o.metrics?.clientAnswered(cseqOf(msg).method, msg.status);
+      if (this.o.partners?.receiveResponse(msg)) return;
+      if (cseqOf(msg).method === 'MESSAGE') {
+        this.o.messages?.delivery.receiveResponse(msg);
+        return;
+      }
       // RFC 6665 §4.2.2: a 481 to a NOTIFY ends the subscription.
       if (msg.status === 481) this.o.metrics?.dialogs.ended(flow.id, getHeader(msg, 'Call-ID') ?? '');
       this.o.outbound.receiveResponse(msg);
@@ -421,8 +435,13 @@ export class SipEdge implements FlowHandler {
 
     const mf = getHeader(req, 'Max-Forwards');
     if (mf !== undefined && Number(mf) === 0 && req.method !== 'OPTIONS') return reply(483);
-    if (NOT_HERE.has(req.method)) return reply(405, [{ name: 'Allow', value: ALLOW }]);
-    if (!['REGISTER', 'OPTIONS', 'SUBSCRIBE', 'SERVICE', 'PUBLISH', 'CANCEL'].includes(req.method)) return reply(501);
+    // A partner's NOTIFY for a subscription this edge relayed goes on to the watcher (issue 14 item 5).
+    if (req.method === 'NOTIFY' && this.o.partners?.configured) {
+      const relayed = await this.o.partners.relayNotify(req, flow);
+      if (relayed) return relayed;
+    }
+    if (NOT_HERE.has(req.method) || (req.method === 'MESSAGE' && !this.o.messages)) return reply(405, [{ name: 'Allow', value: ALLOW }]);
+    if (!['REGISTER', 'OPTIONS', 'SUBSCRIBE', 'SERVICE', 'PUBLISH', 'MESSAGE', 'CANCEL'].includes(req.method)) return reply(501);
     if (!parseUri(req.uri).ok) return reply(400, [], 'Bad Request-URI');
     if (req.method === 'CANCEL') return reply(481); // non-INVITE requests are answered at once: nothing to cancel
     if (req.method === 'OPTIONS') return this.options(req);
@@ -431,7 +450,16 @@ export class SipEdge implements FlowHandler {
     const fromUri = from.ok ? parseUri(from.value.uri) : undefined;
     if (!fromUri?.ok) return reply(400, [], 'Bad From Header');
     const fromAor = addressOfRecord(fromUri.value);
-    const auth = await this.o.authenticator.authenticate(flow, req, fromAor);
+    const partners = this.o.partners?.configured ? this.o.partners : undefined;
+    const partnerUser = partners?.trusts(flow, fromAor) === true;
+    // Issue 14 item 5: with partners configured, a From in a domain neither served nor federated is refused.
+    if (!partnerUser && partners?.refuses(fromAor)) return reply(403, [], 'Domain Not Federated');
+    if (partnerUser) {
+      // A partner's server speaks for its users: no challenge, no per-user connection count.
+      flow.markSignedIn?.();
+      flow.signedIn = true;
+    }
+    const auth = partnerUser ? ({ ok: true, user: fromAor } as const) : await this.o.authenticator.authenticate(flow, req, fromAor);
     if (!auth.ok) {
       // A challenge to a request without credentials is the normal first step, not a failure.
       if (getHeader(req, 'Authorization') !== undefined || getHeader(req, 'Proxy-Authorization') !== undefined) this.o.metrics?.authFailed(auth.response.status);
@@ -442,7 +470,7 @@ export class SipEdge implements FlowHandler {
       this.o.metrics?.authFailed(403);
       return reply(403, [], 'From Does Not Match The Authenticated User');
     }
-    if (!flow.signedIn && !this.signIn(flow, auth.user)) {
+    if (!partnerUser && !flow.signedIn && !this.signIn(flow, auth.user)) {
       return reply(503, [{ name: 'Retry-After', value: String(RETRY_AFTER_S) }], 'Too Many Connections');
     }
 
@@ -450,6 +478,9 @@ export class SipEdge implements FlowHandler {
     if (waitMs > 0) return this.busy(req, 'user rate', flow, waitMs);
     if (!this.perUser.tryAcquire(auth.user)) return this.busy(req, 'user', flow);
     try {
+      // A local user's request for a partner's user goes out to the partner (never a partner's own: no transit).
+      const partner = partnerUser ? undefined : partners?.targetOf(req);
+      if (partner) return await partners!.forward(req, flow, partner);
       return await this.serve(req, flow, auth.user, from.ok ? param(from.value.params, 'epid') : undefined);
     } finally {
       this.perUser.release(auth.user);
@@ -459,6 +490,7 @@ export class SipEdge implements FlowHandler {
   /** An authenticated request: REGISTER here, the others to the service that owns them. */
   private async serve(req: SipRequest, flow: Flow, user: string, epid: string | undefined): Promise<SipResponse | Handled> {
     if (req.method === 'REGISTER') return this.o.registrar.register(req, flow, user);
+    if (req.method === 'MESSAGE' && this.o.messages) return this.o.messages.relay.relay(req, user, epid);
     const reply = (status: number, headers: SipHeader[] = [], reason?: string) =>
       createResponse(req, status, { toTag: randomToken(), headers, ...(reason ? { reason } : {}) });
     const route = routeRequest(req);

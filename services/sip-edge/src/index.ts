@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { edgeSend, edgeSendBatch } from '@presence/bus';
+import { edgeDeliverMessage, edgeSend, edgeSendBatch } from '@presence/bus';
 import { DEV_USERS_FILE, loadProcessConfig, usersFileOf, StoreEpoch, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { DEFAULT_LIMITS, NonceService, type DigestAlgorithm } from '@presence/sip';
 import { ConfigError } from '@presence/telemetry';
@@ -13,6 +13,10 @@ import { FailureThrottle } from './throttle.js';
 import type { Flow, SipListener } from './flows.js';
 import { Outbound } from './outbound.js';
 import { Registrar } from './registrar.js';
+import { MessageDelivery } from './deliver-message.js';
+import { MessageRelay } from './message.js';
+import { parsePartners } from './partner-config.js';
+import { Partners } from './partners.js';
 import { EdgeMetrics } from './metrics.js';
 import { ALLOW_EVENTS } from './router.js';
 import { listenStream } from './transport/stream.js';
@@ -62,6 +66,12 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     if (deps.mode === 'clustered') log.warn('no SIP_TLS_CERT_FILE/SIP_TLS_KEY_FILE: TLS uses a generated self-signed certificate');
   }
 
+  let md5OnlyAgents: RegExp | undefined;
+  try {
+    md5OnlyAgents = config.PRESENCE_DIGEST_MD5_ONLY_AGENTS.trim() === '' ? undefined : new RegExp(config.PRESENCE_DIGEST_MD5_ONLY_AGENTS, 'i');
+  } catch (e) {
+    throw new ConfigError('PRESENCE_DIGEST_MD5_ONLY_AGENTS', `Invalid PRESENCE_DIGEST_MD5_ONLY_AGENTS: not a regular expression (${(e as Error).message})`);
+  }
   const flows = new Map<string, Flow>();
   const nonceSecret = loadNonceSecret(config.PRESENCE_NONCE_SECRET, config.PRESENCE_NONCE_SECRET_FILE);
   if (nonceSecret === undefined && deps.mode === 'clustered' && config.PRESENCE_AUTH === 'digest') {
@@ -87,7 +97,24 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     logger: log,
     onBindings: (delta) => metrics.bindings(delta),
   });
-  const edge = new SipEdge({
+  const messages = {
+    relay: new MessageRelay({ bus: deps.bus, pools: deps.pools, domains: deps.domains.map((d) => d.toLowerCase()), maxBytes: config.SIP_MESSAGE_MAX_BYTES }),
+    delivery: new MessageDelivery({ store: deps.store, homePool: (aor) => deps.pools.home(aor), flows, logger: log }),
+  };
+  // Issue 14 item 5: federation with partner deployments.
+  const partners = new Partners({
+    partners: parsePartners(config.PRESENCE_FEDERATION_PARTNERS),
+    domains: deps.domains.map((d) => d.toLowerCase()),
+    handler: () => edge,
+    limits,
+    logger: log,
+    ...(config.PRESENCE_FEDERATION_CA_FILE ? { ca: readFileSync(config.PRESENCE_FEDERATION_CA_FILE, 'utf8') } : {}),
+  });
+  partners.attach(flows);
+  await partners.start();
+  const edge: SipEdge = new SipEdge({
+    partners,
+    messages,
     metrics,
     bus: deps.bus,
     pools: deps.pools,
@@ -110,6 +137,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       }),
       logger: log,
       algorithms: config.PRESENCE_DIGEST_ALGORITHMS as readonly DigestAlgorithm[],
+      ...(md5OnlyAgents ? { md5OnlyAgents } : {}),
     }),
     registrar,
     outbound,
@@ -141,6 +169,8 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     },
     { queue: `edge-${deps.instanceId}` },
   );
+  // RFC 3428 page-mode MESSAGE for an endpoint on one of this edge's connections (sent by federation).
+  const deliverMessage = await deps.bus.handle(edgeDeliverMessage, deps.instanceId, (req) => messages.delivery.deliver(req), { queue: `edge-${deps.instanceId}` });
   const connections = {
     perIp: new InFlight(config.SIP_MAX_CONNECTIONS_PER_IP),
     unauthenticatedIdleMs: config.SIP_UNAUTHENTICATED_IDLE_MS,
@@ -186,6 +216,7 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
     })();
   });
   const ports = { udp: listeners[0]!.port, tcp: listeners[1]!.port, tls: listeners[2]!.port };
+  partners.listening(ports);
   log.info({ ports, auth: config.PRESENCE_AUTH, domains: deps.domains, pools: deps.pools.all.map((p) => p.id), users: users?.size ?? 0 }, 'SIP edge listening');
 
   return {
@@ -201,10 +232,12 @@ export async function startEdge(deps: ServiceDeps): Promise<RunningEdge> {
       unwatch?.();
       clearInterval(sweeper);
       epoch.stop();
+      await partners.close();
       await Promise.all(listeners.map((l) => l.close()));
       // The closed connections' endpoints are ended while the bus is still open (issue 13: no
       // 'bus is closed' errors at SIGTERM).
       await edge.settle();
+      await deliverMessage.stop();
       await sendBatch.stop();
       await send.stop();
       await ping.stop();

@@ -29,7 +29,8 @@ describe('registrar over TCP (RFC 3261 §10, RFC 5627, [MS-PRES] §3.2.5.1.1)', 
   });
 
   it('challenges an unauthenticated REGISTER with SHA-256 and MD5 digest (RFC 8760 order)', async () => {
-    const res = await c.request(buildRequest(c, { method: 'REGISTER' }));
+    // A client that names itself (issue 14: one without a User-Agent is offered MD5 first, see challenge-order.ts).
+    const res = await c.request(buildRequest(c, { method: 'REGISTER', headers: [{ name: 'User-Agent', value: 'UCCAPI/16.0' }] }));
     expect(res.status).toBe(401);
     const challenges = getHeaders(res, 'WWW-Authenticate');
     expect(challenges).toHaveLength(2);

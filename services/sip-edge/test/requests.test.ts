@@ -21,14 +21,13 @@ describe('edge request handling (auth off: PRESENCE_AUTH=none)', () => {
   it('answers OPTIONS with Allow, Accept, Allow-Events and one Supported per option tag', async () => {
     const res = await c.request(buildRequest(c, { method: 'OPTIONS' }));
     expect(res.status).toBe(200);
-    expect(getHeader(res, 'Allow')).toBe('REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,ACK,CANCEL');
+    expect(getHeader(res, 'Allow')).toBe('REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,MESSAGE,ACK,CANCEL');
     expect(getHeader(res, 'Allow-Events')).toBe('presence,vnd-microsoft-roaming-self,vnd-microsoft-roaming-contacts,vnd-microsoft-provisioning-v2,presence.winfo');
     expect(res.headers.filter((h) => h.name === 'Supported').map((h) => h.value)).toContain('msrtc-event-categories');
   });
 
   it.each([
     ['INVITE', 405],
-    ['MESSAGE', 405],
     ['NOTIFY', 405],
     ['NEGOTIATE', 501],
     ['FOO', 501],
@@ -36,7 +35,7 @@ describe('edge request handling (auth off: PRESENCE_AUTH=none)', () => {
   ])('answers %s with %i', async (method, status) => {
     const res = await c.request(buildRequest(c, { method }));
     expect(res.status).toBe(status);
-    if (status === 405) expect(getHeader(res, 'Allow')).toBe('REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,ACK,CANCEL');
+    if (status === 405) expect(getHeader(res, 'Allow')).toBe('REGISTER,OPTIONS,SUBSCRIBE,SERVICE,PUBLISH,MESSAGE,ACK,CANCEL');
   });
 
   it('answers 483 when Max-Forwards is 0', async () => {
