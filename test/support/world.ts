@@ -9,6 +9,7 @@ import type { RunningEdge } from '@presence/sip-edge';
 import { sipEdge } from '@presence/sip-edge';
 import { poolPattern, RedisStore, type Store } from '@presence/state';
 import { subscription } from '@presence/subscription';
+import { web } from '@presence/web';
 
 /** The whole server in this test process, embedded (memory) or clustered (real NATS and Redis). */
 export interface World {
@@ -38,7 +39,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     processName: 'presence-test',
     mode: o.mode,
     // The edge last, as in the embedded main: services listen before clients can reach them.
-    services: [publication, aggregation, subscription, federation, sipEdge],
+    services: [publication, aggregation, subscription, federation, web, sipEdge],
     env: {
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
@@ -50,6 +51,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       INSTANCE_ID: `edge-${pool}`,
       PRESENCE_AUTH: 'none',
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      WEB_TOKEN_SECRET: 'test-web-token-secret-0123456789abcdef',
       PRESENCE_SWEEP_MS: '200',
       SUBSCRIBE_MIN_EXPIRES: '60',
       ...(o.natsUrl ? { NATS_URL: o.natsUrl } : {}),

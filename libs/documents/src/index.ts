@@ -62,3 +62,4 @@ export {
 } from './directory-search.js';
 export { buildMsrtcPidf, buildPidf, buildWatcherInfo, parsePidf, PIDF_CONTENT_TYPE, PIDF_NS, type MsrtcView, type PidfView, type WinfoWatcher } from './pidf.js';
 export { buildPersonalNote, buildPidfMachineState } from './pidf-state.js';
+export * from './web-endpoint.js';

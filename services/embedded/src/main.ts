@@ -4,10 +4,11 @@ import { publication } from '@presence/publication';
 import { runProcess } from '@presence/runtime';
 import { sipEdge } from '@presence/sip-edge';
 import { subscription } from '@presence/subscription';
+import { web } from '@presence/web';
 
 /** `npm start`: every service in one process over the in-process bus and in-memory state. */
 await runProcess({
   processName: 'presence',
   mode: 'embedded',
-  services: [publication, aggregation, subscription, federation, sipEdge],
+  services: [publication, aggregation, subscription, federation, web, sipEdge],
 });

@@ -1,0 +1,210 @@
+import { sipRequestCommands, type Bus, type BusHeader, type SipReply, type SipServiceName } from '@presence/bus';
+import {
+  buildBatchSubscribe,
+  buildContactSoap,
+  buildSetContainer,
+  buildWebPublish,
+  CONTENT_TYPE,
+  parseNotifiedCategories,
+  type NotifiedPresentity,
+  type WebContactOp,
+  type WebNotePublication,
+  type WebStatePublication,
+} from '@presence/documents';
+import type { Pools } from '@presence/runtime';
+import { newId } from './tokens.js';
+import { UnavailableError } from './problems.js';
+
+/** Categories a web watcher subscribes to ([MS-PRES] §3.4.5.1.2). */
+export const WATCHED_CATEGORIES = ['state', 'note', 'contactCard'] as const;
+
+/** Who sends: the signed-in user, their web endpoint, and the connection NOTIFYs for it come back on. */
+export interface Sender {
+  readonly user: string;
+  readonly epid: string;
+  readonly connectionId: string;
+}
+
+/** A category dialog the web endpoint holds (for refreshing and ending it). */
+export interface CategoryDialog {
+  readonly callId: string;
+  readonly fromTag: string;
+  readonly toTag: string;
+  readonly pool: string;
+  cseq: number;
+}
+
+/**
+ * The web session as an endpoint ([DESIGN] one presence core, many protocol edges): it sends the
+ * services the same requests a Lync client's edge hands them (`sipRequestCommands`), so ACLs,
+ * aggregation, deltaNum rules and fan-out apply unchanged. Its edge id is the web instance's own.
+ */
+export class WebEndpoint {
+  constructor(
+    private readonly bus: Bus,
+    private readonly pools: Pools,
+    readonly edgeId: string,
+    private readonly budgetMs: number,
+  ) {}
+
+  private headers(s: Sender, o: { to: string; callId: string; cseq: number; method: string; fromTag: string; toTag?: string; extra?: BusHeader[] }): BusHeader[] {
+    return [
+      { name: 'From', value: `<${s.user}>;tag=${o.fromTag};epid=${s.epid}` },
+      { name: 'To', value: `<${o.to}>${o.toTag ? `;tag=${o.toTag}` : ''}` },
+      { name: 'Call-ID', value: o.callId },
+      { name: 'CSeq', value: `${o.cseq} ${o.method}` },
+      { name: 'Contact', value: `<${s.user};opaque=user:epid:${s.epid};gruu>` },
+      { name: 'User-Agent', value: 'presence-web' },
+      ...(o.extra ?? []),
+    ];
+  }
+
+  async send(service: SipServiceName, pool: string, s: Sender, o: { method: string; uri: string; to: string; callId?: string; cseq?: number; fromTag?: string; toTag?: string; headers?: BusHeader[]; body?: string }): Promise<SipReply> {
+    const callId = o.callId ?? newId();
+    try {
+      return await this.bus.request(sipRequestCommands[service], pool, {
+        method: o.method,
+        uri: o.uri,
+        headers: this.headers(s, { to: o.to, callId, cseq: o.cseq ?? 1, method: o.method, fromTag: o.fromTag ?? newId(6), ...(o.toTag ? { toTag: o.toTag } : {}), ...(o.headers ? { extra: o.headers } : {}) }),
+        body: o.body ?? '',
+        user: s.user,
+        epid: s.epid,
+        edgeId: this.edgeId,
+        connectionId: s.connectionId,
+        // The web session is a reliable, connection-oriented endpoint: the contract's closest transport.
+        transport: 'tcp',
+        budgetMs: this.budgetMs,
+      });
+    } catch (e) {
+      throw new UnavailableError(`the ${service} service did not answer`, { cause: e });
+    }
+  }
+
+  /** A category publish ([MS-PRES] §3.2.5.1) of the endpoint's state and note instances. */
+  async publish(s: Sender, states: readonly WebStatePublication[], notes: readonly WebNotePublication[], noteInstance: string): Promise<SipReply> {
+    const pool = await this.pools.home(s.user);
+    return this.send('publication', pool, s, {
+      method: 'SERVICE',
+      uri: s.user,
+      to: s.user,
+      headers: [{ name: 'Content-Type', value: CONTENT_TYPE.publish }],
+      body: buildWebPublish(s.user, states, notes, noteInstance),
+    });
+  }
+
+  /** setContainerMembers ([MS-PRES] §3.5.5.1). */
+  async setContainer(s: Sender, id: number, version: number, changes: Parameters<typeof buildSetContainer>[2]): Promise<SipReply> {
+    return this.send('publication', await this.pools.home(s.user), s, {
+      method: 'SERVICE',
+      uri: s.user,
+      to: s.user,
+      headers: [{ name: 'Content-Type', value: CONTENT_TYPE.setContainerMembers }],
+      body: buildSetContainer(id, version, changes),
+    });
+  }
+
+  /** A contact list primitive ([MS-SIP] §3.7.4.3): answered by the subscription service of the home pool. */
+  async contactOp(s: Sender, op: WebContactOp): Promise<SipReply> {
+    return this.send('subscription', await this.pools.home(s.user), s, {
+      method: 'SERVICE',
+      uri: s.user,
+      to: s.user,
+      headers: [{ name: 'Content-Type', value: 'application/SOAP+xml' }],
+      body: buildContactSoap(op),
+    });
+  }
+
+  private subscribeHeaders(expires: number, event = 'presence'): BusHeader[] {
+    return [
+      { name: 'Event', value: event },
+      { name: 'Accept', value: 'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related' },
+      { name: 'Supported', value: 'ms-benotify' },
+      { name: 'Supported', value: 'ms-piggyback-first-notify' },
+      { name: 'Require', value: 'adhoclist, categoryList' },
+      { name: 'Supported', value: 'eventlist' },
+      { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
+      { name: 'Expires', value: String(expires) },
+    ];
+  }
+
+  /**
+   * A batch category SUBSCRIBE ([MS-PRES] §3.4.5.1.1) to the sender's home pool. `expires` 0 is a
+   * poll: the current view of each resource, no dialog. Answers the documents of the 200 and the dialog.
+   */
+  async subscribe(s: Sender, resources: readonly string[], expires: number, dialog?: CategoryDialog): Promise<{ reply: SipReply; presentities: NotifiedPresentity[]; dialog?: CategoryDialog }> {
+    const pool = dialog?.pool ?? (await this.pools.home(s.user));
+    const callId = dialog?.callId ?? newId();
+    const fromTag = dialog?.fromTag ?? newId(6);
+    const cseq = dialog ? ++dialog.cseq : 1;
+    const reply = await this.send('subscription', pool, s, {
+      method: 'SUBSCRIBE',
+      uri: s.user,
+      to: s.user,
+      callId,
+      cseq,
+      fromTag,
+      ...(dialog ? { toTag: dialog.toTag } : {}),
+      headers: this.subscribeHeaders(expires),
+      body: buildBatchSubscribe(s.user, resources, WATCHED_CATEGORIES),
+    });
+    const contentType = reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
+    const presentities = reply.status === 200 && reply.body ? parseNotifiedCategories(contentType, reply.body) : [];
+    const toTag = reply.toTag;
+    const next = dialog ?? (expires > 0 && reply.status === 200 && toTag ? { callId, fromTag, toTag, pool, cseq } : undefined);
+    return { reply, presentities, ...(next ? { dialog: next } : {}) };
+  }
+
+  /** Ends a category dialog (RFC 6665 §4.1.2.3: Expires 0 within the dialog). */
+  async unsubscribe(s: Sender, dialog: CategoryDialog): Promise<void> {
+    await this.send('subscription', dialog.pool, s, {
+      method: 'SUBSCRIBE',
+      uri: s.user,
+      to: s.user,
+      callId: dialog.callId,
+      cseq: ++dialog.cseq,
+      fromTag: dialog.fromTag,
+      toTag: dialog.toTag,
+      headers: [{ name: 'Event', value: 'presence' }, { name: 'Expires', value: '0' }],
+    }).catch(() => undefined);
+  }
+
+  /** A roaming-contacts SUBSCRIBE ([MS-SIP] §3.7.4.1): deltas of the contact list reach this connection. */
+  async subscribeContacts(s: Sender, expires: number, dialog?: CategoryDialog): Promise<{ reply: SipReply; dialog?: CategoryDialog }> {
+    const pool = dialog?.pool ?? (await this.pools.home(s.user));
+    const callId = dialog?.callId ?? newId();
+    const fromTag = dialog?.fromTag ?? newId(6);
+    const cseq = dialog ? ++dialog.cseq : 1;
+    const reply = await this.send('subscription', pool, s, {
+      method: 'SUBSCRIBE',
+      uri: s.user,
+      to: s.user,
+      callId,
+      cseq,
+      fromTag,
+      ...(dialog ? { toTag: dialog.toTag } : {}),
+      headers: [
+        { name: 'Event', value: 'vnd-microsoft-roaming-contacts' },
+        { name: 'Accept', value: CONTENT_TYPE.roamingContacts },
+        { name: 'Supported', value: 'ms-benotify' },
+        { name: 'Supported', value: 'ms-piggyback-first-notify' },
+        { name: 'Expires', value: String(expires) },
+      ],
+    });
+    const next = dialog ?? (expires > 0 && reply.status === 200 && reply.toTag ? { callId, fromTag, toTag: reply.toTag, pool, cseq } : undefined);
+    return { reply, ...(next ? { dialog: next } : {}) };
+  }
+
+  /** Ends a roaming-contacts dialog. */
+  async unsubscribeContacts(s: Sender, dialog: CategoryDialog): Promise<void> {
+    await this.send('subscription', dialog.pool, s, {
+      method: 'SUBSCRIBE',
+      uri: s.user,
+      to: s.user,
+      callId: dialog.callId,
+      cseq: ++dialog.cseq,
+      fromTag: dialog.fromTag,
+      toTag: dialog.toTag,
+      headers: [{ name: 'Event', value: 'vnd-microsoft-roaming-contacts' }, { name: 'Expires', value: '0' }],
+    }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,189 @@
+import { notifyOutcome, type Bus, type EdgeSendBatchReply, type EdgeSendBatchRequest, type EdgeSendReply, type EdgeSendRequest } from '@presence/bus';
+import { parseNotifiedCategories } from '@presence/documents';
+import type { Logger } from '@presence/telemetry';
+import type { CategoryDialog, WebEndpoint } from './endpoint.js';
+import type { ContactsReader } from './contacts.js';
+import type { Sessions, StreamEvent } from './sessions.js';
+import { CategoryCache, presenceView, type PresenceView } from './views.js';
+import { newId } from './tokens.js';
+
+/** Lifetime asked for the stream's dialogs; they are refreshed at half of it. */
+const DIALOG_EXPIRES_S = 600;
+
+/** One open live stream: a watcher endpoint connection of a session on this instance. */
+interface Stream {
+  readonly user: string;
+  readonly sessionId: string;
+  readonly epid: string;
+  readonly connectionId: string;
+  readonly write: (e: StreamEvent) => void;
+  readonly cache: CategoryCache;
+  told: Record<string, unknown>;
+  watched: Set<string>;
+  dialog?: CategoryDialog;
+  contactsDialog?: CategoryDialog;
+  refresh?: NodeJS.Timeout;
+  closed: boolean;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/**
+ * The live streams this instance holds and the notifications for them. Each stream is a
+ * connection of the session's web endpoint: it subscribes to the contacts' categories and to the
+ * contact list with this instance as edge, so the services' NOTIFY/BENOTIFY for it arrive here
+ * (`edgeSend`/`edgeSendBatch`) whichever instance the change was made through.
+ */
+export class LiveStreams {
+  private readonly streams = new Map<string, Stream>();
+  private readonly perUser = new Map<string, number>();
+
+  constructor(
+    private readonly o: { bus: Bus; endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number },
+  ) {}
+
+  get size(): number {
+    return this.streams.size;
+  }
+
+  canOpen(user: string): boolean {
+    return (this.perUser.get(user) ?? 0) < this.o.maxPerUser;
+  }
+
+  /**
+   * Opens a stream: subscribes, then writes a snapshot (no or unknown `lastEventId`) or replays the
+   * session's logged events after `lastEventId` and what changed since ([WHATWG SSE] Last-Event-ID).
+   */
+  async open(user: string, sessionId: string, epid: string, lastEventId: number | undefined, write: (e: StreamEvent) => void): Promise<() => Promise<void>> {
+    const s: Stream = { user, sessionId, epid, connectionId: `s-${newId(9)}`, write, cache: new CategoryCache(), told: {}, watched: new Set(), closed: false };
+    this.streams.set(s.connectionId, s);
+    this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
+    const sender = { user, epid, connectionId: s.connectionId };
+    try {
+      const cur = await this.o.sessions.get(user, sessionId);
+      const log = cur?.session.log ?? [];
+      const resumable = lastEventId !== undefined && log.some((e) => e.id === lastEventId);
+      const contacts = await this.o.contacts.read(user);
+      s.watched = new Set(contacts.contacts.map((c) => c.uri));
+      const contactsSub = await this.o.endpoint.subscribeContacts(sender, DIALOG_EXPIRES_S);
+      if (contactsSub.dialog) s.contactsDialog = contactsSub.dialog;
+      const sub = await this.o.endpoint.subscribe(sender, [...s.watched], DIALOG_EXPIRES_S);
+      if (sub.dialog) s.dialog = sub.dialog;
+      const views = new Map<string, PresenceView>();
+      for (const uri of s.watched) views.set(uri, presenceView(uri, []));
+      for (const p of sub.presentities) views.set(p.uri, presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
+      if (resumable) {
+        for (const e of log.filter((e) => e.id > lastEventId)) write(e);
+        s.told = { ...(cur?.session.views ?? {}) };
+        await this.tell(s, [...views.values()]);
+      } else {
+        const data = { user, groups: contacts.groups, contacts: contacts.contacts.map((c) => ({ ...c, presence: views.get(c.uri) })) };
+        const [e] = await this.o.sessions.record(user, sessionId, [{ event: 'snapshot', data }]);
+        s.told = Object.fromEntries([...views].map(([k, v]) => [k, v]));
+        await this.rememberViews(s);
+        if (e) write(e);
+      }
+      s.refresh = setInterval(() => void this.refreshDialogs(s), (DIALOG_EXPIRES_S / 2) * 1000);
+      s.refresh.unref();
+    } catch (e) {
+      await this.close(s);
+      throw e;
+    }
+    return () => this.close(s);
+  }
+
+  private async rememberViews(s: Stream): Promise<void> {
+    await this.o.sessions.record(
+      s.user,
+      s.sessionId,
+      Object.entries(s.told).map(([uri, value]) => ({ event: '', data: null, view: { uri, value } })),
+    ).catch(() => undefined);
+  }
+
+  /** Writes a `presence` event for each view that differs from what the browser was last told. */
+  private async tell(s: Stream, views: readonly PresenceView[]): Promise<void> {
+    const changed = views.filter((v) => s.watched.has(v.uri) && !same(s.told[v.uri], v));
+    if (changed.length === 0 || s.closed) return;
+    for (const v of changed) s.told[v.uri] = v;
+    const events = await this.o.sessions.record(s.user, s.sessionId, changed.map((v) => ({ event: 'presence', data: v, view: { uri: v.uri, value: v } })));
+    for (const e of events) s.write(e);
+  }
+
+  private async refreshDialogs(s: Stream): Promise<void> {
+    const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
+    try {
+      if (s.dialog) await this.o.endpoint.subscribe(sender, [...s.watched], DIALOG_EXPIRES_S, s.dialog);
+      if (s.contactsDialog) await this.o.endpoint.subscribeContacts(sender, DIALOG_EXPIRES_S, s.contactsDialog);
+    } catch (e) {
+      this.o.logger.warn({ err: e, user: s.user }, 'refreshing a web stream’s subscriptions failed');
+    }
+  }
+
+  private async close(s: Stream): Promise<void> {
+    if (s.closed) return;
+    s.closed = true;
+    clearInterval(s.refresh);
+    this.streams.delete(s.connectionId);
+    const n = (this.perUser.get(s.user) ?? 1) - 1;
+    if (n <= 0) this.perUser.delete(s.user);
+    else this.perUser.set(s.user, n);
+    const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
+    if (s.dialog) await this.o.endpoint.unsubscribe(sender, s.dialog);
+    if (s.contactsDialog) await this.o.endpoint.unsubscribeContacts(sender, s.contactsDialog);
+  }
+
+  /** Closes every stream of a session (sign-out). */
+  async closeSession(sessionId: string): Promise<void> {
+    await Promise.all([...this.streams.values()].filter((s) => s.sessionId === sessionId).map((s) => this.close(s)));
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.streams.values()].map((s) => this.close(s)));
+  }
+
+  /** `edgeSend` for this instance: a NOTIFY/BENOTIFY for one of its streams. */
+  handleSend(req: EdgeSendRequest): EdgeSendReply {
+    const s = this.streams.get(req.connectionId);
+    if (req.method === 'NOTIFY') void this.outcome(req, s ? 200 : 481);
+    if (!s) return { sent: false, reason: 'connection-gone' };
+    void this.deliver(s, req.headers, req.body).catch((e: unknown) => this.o.logger.warn({ err: e }, 'a notification for a web stream failed'));
+    return { sent: true };
+  }
+
+  handleBatch(req: EdgeSendBatchRequest): EdgeSendBatchReply {
+    return { sent: req.items.map((item) => this.handleSend({ ...item, pool: req.pool, body: req.bodies[item.body] ?? '' }).sent) };
+  }
+
+  /** Answers a NOTIFY as a SIP client would (RFC 6665 §4.1.3): 200, or 481 when the stream is gone, which ends the dialog. */
+  private async outcome(req: EdgeSendRequest, status: number): Promise<void> {
+    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
+    await this.o.bus
+      .publish(notifyOutcome, req.pool, { ref: req.ref, edgeId: this.o.endpoint.edgeId, connectionId: req.connectionId, callId, status }, { msgId: `notify-outcome:${req.ref}` })
+      .catch((e: unknown) => this.o.logger.warn({ err: e }, 'could not publish a NOTIFY outcome'));
+  }
+
+  private async deliver(s: Stream, headers: EdgeSendRequest['headers'], body: string): Promise<void> {
+    const header = (n: string) => headers.find((h) => h.name.toLowerCase() === n)?.value ?? '';
+    const event = header('event').split(';')[0]!.trim().toLowerCase();
+    if (event === 'vnd-microsoft-roaming-contacts') return this.contactsChanged(s);
+    if (event !== 'presence') return;
+    const views = parseNotifiedCategories(header('content-type'), body).map((p) => presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
+    await this.tell(s, views);
+  }
+
+  /** The contact list changed (any endpoint, any instance): watch the new contacts, tell the browser the list. */
+  private async contactsChanged(s: Stream): Promise<void> {
+    const list = await this.o.contacts.read(s.user);
+    const uris = new Set(list.contacts.map((c) => c.uri));
+    const added = [...uris].filter((u) => !s.watched.has(u));
+    s.watched = uris;
+    const events = await this.o.sessions.record(s.user, s.sessionId, [{ event: 'contacts', data: { groups: list.groups, contacts: list.contacts } }]);
+    for (const e of events) s.write(e);
+    if (added.length > 0 && s.dialog) {
+      const sub = await this.o.endpoint.subscribe({ user: s.user, epid: s.epid, connectionId: s.connectionId }, [...uris], DIALOG_EXPIRES_S, s.dialog);
+      const views = added.map((u) => presenceView(u, []));
+      for (const p of sub.presentities) views.push(presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
+      await this.tell(s, views);
+    }
+  }
+}
