@@ -149,6 +149,11 @@ export class WebEndpoint {
     });
     const contentType = reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
     const presentities = reply.status === 200 && reply.body ? parseNotifiedCategories(contentType, reply.body) : [];
+    // Without piggybacking the first state comes as a NOTIFY right after the 200 (RFC 6665 §4.2.1.2): read it as well.
+    for (const f of reply.followUps ?? []) {
+      const ct = f.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
+      presentities.push(...parseNotifiedCategories(ct, f.body));
+    }
     const toTag = reply.toTag;
     const next = dialog ?? (expires > 0 && reply.status === 200 && toTag ? { callId, fromTag, toTag, pool, cseq } : undefined);
     return { reply, presentities, ...(next ? { dialog: next } : {}) };

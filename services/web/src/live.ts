@@ -67,8 +67,8 @@ export class LiveStreams {
       s.watched = new Set(contacts.contacts.map((c) => c.uri));
       const contactsSub = await this.o.endpoint.subscribeContacts(sender, DIALOG_EXPIRES_S);
       if (contactsSub.dialog) s.contactsDialog = contactsSub.dialog;
-      const sub = await this.o.endpoint.subscribe(sender, [...s.watched], DIALOG_EXPIRES_S);
-      if (sub.dialog) s.dialog = sub.dialog;
+      const sub = s.watched.size > 0 ? await this.o.endpoint.subscribe(sender, [...s.watched], DIALOG_EXPIRES_S) : { presentities: [] };
+      if ('dialog' in sub && sub.dialog) s.dialog = sub.dialog;
       const views = new Map<string, PresenceView>();
       for (const uri of s.watched) views.set(uri, presenceView(uri, []));
       for (const p of sub.presentities) views.set(p.uri, presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
@@ -102,7 +102,9 @@ export class LiveStreams {
 
   /** Writes a `presence` event for each view that differs from what the browser was last told. */
   private async tell(s: Stream, views: readonly PresenceView[]): Promise<void> {
-    const changed = views.filter((v) => s.watched.has(v.uri) && !same(s.told[v.uri], v));
+    // One view per user (the last), then only what differs from what the browser was told.
+    const latest = new Map(views.map((v) => [v.uri, v]));
+    const changed = [...latest.values()].filter((v) => s.watched.has(v.uri) && !same(s.told[v.uri], v));
     if (changed.length === 0 || s.closed) return;
     for (const v of changed) s.told[v.uri] = v;
     const events = await this.o.sessions.record(s.user, s.sessionId, changed.map((v) => ({ event: 'presence', data: v, view: { uri: v.uri, value: v } })));
@@ -179,8 +181,10 @@ export class LiveStreams {
     s.watched = uris;
     const events = await this.o.sessions.record(s.user, s.sessionId, [{ event: 'contacts', data: { groups: list.groups, contacts: list.contacts } }]);
     for (const e of events) s.write(e);
-    if (added.length > 0 && s.dialog) {
+    if (added.length > 0 && !s.closed) {
+      // Within the stream's dialog when it has one; the first contacts start one.
       const sub = await this.o.endpoint.subscribe({ user: s.user, epid: s.epid, connectionId: s.connectionId }, [...uris], DIALOG_EXPIRES_S, s.dialog);
+      if (!s.dialog && sub.dialog) s.dialog = sub.dialog;
       const views = added.map((u) => presenceView(u, []));
       for (const p of sub.presentities) views.push(presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
       await this.tell(s, views);
