@@ -303,3 +303,33 @@ describe('web API through fastify inject, and its OpenAPI document', () => {
     expect((await app.inject({ method: 'GET', url: '/app.js' })).headers['content-type']).toBe('text/javascript; charset=utf-8');
   });
 });
+
+describe('web API with two pools (embedded, PRESENCE_POOLS=pool1,pool2)', () => {
+  it('watches contacts homed in another pool at that pool ([MS-PRES] §3.4.5.1.3.1), on the stream and in GET', async () => {
+    const w = await startWorld({ mode: 'embedded', env: { PRESENCE_POOLS: 'pool1,pool2', POOL_ID: 'pool1' } });
+    const base = `http://127.0.0.1:${w.proc.httpPort}`;
+    const h = http(base);
+    // Carol is homed in pool2 (config/dev-users.json), Alice in pool1.
+    const carol = await LyncClient.connect(w.ports.tcp, 'sip:carol@contoso.com', 'c1');
+    try {
+      await carol.register();
+      expect((await carol.service(MEMBERS, members(200, 0, '<member type="sameEnterprise"/>'))).status).toBe(200);
+      const t = await signIn(h, 'alice@contoso.com');
+      expect((await h('POST', '/api/v1/me/contacts', { token: t.accessToken, body: { uri: 'carol@contoso.com' } })).status).toBe(201);
+      const sse = await SseReader.open(`${base}/api/v1/stream`, { authorization: `Bearer ${t.accessToken}` });
+      try {
+        await sse.next((e) => e.event === 'snapshot');
+        const pub = `<publish xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><publications uri="sip:carol@contoso.com">${machineState(2, 0, 6500)}${machineState(3, 0, 6500)}</publications></publish>`;
+        expect((await carol.service(PUBLISH, pub)).status).toBe(200);
+        const busy = await sse.next((e) => e.event === 'presence' && e.data.uri === 'sip:carol@contoso.com' && e.data.availability === 6500, 3000);
+        expect(busy.data.availabilityName).toBe('busy');
+        expect((await h('GET', '/api/v1/users/carol@contoso.com/presence', { token: t.accessToken })).body).toMatchObject({ availability: 6500 });
+      } finally {
+        sse.close();
+      }
+    } finally {
+      carol.close();
+      await w.stop();
+    }
+  });
+});

@@ -128,11 +128,12 @@ export class WebEndpoint {
   }
 
   /**
-   * A batch category SUBSCRIBE ([MS-PRES] §3.4.5.1.1) to the sender's home pool. `expires` 0 is a
+   * A batch category SUBSCRIBE ([MS-PRES] §3.4.5.1.1) to the pool the resources are homed in. `expires` 0 is a
    * poll: the current view of each resource, no dialog. Answers the documents of the 200 and the dialog.
    */
-  async subscribe(s: Sender, resources: readonly string[], expires: number, dialog?: CategoryDialog): Promise<{ reply: SipReply; presentities: NotifiedPresentity[]; dialog?: CategoryDialog }> {
-    const pool = dialog?.pool ?? (await this.pools.home(s.user));
+  async subscribe(s: Sender, resources: readonly string[], expires: number, dialog?: CategoryDialog, atPool?: string): Promise<{ reply: SipReply; presentities: NotifiedPresentity[]; dialog?: CategoryDialog }> {
+    // The resources' pool: a client sends this SUBSCRIBE to that pool's GRUU after a resubscribe (§3.4.5.1.3.1).
+    const pool = dialog?.pool ?? atPool ?? (await this.pools.home(s.user));
     const callId = dialog?.callId ?? newId();
     const fromTag = dialog?.fromTag ?? newId(6);
     const cseq = dialog ? ++dialog.cseq : 1;
@@ -160,6 +161,16 @@ export class WebEndpoint {
   }
 
   /** Ends a category dialog (RFC 6665 §4.1.2.3: Expires 0 within the dialog). */
+  /** The home pool of each resource, so that a subscription goes where its resources live (no resubscribe round). */
+  async byPool(uris: Iterable<string>): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    for (const uri of uris) {
+      const pool = await this.pools.home(uri);
+      out.set(pool, [...(out.get(pool) ?? []), uri]);
+    }
+    return out;
+  }
+
   async unsubscribe(s: Sender, dialog: CategoryDialog): Promise<void> {
     await this.send('subscription', dialog.pool, s, {
       method: 'SUBSCRIBE',

@@ -20,7 +20,8 @@ interface Stream {
   readonly cache: CategoryCache;
   told: Record<string, unknown>;
   watched: Set<string>;
-  dialog?: CategoryDialog;
+  /** The category dialog at each pool the contacts are homed in. */
+  readonly dialogs: Map<string, CategoryDialog>;
   contactsDialog?: CategoryDialog;
   refresh?: NodeJS.Timeout;
   closed: boolean;
@@ -55,7 +56,7 @@ export class LiveStreams {
    * session's logged events after `lastEventId` and what changed since ([WHATWG SSE] Last-Event-ID).
    */
   async open(user: string, sessionId: string, epid: string, lastEventId: number | undefined, write: (e: StreamEvent) => void): Promise<() => Promise<void>> {
-    const s: Stream = { user, sessionId, epid, connectionId: `s-${newId(9)}`, write, cache: new CategoryCache(), told: {}, watched: new Set(), closed: false };
+    const s: Stream = { user, sessionId, epid, connectionId: `s-${newId(9)}`, write, cache: new CategoryCache(), told: {}, watched: new Set(), dialogs: new Map(), closed: false };
     this.streams.set(s.connectionId, s);
     this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
     const sender = { user, epid, connectionId: s.connectionId };
@@ -67,11 +68,9 @@ export class LiveStreams {
       s.watched = new Set(contacts.contacts.map((c) => c.uri));
       const contactsSub = await this.o.endpoint.subscribeContacts(sender, DIALOG_EXPIRES_S);
       if (contactsSub.dialog) s.contactsDialog = contactsSub.dialog;
-      const sub = s.watched.size > 0 ? await this.o.endpoint.subscribe(sender, [...s.watched], DIALOG_EXPIRES_S) : { presentities: [] };
-      if ('dialog' in sub && sub.dialog) s.dialog = sub.dialog;
       const views = new Map<string, PresenceView>();
       for (const uri of s.watched) views.set(uri, presenceView(uri, []));
-      for (const p of sub.presentities) views.set(p.uri, presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
+      for (const p of await this.subscribe(s, s.watched)) views.set(p.uri, p);
       if (resumable) {
         for (const e of log.filter((e) => e.id > lastEventId)) write(e);
         s.told = { ...(cur?.session.views ?? {}) };
@@ -90,6 +89,18 @@ export class LiveStreams {
       throw e;
     }
     return () => this.close(s);
+  }
+
+  /** Subscribes to `uris` at each pool they are homed in, within the stream's dialog there when it has one. */
+  private async subscribe(s: Stream, uris: Iterable<string>): Promise<PresenceView[]> {
+    const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
+    const views: PresenceView[] = [];
+    for (const [pool, list] of await this.o.endpoint.byPool(uris)) {
+      const sub = await this.o.endpoint.subscribe(sender, list, DIALOG_EXPIRES_S, s.dialogs.get(pool), pool);
+      if (!s.dialogs.has(pool) && sub.dialog) s.dialogs.set(pool, sub.dialog);
+      for (const p of sub.presentities) views.push(presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
+    }
+    return views;
   }
 
   private async rememberViews(s: Stream): Promise<void> {
@@ -114,7 +125,7 @@ export class LiveStreams {
   private async refreshDialogs(s: Stream): Promise<void> {
     const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
     try {
-      if (s.dialog) await this.o.endpoint.subscribe(sender, [...s.watched], DIALOG_EXPIRES_S, s.dialog);
+      await this.subscribe(s, s.watched);
       if (s.contactsDialog) await this.o.endpoint.subscribeContacts(sender, DIALOG_EXPIRES_S, s.contactsDialog);
     } catch (e) {
       this.o.logger.warn({ err: e, user: s.user }, 'refreshing a web stream’s subscriptions failed');
@@ -130,7 +141,7 @@ export class LiveStreams {
     if (n <= 0) this.perUser.delete(s.user);
     else this.perUser.set(s.user, n);
     const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
-    if (s.dialog) await this.o.endpoint.unsubscribe(sender, s.dialog);
+    await Promise.all([...s.dialogs.values()].map((d) => this.o.endpoint.unsubscribe(sender, d)));
     if (s.contactsDialog) await this.o.endpoint.unsubscribeContacts(sender, s.contactsDialog);
   }
 
@@ -182,11 +193,9 @@ export class LiveStreams {
     const events = await this.o.sessions.record(s.user, s.sessionId, [{ event: 'contacts', data: { groups: list.groups, contacts: list.contacts } }]);
     for (const e of events) s.write(e);
     if (added.length > 0 && !s.closed) {
-      // Within the stream's dialog when it has one; the first contacts start one.
-      const sub = await this.o.endpoint.subscribe({ user: s.user, epid: s.epid, connectionId: s.connectionId }, [...uris], DIALOG_EXPIRES_S, s.dialog);
-      if (!s.dialog && sub.dialog) s.dialog = sub.dialog;
+      // Within the stream's dialog at the contacts' pool when it has one; the first contacts there start one.
       const views = added.map((u) => presenceView(u, []));
-      for (const p of sub.presentities) views.push(presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
+      views.push(...(await this.subscribe(s, added)));
       await this.tell(s, views);
     }
   }
