@@ -17,6 +17,8 @@ interface Stream {
   readonly epid: string;
   readonly connectionId: string;
   readonly write: (e: StreamEvent) => void;
+  /** Ends the HTTP response (shutdown): the browser reconnects, to another instance if need be. */
+  readonly end: () => void;
   readonly cache: CategoryCache;
   told: Record<string, unknown>;
   watched: Set<string>;
@@ -55,8 +57,8 @@ export class LiveStreams {
    * Opens a stream: subscribes, then writes a snapshot (no or unknown `lastEventId`) or replays the
    * session's logged events after `lastEventId` and what changed since ([WHATWG SSE] Last-Event-ID).
    */
-  async open(user: string, sessionId: string, epid: string, lastEventId: number | undefined, write: (e: StreamEvent) => void): Promise<() => Promise<void>> {
-    const s: Stream = { user, sessionId, epid, connectionId: `s-${newId(9)}`, write, cache: new CategoryCache(), told: {}, watched: new Set(), dialogs: new Map(), closed: false };
+  async open(user: string, sessionId: string, epid: string, lastEventId: number | undefined, write: (e: StreamEvent) => void, end: () => void = () => undefined): Promise<() => Promise<void>> {
+    const s: Stream = { user, sessionId, epid, connectionId: `s-${newId(9)}`, write, end, cache: new CategoryCache(), told: {}, watched: new Set(), dialogs: new Map(), closed: false };
     this.streams.set(s.connectionId, s);
     this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
     const sender = { user, epid, connectionId: s.connectionId };
@@ -151,7 +153,9 @@ export class LiveStreams {
   }
 
   async closeAll(): Promise<void> {
-    await Promise.all([...this.streams.values()].map((s) => this.close(s)));
+    const all = [...this.streams.values()];
+    for (const s of all) s.end();
+    await Promise.all(all.map((s) => this.close(s)));
   }
 
   /** `edgeSend` for this instance: a NOTIFY/BENOTIFY for one of its streams. */

@@ -139,7 +139,7 @@ export function registerWebRoutes(app: FastifyInstance, running: () => RunningWe
             if (ready) reply.raw.write(text);
             else buffered.push(text);
           };
-          const close = await web.d.live.open(c.user, c.sessionId, c.epid, lastEventId, write);
+          const close = await web.d.live.open(c.user, c.sessionId, c.epid, lastEventId, write, () => reply.raw.end());
           reply.hijack();
           reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
           // [WHATWG SSE] `retry`: how soon the browser reconnects after a drop.
@@ -148,8 +148,13 @@ export function registerWebRoutes(app: FastifyInstance, running: () => RunningWe
           ready = true;
           const ping = setInterval(() => reply.raw.write(': ping\n\n'), 15_000);
           ping.unref();
-          req.raw.on('close', () => {
+          // The browser went away (or the instance ended the stream): end the response too, so that
+          // nothing waits for it at shutdown, and end the stream's dialogs.
+          const socket = req.raw.socket;
+          reply.raw.on('close', () => {
             clearInterval(ping);
+            // A stream's connection serves nothing after it (the response never had a length).
+            socket.destroy();
             void close();
           });
         });
