@@ -123,6 +123,57 @@ describe('web API (embedded, real HTTP)', () => {
     expect(gone).toBeDefined();
   });
 
+  it('a web session that expires ends its endpoint: what the browser published goes, watchers see offline, the token stops', async () => {
+    const t = await signIn(h, 'alice@contoso.com');
+    await bob.categorySubscribe([{ uri: ALICE }], { categories: ['state'] });
+    expect((await h('PUT', '/api/v1/me/presence', { token: t.accessToken, body: { availability: 'busy' } })).status).toBe(200);
+    await bob.nextNotify(3000, (m) => m.body.toString().includes('<availability>6500</availability>'));
+    // The sweeper of a web instance, nine hours on (WEB_SESSION_TTL_S is 8 h).
+    const { Sessions } = await import('../services/web/src/sessions.js');
+    const o = (webOf(w).api.d.sessions as unknown as { o: ConstructorParameters<typeof Sessions>[0] }).o;
+    const later = new Sessions({ ...o, now: () => Date.now() + 9 * 3600_000 });
+    expect(await later.sweep([w.pool])).toBe(1);
+    await bob.nextNotify(3000, (m) => m.body.toString().includes('<availability>18500</availability>'));
+    const { listRecords, publications } = await import('@presence/state');
+    const left = (await listRecords(w.store, { pool: w.pool, user: ALICE }, publications)).filter((r) => r.value.expireType === 'endpoint');
+    expect(left).toEqual([]);
+    expect((await h('GET', '/api/v1/me/presence', { token: t.accessToken })).status).toBe(401);
+  });
+
+  it('bad input gets a problem and changes nothing', async () => {
+    const t = await signIn(h, 'alice@contoso.com');
+    expect((await h('PUT', '/api/v1/me/presence', { token: t.accessToken, body: { availability: 'busy', note: 'kept' } })).status).toBe(200);
+    const cases: [string, string, unknown, Record<string, string>?][] = [
+      ['PUT', '/api/v1/me/presence', { availability: 'away', note: 'x'.repeat(20_000) }],
+      ['PUT', '/api/v1/me/presence', { availability: 'away', note: 'x'.repeat(1001) }],
+      ['PUT', '/api/v1/me/presence', { availability: 'away', activity: '<script>' }],
+      ['PUT', '/api/v1/me/presence', { availability: 'away', extra: 1 }],
+      ['PUT', '/api/v1/me/presence', { availability: 15500.5 }],
+      ['PUT', '/api/v1/me/presence', 'availability=away', { 'content-type': 'text/plain' }],
+      ['PUT', '/api/v1/me/presence', '{"availability":"away"', { 'content-type': 'application/json' }],
+      ['PUT', '/api/v1/me/presence', '{"__proto__":{"availability":"away"}}', { 'content-type': 'application/json' }],
+      ['POST', '/api/v1/me/contacts', { uri: 'bob@contoso.com', groups: ['x'] }],
+      ['POST', '/api/v1/me/contacts', { uri: '<bob>' }],
+      ['PUT', '/api/v1/me/containers/70000', { add: [{ type: 'everyone' }] }],
+      ['DELETE', '/api/v1/me/groups/abc', undefined],
+    ];
+    for (const [method, path, body, headers] of cases) {
+      const r = await h(method, path, { token: t.accessToken, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
+      expect([400, 404, 413, 415], `${method} ${path} ${String(JSON.stringify(body)).slice(0, 60)}`).toContain(r.status);
+      expect(r.headers.get('content-type'), path).toMatch(/^application\/problem\+json/);
+      expect(r.body.status).toBe(r.status);
+    }
+    expect((await h('GET', '/api/v1/users/%ZZbob/presence', { token: t.accessToken })).status).toBe(400);
+    expect((await h('GET', '/api/v1/me/presence', { token: t.accessToken })).body).toMatchObject({ availability: 6500, note: 'kept' });
+    expect((await h('GET', '/api/v1/me/contacts', { token: t.accessToken })).body.contacts).toEqual([]);
+    const junkResume = await SseReader.open(`${base}/api/v1/stream?access_token=${t.accessToken}&lastEventId=abc`);
+    expect(junkResume.status).toBe(400);
+    const junkHeader = await SseReader.open(`${base}/api/v1/stream`, { authorization: `Bearer ${t.accessToken}`, 'last-event-id': '-5; DROP' });
+    expect(junkHeader.status).toBe(200);
+    expect((await junkHeader.next((e) => e.event === 'snapshot')).data.user).toBe(ALICE);
+    junkHeader.close();
+  });
+
   it('GET /users/{uri}/presence shows what the caller may see: a blocked caller sees exactly what a blocked SIP watcher sees', async () => {
     expect((await bob.service(PUBLISH, publish(BOB, machineState(2, 0, 6500) + machineState(3, 0, 6500)))).status).toBe(200);
     const t = await signIn(h, 'alice@contoso.com');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { RunningService } from '@presence/runtime';
 import type { AvailabilityName } from './availability.js';
@@ -63,6 +64,11 @@ export function registerWebRoutes(app: FastifyInstance, running: () => RunningWe
 
     await scope.register(
       async (api) => {
+        // Unknown fields are refused, not silently dropped (fastify's default removes them): a typo
+        // must not turn into a half-applied change. Path and query values are still read as numbers.
+        const ajv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: false, strict: false });
+        for (const schema of sharedSchemas) ajv.addSchema(schema);
+        api.setValidatorCompiler(({ schema }) => ajv.compile(schema));
         api.setErrorHandler((err: FastifyError, req, reply) => {
           if (err instanceof WebProblem) return sendProblem(reply, req, { status: err.status, code: err.code, message: err.message, ...('errors' in err && err.errors ? { errors: err.errors as unknown[] } : {}) }, err.headers());
           if (err.validation) {
