@@ -114,26 +114,32 @@ export class WebEndpoint {
     });
   }
 
-  private subscribeHeaders(expires: number, event = 'presence'): BusHeader[] {
-    return [
-      { name: 'Event', value: event },
-      { name: 'Accept', value: 'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related' },
-      { name: 'Supported', value: 'ms-benotify' },
-      { name: 'Supported', value: 'ms-piggyback-first-notify' },
-      { name: 'Require', value: 'adhoclist, categoryList' },
-      { name: 'Supported', value: 'eventlist' },
-      { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
-      { name: 'Expires', value: String(expires) },
-    ];
-  }
+  /** The headers of a batch category SUBSCRIBE as Lync clients send them ([MS-PRES] §4.5). */
+  private static readonly CATEGORY_HEADERS: readonly BusHeader[] = [
+    { name: 'Accept', value: 'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related' },
+    { name: 'Supported', value: 'ms-benotify' },
+    { name: 'Supported', value: 'ms-piggyback-first-notify' },
+    { name: 'Require', value: 'adhoclist, categoryList' },
+    { name: 'Supported', value: 'eventlist' },
+    { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
+  ];
+
+  /** [MS-SIP] §3.7.4.1 roaming-contacts SUBSCRIBE headers. */
+  private static readonly CONTACTS_HEADERS: readonly BusHeader[] = [
+    { name: 'Accept', value: CONTENT_TYPE.roamingContacts },
+    { name: 'Supported', value: 'ms-benotify' },
+    { name: 'Supported', value: 'ms-piggyback-first-notify' },
+  ];
 
   /**
-   * A batch category SUBSCRIBE ([MS-PRES] §3.4.5.1.1) to the pool the resources are homed in. `expires` 0 is a
-   * poll: the current view of each resource, no dialog. Answers the documents of the 200 and the dialog.
+   * A SUBSCRIBE on the user's own URI for `event`, within `dialog` when given (a refresh, or Expires 0
+   * to end it, RFC 6665 §4.1.2.3), else creating one at `pool`. Answers the reply and the dialog.
    */
-  async subscribe(s: Sender, resources: readonly string[], expires: number, dialog?: CategoryDialog, atPool?: string): Promise<{ reply: SipReply; presentities: NotifiedPresentity[]; dialog?: CategoryDialog }> {
-    // The resources' pool: a client sends this SUBSCRIBE to that pool's GRUU after a resubscribe (§3.4.5.1.3.1).
-    const pool = dialog?.pool ?? atPool ?? (await this.pools.home(s.user));
+  private async dialogRequest(
+    s: Sender,
+    o: { event: string; expires: number; pool: string; dialog: CategoryDialog | undefined; headers: readonly BusHeader[]; body?: string },
+  ): Promise<{ reply: SipReply; dialog?: CategoryDialog }> {
+    const { dialog, pool } = o;
     const callId = dialog?.callId ?? newId();
     const fromTag = dialog?.fromTag ?? newId(6);
     const cseq = dialog ? ++dialog.cseq : 1;
@@ -145,9 +151,22 @@ export class WebEndpoint {
       cseq,
       fromTag,
       ...(dialog ? { toTag: dialog.toTag } : {}),
-      headers: this.subscribeHeaders(expires),
-      body: buildBatchSubscribe(s.user, resources, WATCHED_CATEGORIES),
+      headers: [{ name: 'Event', value: o.event }, ...(o.expires === 0 && dialog ? [] : o.headers), { name: 'Expires', value: String(o.expires) }],
+      ...(o.body !== undefined && !(o.expires === 0 && dialog) ? { body: o.body } : {}),
     });
+    const next = dialog ?? (o.expires > 0 && reply.status === 200 && reply.toTag ? { callId, fromTag, toTag: reply.toTag, pool, cseq } : undefined);
+    return { reply, ...(next ? { dialog: next } : {}) };
+  }
+
+  /**
+   * A batch category SUBSCRIBE ([MS-PRES] §3.4.5.1.1) to the pool the resources are homed in (a
+   * client sends it to that pool's GRUU after a resubscribe, §3.4.5.1.3.1). `expires` 0 is a poll:
+   * the current view of each resource, no dialog. Answers the documents of the 200 and the dialog.
+   */
+  async subscribe(s: Sender, resources: readonly string[], expires: number, dialog?: CategoryDialog, atPool?: string): Promise<{ reply: SipReply; presentities: NotifiedPresentity[]; dialog?: CategoryDialog }> {
+    const pool = dialog?.pool ?? atPool ?? (await this.pools.home(s.user));
+    const out = await this.dialogRequest(s, { event: 'presence', expires, pool, dialog, headers: WebEndpoint.CATEGORY_HEADERS, body: buildBatchSubscribe(s.user, resources, WATCHED_CATEGORIES) });
+    const { reply } = out;
     const contentType = reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
     const presentities = reply.status === 200 && reply.body ? parseNotifiedCategories(contentType, reply.body) : [];
     // Without piggybacking the first state comes as a NOTIFY right after the 200 (RFC 6665 §4.2.1.2): read it as well.
@@ -155,12 +174,9 @@ export class WebEndpoint {
       const ct = f.headers.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
       presentities.push(...parseNotifiedCategories(ct, f.body));
     }
-    const toTag = reply.toTag;
-    const next = dialog ?? (expires > 0 && reply.status === 200 && toTag ? { callId, fromTag, toTag, pool, cseq } : undefined);
-    return { reply, presentities, ...(next ? { dialog: next } : {}) };
+    return { ...out, presentities };
   }
 
-  /** Ends a category dialog (RFC 6665 §4.1.2.3: Expires 0 within the dialog). */
   /** The home pool of each resource, so that a subscription goes where its resources live (no resubscribe round). */
   async byPool(uris: Iterable<string>): Promise<Map<string, string[]>> {
     const out = new Map<string, string[]>();
@@ -171,56 +187,19 @@ export class WebEndpoint {
     return out;
   }
 
+  /** Ends a category dialog (RFC 6665 §4.1.2.3: Expires 0 within the dialog). */
   async unsubscribe(s: Sender, dialog: CategoryDialog): Promise<void> {
-    await this.send('subscription', dialog.pool, s, {
-      method: 'SUBSCRIBE',
-      uri: s.user,
-      to: s.user,
-      callId: dialog.callId,
-      cseq: ++dialog.cseq,
-      fromTag: dialog.fromTag,
-      toTag: dialog.toTag,
-      headers: [{ name: 'Event', value: 'presence' }, { name: 'Expires', value: '0' }],
-    }).catch(() => undefined);
+    await this.dialogRequest(s, { event: 'presence', expires: 0, pool: dialog.pool, dialog, headers: [] }).catch(() => undefined);
   }
 
   /** A roaming-contacts SUBSCRIBE ([MS-SIP] §3.7.4.1): deltas of the contact list reach this connection. */
   async subscribeContacts(s: Sender, expires: number, dialog?: CategoryDialog): Promise<{ reply: SipReply; dialog?: CategoryDialog }> {
     const pool = dialog?.pool ?? (await this.pools.home(s.user));
-    const callId = dialog?.callId ?? newId();
-    const fromTag = dialog?.fromTag ?? newId(6);
-    const cseq = dialog ? ++dialog.cseq : 1;
-    const reply = await this.send('subscription', pool, s, {
-      method: 'SUBSCRIBE',
-      uri: s.user,
-      to: s.user,
-      callId,
-      cseq,
-      fromTag,
-      ...(dialog ? { toTag: dialog.toTag } : {}),
-      headers: [
-        { name: 'Event', value: 'vnd-microsoft-roaming-contacts' },
-        { name: 'Accept', value: CONTENT_TYPE.roamingContacts },
-        { name: 'Supported', value: 'ms-benotify' },
-        { name: 'Supported', value: 'ms-piggyback-first-notify' },
-        { name: 'Expires', value: String(expires) },
-      ],
-    });
-    const next = dialog ?? (expires > 0 && reply.status === 200 && reply.toTag ? { callId, fromTag, toTag: reply.toTag, pool, cseq } : undefined);
-    return { reply, ...(next ? { dialog: next } : {}) };
+    return this.dialogRequest(s, { event: 'vnd-microsoft-roaming-contacts', expires, pool, dialog, headers: WebEndpoint.CONTACTS_HEADERS });
   }
 
   /** Ends a roaming-contacts dialog. */
   async unsubscribeContacts(s: Sender, dialog: CategoryDialog): Promise<void> {
-    await this.send('subscription', dialog.pool, s, {
-      method: 'SUBSCRIBE',
-      uri: s.user,
-      to: s.user,
-      callId: dialog.callId,
-      cseq: ++dialog.cseq,
-      fromTag: dialog.fromTag,
-      toTag: dialog.toTag,
-      headers: [{ name: 'Event', value: 'vnd-microsoft-roaming-contacts' }, { name: 'Expires', value: '0' }],
-    }).catch(() => undefined);
+    await this.dialogRequest(s, { event: 'vnd-microsoft-roaming-contacts', expires: 0, pool: dialog.pool, dialog, headers: [] }).catch(() => undefined);
   }
 }
