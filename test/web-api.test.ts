@@ -174,6 +174,35 @@ describe('web API (embedded, real HTTP)', () => {
     junkHeader.close();
   });
 
+  it('keeps at most WEB_MAX_SESSIONS_PER_USER sessions: a new sign-in past it signs out the oldest', async () => {
+    const tokens = [];
+    for (let i = 0; i < 5; i++) tokens.push(await signIn(h, 'alice@contoso.com'));
+    expect((await h('GET', '/api/v1/me/containers', { token: tokens[0]!.accessToken })).status).toBe(401);
+    for (const t of tokens.slice(1)) expect((await h('GET', '/api/v1/me/containers', { token: t.accessToken })).status).toBe(200);
+    const { listRecords, registrations } = await import('@presence/state');
+    expect((await listRecords(w.store, { pool: w.pool, user: ALICE }, registrations)).length).toBe(4);
+  });
+
+  it('the stream follows the contact list (a removed contact is no longer watched) and ends when its session’s endpoint ends', async () => {
+    const t = await signIn(h, 'alice@contoso.com');
+    await h('POST', '/api/v1/me/contacts', { token: t.accessToken, body: { uri: 'bob@contoso.com' } });
+    const sse = await SseReader.open(`${base}/api/v1/stream`, { authorization: `Bearer ${t.accessToken}` });
+    await sse.next((e) => e.event === 'snapshot');
+    expect((await h('DELETE', '/api/v1/me/contacts/bob@contoso.com', { token: t.accessToken })).status).toBe(204);
+    await sse.next((e) => e.event === 'contacts' && e.data.contacts.length === 0);
+    const { listRecords, watchers } = await import('@presence/state');
+    // Alice's stream dialog no longer watches Bob ([MS-PRES] §3.4.5.1.1 unsubscribe action).
+    await expect.poll(async () => (await listRecords(w.store, { pool: w.pool, user: BOB }, watchers)).filter((x) => x.value.subscriber === ALICE).length, { timeout: 3000 }).toBe(0);
+    expect((await bob.service(PUBLISH, publish(BOB, machineState(2, 0, 6500) + machineState(3, 0, 6500)))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(sse.events.filter((e) => e.event === 'presence')).toEqual([]);
+    // The session's endpoint ends (expiry): the services end the stream's dialogs, and the stream ends.
+    const { Sessions } = await import('../services/web/src/sessions.js');
+    const o = (webOf(w).api.d.sessions as unknown as { o: ConstructorParameters<typeof Sessions>[0] }).o;
+    await new Sessions({ ...o, now: () => Date.now() + 9 * 3600_000 }).sweep([w.pool]);
+    await expect.poll(() => sse.ended, { timeout: 3000 }).toBe(true);
+  });
+
   it('GET /users/{uri}/presence shows what the caller may see: a blocked caller sees exactly what a blocked SIP watcher sees', async () => {
     expect((await bob.service(PUBLISH, publish(BOB, machineState(2, 0, 6500) + machineState(3, 0, 6500)))).status).toBe(200);
     const t = await signIn(h, 'alice@contoso.com');

@@ -22,7 +22,7 @@ describe('web service, clustered: two instances', () => {
   let base2: string;
 
   beforeAll(async () => {
-    w = await startWorld({ mode: 'clustered', natsUrl: inject('natsUrl'), redisUrl: inject('redisUrl'), env: { WEB_TOKEN_SECRET: SECRET } });
+    w = await startWorld({ mode: 'clustered', natsUrl: inject('natsUrl'), redisUrl: inject('redisUrl'), env: { WEB_TOKEN_SECRET: SECRET, WEB_STREAM_CHECK_MS: '300' } });
     const port = await freePort();
     web2 = startNode('services/web/dist/main.js', {
       HTTP_PORT: String(port),
@@ -33,6 +33,7 @@ describe('web service, clustered: two instances', () => {
       INSTANCE_ID: `web2-${w.pool}`,
       PRESENCE_USERS_FILE: 'config/dev-users.json',
       WEB_TOKEN_SECRET: SECRET,
+      WEB_STREAM_CHECK_MS: '300',
     });
     await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 20_000);
     base1 = `http://127.0.0.1:${w.proc.httpPort}`;
@@ -97,8 +98,12 @@ describe('web service, clustered: two instances', () => {
       onWeb2.close();
       onWeb1.close();
     }
-    // Sign-out through one instance: the token stops working on both.
+    // Sign-out through one instance: the token stops working on both, and a stream of the session
+    // on the other instance ends (within WEB_STREAM_CHECK_MS).
+    const lingering = await SseReader.open(`${base1}/api/v1/stream`, { authorization: `Bearer ${aliceToken}` });
+    await lingering.next((e) => e.event === 'snapshot' || e.event === 'presence', 10_000).catch(() => undefined);
     expect((await h2('DELETE', '/api/v1/sessions/current', { token: aliceToken })).status).toBe(204);
     expect((await h1('GET', '/api/v1/me/presence', { token: aliceToken })).status).toBe(401);
+    await expect.poll(() => lingering.ended, { timeout: 5000 }).toBe(true);
   }, 60_000);
 });

@@ -50,6 +50,8 @@ export class SseReader {
   private readonly ctrl = new AbortController();
   status = 0;
   contentType = '';
+  /** The server ended the stream. */
+  ended = false;
 
   static async open(url: string, headers: Record<string, string> = {}): Promise<SseReader> {
     const r = new SseReader();
@@ -88,6 +90,7 @@ export class SseReader {
           }
         }
       }
+      this.ended = true;
     } catch {
       /* aborted */
     }

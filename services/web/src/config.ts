@@ -10,6 +10,8 @@ export const webEnv = {
   WEB_USER_REQUESTS_PER_S: env.int({ default: 20, min: 1, max: 100_000, doc: 'API requests one user may make per second on one web instance (after a burst of WEB_USER_BURST); more get 429.' }),
   WEB_USER_BURST: env.int({ default: 60, min: 1, max: 1_000_000, doc: 'Burst of API requests one user may make at once.' }),
   WEB_SIGNIN_MAX_FAILURES: env.int({ default: 10, min: 1, max: 10_000, doc: 'Failed sign-ins per user in 5 minutes before sign-in is refused with 429 (even with the right password).' }),
+  WEB_MAX_SESSIONS_PER_USER: env.int({ default: 4, min: 1, max: 64, doc: 'Web sessions (signed-in browsers) one user may have; a new one past it signs out the oldest.' }),
+  WEB_STREAM_CHECK_MS: env.int({ default: 15_000, min: 100, max: 600_000, doc: 'How often each open stream checks that its session still exists (it may end on another instance); a stream of an ended session is closed.' }),
   WEB_MAX_STREAMS_PER_USER: env.int({ default: 8, min: 1, max: 1000, doc: 'Live streams one user may hold open on one web instance.' }),
 };
 

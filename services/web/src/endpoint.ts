@@ -163,9 +163,17 @@ export class WebEndpoint {
    * client sends it to that pool's GRUU after a resubscribe, §3.4.5.1.3.1). `expires` 0 is a poll:
    * the current view of each resource, no dialog. Answers the documents of the 200 and the dialog.
    */
-  async subscribe(s: Sender, resources: readonly string[], expires: number, dialog?: CategoryDialog, atPool?: string): Promise<{ reply: SipReply; presentities: NotifiedPresentity[]; dialog?: CategoryDialog }> {
+  async subscribe(
+    s: Sender,
+    resources: readonly string[],
+    expires: number,
+    dialog?: CategoryDialog,
+    atPool?: string,
+    action: 'subscribe' | 'unsubscribe' = 'subscribe',
+  ): Promise<{ reply: SipReply; presentities: NotifiedPresentity[]; dialog?: CategoryDialog }> {
     const pool = dialog?.pool ?? atPool ?? (await this.pools.home(s.user));
-    const out = await this.dialogRequest(s, { event: 'presence', expires, pool, dialog, headers: WebEndpoint.CATEGORY_HEADERS, body: buildBatchSubscribe(s.user, resources, WATCHED_CATEGORIES) });
+    const body = buildBatchSubscribe(s.user, resources, WATCHED_CATEGORIES, action);
+    const out = await this.dialogRequest(s, { event: 'presence', expires, pool, dialog, headers: WebEndpoint.CATEGORY_HEADERS, body });
     const { reply } = out;
     const contentType = reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '';
     const presentities = reply.status === 200 && reply.body ? parseNotifiedCategories(contentType, reply.body) : [];

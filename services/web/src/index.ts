@@ -39,9 +39,19 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
   const edgeId = webEdgeId(deps.instanceId);
   const processConfig = loadProcessConfig(deps.env);
   const endpoint = new WebEndpoint(deps.bus, deps.pools, edgeId, Math.max(100, processConfig.BUS_REQUEST_TIMEOUT_MS - 250));
-  const sessions = new Sessions({ store: deps.store, bus: deps.bus, pools: deps.pools, edgeId, ttlS: config.WEB_SESSION_TTL_S, logger: log });
+  let live: LiveStreams | undefined;
+  const sessions = new Sessions({
+    store: deps.store,
+    bus: deps.bus,
+    pools: deps.pools,
+    edgeId,
+    ttlS: config.WEB_SESSION_TTL_S,
+    maxPerUser: config.WEB_MAX_SESSIONS_PER_USER,
+    logger: log,
+    onEnded: (id) => void live?.closeSession(id),
+  });
   const contacts = new ContactsReader(deps.store, deps.pools);
-  const live = new LiveStreams({ bus: deps.bus, endpoint, sessions, contacts, logger: log, maxPerUser: config.WEB_MAX_STREAMS_PER_USER });
+  live = new LiveStreams({ bus: deps.bus, endpoint, sessions, contacts, logger: log, maxPerUser: config.WEB_MAX_STREAMS_PER_USER, checkMs: config.WEB_STREAM_CHECK_MS });
   const api = new WebApi({
     directory: deps.directory,
     realm: deps.domains[0]!,
@@ -50,7 +60,7 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
     endpoint,
     publisher: new OwnPublisher(deps.store, deps.pools, endpoint),
     contacts,
-    live,
+    live: live,
     limiter: new RateLimiter(config.WEB_USER_REQUESTS_PER_S, config.WEB_USER_BURST),
     signInFailures: new FailureCounter(config.WEB_SIGNIN_MAX_FAILURES, 5 * 60_000),
     accessTtlS: config.WEB_ACCESS_TTL_S,
@@ -59,8 +69,9 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
   });
 
   const ping = await servePing('web', deps);
-  const send = await deps.bus.handle(edgeSend, edgeId, (req) => live.handleSend(req), { queue: `edge-${edgeId}` });
-  const sendBatch = await deps.bus.handle(edgeSendBatch, edgeId, (req) => live.handleBatch(req), { queue: `edge-${edgeId}` });
+  const streams = live;
+  const send = await deps.bus.handle(edgeSend, edgeId, (req) => streams.handleSend(req), { queue: `edge-${edgeId}` });
+  const sendBatch = await deps.bus.handle(edgeSendBatch, edgeId, (req) => streams.handleBatch(req), { queue: `edge-${edgeId}` });
   const pools = deps.pools.all.map((p) => p.id);
   const sweeper = setInterval(() => {
     sessions.sweep(pools).catch((e: unknown) => log.warn({ err: e }, 'web session sweep failed'));
@@ -71,7 +82,7 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
     api,
     stop: async () => {
       clearInterval(sweeper);
-      await live.closeAll();
+      await live?.closeAll();
       await sendBatch.stop();
       await send.stop();
       await ping.stop();

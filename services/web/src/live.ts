@@ -41,9 +41,26 @@ export class LiveStreams {
   private readonly streams = new Map<string, Stream>();
   private readonly perUser = new Map<string, number>();
 
+  private readonly checker: NodeJS.Timeout;
+
   constructor(
-    private readonly o: { bus: Bus; endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number },
-  ) {}
+    private readonly o: { bus: Bus; endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number; checkMs: number },
+  ) {
+    // A session can end on another instance (sign-out there, expiry swept there): the services end
+    // its dialogs without telling anyone (the endpoint is gone), so each stream checks its session.
+    this.checker = setInterval(() => void this.checkSessions(), o.checkMs);
+    this.checker.unref();
+  }
+
+  private async checkSessions(): Promise<void> {
+    for (const s of [...this.streams.values()]) {
+      const alive = await this.o.sessions.get(s.user, s.sessionId).catch(() => 'unknown' as const);
+      if (alive === undefined) {
+        s.end();
+        await this.close(s);
+      }
+    }
+  }
 
   get size(): number {
     return this.streams.size;
@@ -105,6 +122,16 @@ export class LiveStreams {
     return views;
   }
 
+  /** Takes contacts off the stream's dialogs ([MS-PRES] §3.4.5.1.1: a batch action `unsubscribe`). */
+  private async unwatch(s: Stream, uris: readonly string[]): Promise<void> {
+    const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
+    for (const [pool, list] of await this.o.endpoint.byPool(uris)) {
+      const dialog = s.dialogs.get(pool);
+      if (dialog) await this.o.endpoint.subscribe(sender, list, DIALOG_EXPIRES_S, dialog, pool, 'unsubscribe');
+    }
+    for (const u of uris) delete s.told[u];
+  }
+
   private async rememberViews(s: Stream): Promise<void> {
     await this.o.sessions.record(
       s.user,
@@ -147,12 +174,15 @@ export class LiveStreams {
     if (s.contactsDialog) await this.o.endpoint.unsubscribeContacts(sender, s.contactsDialog);
   }
 
-  /** Closes every stream of a session (sign-out). */
+  /** Ends every stream of a session (sign-out, expiry). */
   async closeSession(sessionId: string): Promise<void> {
-    await Promise.all([...this.streams.values()].filter((s) => s.sessionId === sessionId).map((s) => this.close(s)));
+    const ended = [...this.streams.values()].filter((s) => s.sessionId === sessionId);
+    for (const s of ended) s.end();
+    await Promise.all(ended.map((s) => this.close(s)));
   }
 
   async closeAll(): Promise<void> {
+    clearInterval(this.checker);
     const all = [...this.streams.values()];
     for (const s of all) s.end();
     await Promise.all(all.map((s) => this.close(s)));
@@ -181,6 +211,12 @@ export class LiveStreams {
 
   private async deliver(s: Stream, headers: EdgeSendRequest['headers'], body: string): Promise<void> {
     const header = (n: string) => headers.find((h) => h.name.toLowerCase() === n)?.value ?? '';
+    // RFC 6665 §4.4.1: the service ended a dialog of this stream (the session's endpoint ended, the
+    // user moved pool): end the stream; the browser reconnects and starts over, or learns it is signed out.
+    if (header('subscription-state').trim().toLowerCase().startsWith('terminated')) {
+      s.end();
+      return this.close(s);
+    }
     const event = header('event').split(';')[0]!.trim().toLowerCase();
     if (event === 'vnd-microsoft-roaming-contacts') return this.contactsChanged(s);
     if (event !== 'presence') return;
@@ -193,7 +229,9 @@ export class LiveStreams {
     const list = await this.o.contacts.read(s.user);
     const uris = new Set(list.contacts.map((c) => c.uri));
     const added = [...uris].filter((u) => !s.watched.has(u));
+    const removed = [...s.watched].filter((u) => !uris.has(u));
     s.watched = uris;
+    if (removed.length > 0) await this.unwatch(s, removed);
     const events = await this.o.sessions.record(s.user, s.sessionId, [{ event: 'contacts', data: { groups: list.groups, contacts: list.contacts } }]);
     for (const e of events) s.write(e);
     if (added.length > 0 && !s.closed) {

@@ -41,7 +41,18 @@ export const STREAM_LOG_MAX = 100;
  */
 export class Sessions {
   constructor(
-    private readonly o: { store: Store; bus: Bus; pools: Pools; edgeId: string; ttlS: number; logger: Logger; now?: () => number },
+    private readonly o: {
+      store: Store;
+      bus: Bus;
+      pools: Pools;
+      edgeId: string;
+      ttlS: number;
+      maxPerUser: number;
+      logger: Logger;
+      now?: () => number;
+      /** Told of each session this instance ends (its streams here end at once). */
+      onEnded?: (sessionId: string) => void;
+    },
   ) {}
 
   private now(): number {
@@ -54,6 +65,10 @@ export class Sessions {
 
   async create(user: string): Promise<WebSessionRecord> {
     const p = await this.partition(user);
+    // Bounded like a user's SIP endpoints (REGISTER_MAX_ENDPOINTS): past the limit the oldest web
+    // session is signed out, as Lync replaces the least recently registered endpoint.
+    const current = (await listRecords(this.o.store, p, webSessions)).sort((a, b) => a.value.createdAt.localeCompare(b.value.createdAt));
+    for (const old of current.slice(0, Math.max(0, current.length - this.o.maxPerUser + 1))) await this.end(user, old.id, 'replaced');
     const id = newId();
     const epid = `w${newId(6).replace(/[^A-Za-z0-9]/g, '0')}`.slice(0, 10);
     const at = new Date(this.now()).toISOString();
@@ -118,14 +133,15 @@ export class Sessions {
   }
 
   /** Signs the session out: its endpoint ends (endpoint-gone), then the session record goes. */
-  async end(user: string, id: string, reason: 'unregistered' | 'expired' = 'unregistered'): Promise<void> {
+  async end(user: string, id: string, reason: 'unregistered' | 'expired' | 'replaced' = 'unregistered'): Promise<void> {
     const p = await this.partition(user);
     const cur = await this.get(user, id);
     if (cur) await this.endEndpoint(user, cur.session.epid, reason);
     await this.o.store.apply(p, [remove(webSessions, id)]);
+    this.o.onEnded?.(id);
   }
 
-  private async endEndpoint(user: string, epid: string, reason: 'unregistered' | 'expired'): Promise<void> {
+  private async endEndpoint(user: string, epid: string, reason: 'unregistered' | 'expired' | 'replaced'): Promise<void> {
     const p = await this.partition(user);
     const reg = await getRecord(this.o.store, p, registrations, epid);
     if (!reg) return;
@@ -153,6 +169,7 @@ export class Sessions {
       }
       for (const due of await this.o.store.due(pool, webSessions.name, now, limit)) {
         await this.o.store.apply(due.partition, [remove(webSessions, due.record.id, { expect: due.record.version })]);
+        this.o.onEnded?.(due.record.id);
       }
     }
     return n;
