@@ -22,7 +22,8 @@ export function presenceView(uri: string, categories: readonly NotifiedCategory[
     activity: r.activity ?? null,
     note: r.note ?? null,
     displayName: r.displayName ?? null,
-    lastActive: r.lastActive ?? null,
+    // publishTime is UTC ([MS-PRES] §3.2.5.1.2) written without a zone: say so, for browsers.
+    lastActive: r.lastActive === undefined ? null : /(?:[zZ]|[+-]\d\d:?\d\d)$/.test(r.lastActive) ? r.lastActive : `${r.lastActive}Z`,
   };
 }
 
