@@ -140,6 +140,20 @@ describe('web API (embedded, real HTTP)', () => {
     expect((await h('GET', '/api/v1/me/presence', { token: t.accessToken })).status).toBe(401);
   });
 
+  it('a browser that stops refreshing goes offline after WEB_ENDPOINT_TTL_S; using the session again brings it back online', async () => {
+    const t = await signIn(h, 'alice@contoso.com');
+    await bob.categorySubscribe([{ uri: ALICE }], { categories: ['state'] });
+    await bob.nextNotify(3000, (m) => m.body.toString().includes('<availability>3500</availability>')).catch(() => undefined);
+    const { Sessions } = await import('../services/web/src/sessions.js');
+    const o = (webOf(w).api.d.sessions as unknown as { o: ConstructorParameters<typeof Sessions>[0] }).o;
+    // Eleven minutes on: the endpoint (600 s) is due, the session (8 h) is not.
+    expect(await new Sessions({ ...o, now: () => Date.now() + 11 * 60_000 }).sweep([w.pool])).toBe(1);
+    await bob.nextNotify(3000, (m) => m.body.toString().includes('<availability>18500</availability>'));
+    bob.sip.received.length = 0;
+    expect((await h('GET', '/api/v1/me/containers', { token: t.accessToken })).status).toBe(200);
+    await bob.nextNotify(3000, (m) => m.body.toString().includes('<availability>3500</availability>'));
+  });
+
   it('bad input gets a problem and changes nothing', async () => {
     const t = await signIn(h, 'alice@contoso.com');
     expect((await h('PUT', '/api/v1/me/presence', { token: t.accessToken, body: { availability: 'busy', note: 'kept' } })).status).toBe(200);

@@ -123,7 +123,15 @@ export class WebApi {
     if (!this.d.directory?.get(c.sub)) throw new ForbiddenError('the user may no longer sign in');
     const next = await this.d.sessions.refresh(c.sub, c.sid, c.n);
     if (!next) throw new UnauthorizedError('session ended or refresh token already used');
+    await this.keepEndpoint(c.sub, next);
     return this.tokens(c.sub, next.id, next.refreshNonce);
+  }
+
+  /** Extends the session's endpoint, registering it again (and showing it online) when it had ended. */
+  private async keepEndpoint(user: string, session: { id: string; epid: string } & Parameters<Sessions['keepEndpoint']>[1]): Promise<void> {
+    if ((await this.d.sessions.keepEndpoint(user, session)) === 'registered') {
+      await this.d.publisher.online({ user, epid: session.epid, connectionId: session.id }).catch((e: unknown) => this.d.logger.warn({ err: e, user }, 'publishing the web endpoint’s machineState failed'));
+    }
   }
 
   /** The caller of an access token: the session must still exist and the user be in the directory; then the per-user rate limit. */
@@ -136,6 +144,8 @@ export class WebApi {
     if (!this.d.directory?.get(c.sub)) throw new ForbiddenError('the user may no longer use the service');
     const wait = this.d.limiter.take(c.sub);
     if (wait > 0) throw new RateLimitedError('too many requests', wait);
+    // A session used after its endpoint expired (the browser slept) is an endpoint again.
+    if (!(await this.d.sessions.endpointAlive(c.sub, cur.session))) await this.keepEndpoint(c.sub, cur.session);
     return { user: c.sub, sessionId: c.sid, epid: cur.session.epid };
   }
 

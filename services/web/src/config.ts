@@ -7,6 +7,7 @@ export const webEnv = {
   }),
   WEB_ACCESS_TTL_S: env.int({ default: 300, min: 10, max: 86_400, doc: 'Lifetime of a web access token, seconds.' }),
   WEB_SESSION_TTL_S: env.int({ default: 28_800, min: 60, max: 2_592_000, doc: 'Lifetime of a web session (its refresh token and its endpoint), seconds; each refresh extends it.' }),
+  WEB_ENDPOINT_TTL_S: env.int({ default: 600, min: 30, max: 86_400, doc: 'How long a web session’s endpoint stays registered (its presence shown) without a token refresh or an open stream; the session itself may live longer and registers again on use.' }),
   WEB_USER_REQUESTS_PER_S: env.int({ default: 20, min: 1, max: 100_000, doc: 'API requests one user may make per second on one web instance (after a burst of WEB_USER_BURST); more get 429.' }),
   WEB_USER_BURST: env.int({ default: 60, min: 1, max: 1_000_000, doc: 'Burst of API requests one user may make at once.' }),
   WEB_SIGNIN_MAX_FAILURES: env.int({ default: 10, min: 1, max: 10_000, doc: 'Failed sign-ins per user in 5 minutes before sign-in is refused with 429 (even with the right password).' }),

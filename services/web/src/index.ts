@@ -46,12 +46,13 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
     pools: deps.pools,
     edgeId,
     ttlS: config.WEB_SESSION_TTL_S,
+    endpointTtlS: config.WEB_ENDPOINT_TTL_S,
     maxPerUser: config.WEB_MAX_SESSIONS_PER_USER,
     logger: log,
     onEnded: (id) => void live?.closeSession(id),
   });
   const contacts = new ContactsReader(deps.store, deps.pools);
-  live = new LiveStreams({ bus: deps.bus, endpoint, sessions, contacts, logger: log, maxPerUser: config.WEB_MAX_STREAMS_PER_USER, checkMs: config.WEB_STREAM_CHECK_MS });
+  live = new LiveStreams({ bus: deps.bus, endpoint, sessions, contacts, logger: log, maxPerUser: config.WEB_MAX_STREAMS_PER_USER, checkMs: config.WEB_STREAM_CHECK_MS, keepAliveMs: (config.WEB_ENDPOINT_TTL_S * 1000) / 3 });
   const api = new WebApi({
     directory: deps.directory,
     realm: deps.domains[0]!,

@@ -44,7 +44,7 @@ export class LiveStreams {
   private readonly checker: NodeJS.Timeout;
 
   constructor(
-    private readonly o: { bus: Bus; endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number; checkMs: number },
+    private readonly o: { bus: Bus; endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number; checkMs: number; keepAliveMs: number },
   ) {
     // A session can end on another instance (sign-out there, expiry swept there): the services end
     // its dialogs without telling anyone (the endpoint is gone), so each stream checks its session.
@@ -101,7 +101,8 @@ export class LiveStreams {
         await this.rememberViews(s);
         if (e) write(e);
       }
-      s.refresh = setInterval(() => void this.refreshDialogs(s), (DIALOG_EXPIRES_S / 2) * 1000);
+      // An open stream keeps the endpoint registered and its dialogs alive.
+      s.refresh = setInterval(() => void this.refreshDialogs(s), Math.min((DIALOG_EXPIRES_S / 2) * 1000, this.o.keepAliveMs));
       s.refresh.unref();
     } catch (e) {
       await this.close(s);
@@ -154,8 +155,19 @@ export class LiveStreams {
   private async refreshDialogs(s: Stream): Promise<void> {
     const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
     try {
-      await this.subscribe(s, s.watched);
-      if (s.contactsDialog) await this.o.endpoint.subscribeContacts(sender, DIALOG_EXPIRES_S, s.contactsDialog);
+      const cur = await this.o.sessions.get(s.user, s.sessionId);
+      if (!cur) {
+        s.end();
+        return await this.close(s);
+      }
+      if ((await this.o.sessions.keepEndpoint(s.user, cur.session)) === 'registered') {
+        // The endpoint had ended, and the services ended its dialogs with it: start them again.
+        s.dialogs.clear();
+        delete s.contactsDialog;
+      }
+      await this.tell(s, await this.subscribe(s, s.watched));
+      const contactsSub = await this.o.endpoint.subscribeContacts(sender, DIALOG_EXPIRES_S, s.contactsDialog);
+      if (!s.contactsDialog && contactsSub.dialog) s.contactsDialog = contactsSub.dialog;
     } catch (e) {
       this.o.logger.warn({ err: e, user: s.user }, 'refreshing a web stream’s subscriptions failed');
     }

@@ -47,6 +47,8 @@ export class Sessions {
       pools: Pools;
       edgeId: string;
       ttlS: number;
+      /** How long the endpoint stays registered without a refresh or an open stream. */
+      endpointTtlS: number;
       maxPerUser: number;
       logger: Logger;
       now?: () => number;
@@ -63,6 +65,26 @@ export class Sessions {
     return { pool: await this.o.pools.home(user), user };
   }
 
+  private registration(user: string, session: WebSessionRecord): RegistrationRecord {
+    return {
+      epid: session.epid,
+      contact: `${user};transport=web`,
+      gruu: `${user};opaque=user:epid:${session.epid};gruu`,
+      edgeId: this.o.edgeId,
+      connectionId: session.id,
+      transport: 'web',
+      supported: ['msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify', 'adhoclist'],
+      registeredAt: new Date(this.now()).toISOString(),
+    };
+  }
+
+  /** A new endpoint (not a refresh): the publication service makes the user's server publications. */
+  private async announce(p: Partition, user: string, epid: string): Promise<void> {
+    const at = new Date(this.now()).toISOString();
+    const count = (await listRecords(this.o.store, p, registrations)).length;
+    await this.o.bus.publish(endpointRegistered, p.pool, { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
+  }
+
   async create(user: string): Promise<WebSessionRecord> {
     const p = await this.partition(user);
     // Bounded like a user's SIP endpoints (REGISTER_MAX_ENDPOINTS): past the limit the oldest web
@@ -71,22 +93,12 @@ export class Sessions {
     for (const old of current.slice(0, Math.max(0, current.length - this.o.maxPerUser + 1))) await this.end(user, old.id, 'replaced');
     const id = newId();
     const epid = `w${newId(6).replace(/[^A-Za-z0-9]/g, '0')}`.slice(0, 10);
-    const at = new Date(this.now()).toISOString();
-    const expiresAt = this.now() + this.o.ttlS * 1000;
-    const session: WebSessionRecord = { id, user, epid, refreshNonce: newId(), createdAt: at, seq: 0, log: [], views: {} };
-    const reg: RegistrationRecord = {
-      epid,
-      contact: `${user};transport=web`,
-      gruu: `${user};opaque=user:epid:${epid};gruu`,
-      edgeId: this.o.edgeId,
-      connectionId: id,
-      transport: 'web',
-      supported: ['msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify', 'adhoclist'],
-      registeredAt: at,
-    };
-    await this.o.store.apply(p, [put(webSessions, session, { expiresAt }), put(registrations, reg, { expiresAt })]);
-    const count = (await listRecords(this.o.store, p, registrations)).length;
-    await this.o.bus.publish(endpointRegistered, p.pool, { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
+    const session: WebSessionRecord = { id, user, epid, refreshNonce: newId(), createdAt: new Date(this.now()).toISOString(), seq: 0, log: [], views: {} };
+    await this.o.store.apply(p, [
+      put(webSessions, session, { expiresAt: this.now() + this.o.ttlS * 1000 }),
+      put(registrations, this.registration(user, session), { expiresAt: this.now() + this.o.endpointTtlS * 1000 }),
+    ]);
+    await this.announce(p, user, epid);
     this.o.logger.info({ user, epid, session: id }, 'web session signed in');
     return session;
   }
@@ -98,17 +110,38 @@ export class Sessions {
     return { session: rec.value, version: rec.version };
   }
 
-  /** Rotates the refresh nonce and extends the session and its endpoint; undefined when `nonce` is not current. */
+  /**
+   * Keeps the session's endpoint registered for WEB_ENDPOINT_TTL_S more (a browser that is gone stops
+   * doing this, and its endpoint ends like a SIP client's that stops re-registering). An endpoint
+   * that already ended is registered again: `registered` (its dialogs and publications are gone).
+   */
+  async keepEndpoint(user: string, session: WebSessionRecord): Promise<'extended' | 'registered'> {
+    const p = await this.partition(user);
+    const expiresAt = this.now() + this.o.endpointTtlS * 1000;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const reg = await getRecord(this.o.store, p, registrations, session.epid);
+      if (!reg) break;
+      if ((await this.o.store.apply(p, [put(registrations, reg.value, { expect: reg.version, expiresAt })])).ok) return 'extended';
+    }
+    await this.o.store.apply(p, [put(registrations, this.registration(user, session), { expiresAt })]);
+    await this.announce(p, user, session.epid);
+    this.o.logger.info({ user, epid: session.epid, session: session.id }, 'web endpoint registered again');
+    return 'registered';
+  }
+
+  /** Whether the session's endpoint is registered now. */
+  async endpointAlive(user: string, session: WebSessionRecord): Promise<boolean> {
+    return (await getRecord(this.o.store, await this.partition(user), registrations, session.epid)) !== undefined;
+  }
+
+  /** Rotates the refresh nonce and extends the session; undefined when `nonce` is not current. */
   async refresh(user: string, id: string, nonce: string): Promise<WebSessionRecord | undefined> {
     const p = await this.partition(user);
     for (let attempt = 0; attempt < 3; attempt++) {
       const cur = await this.get(user, id);
       if (!cur || cur.session.refreshNonce !== nonce) return undefined;
-      const reg = await getRecord(this.o.store, p, registrations, cur.session.epid);
-      if (!reg) return undefined; // the endpoint ended (expired or signed out elsewhere)
       const next = { ...cur.session, refreshNonce: newId() };
-      const expiresAt = this.now() + this.o.ttlS * 1000;
-      const r = await this.o.store.apply(p, [put(webSessions, next, { expect: cur.version, expiresAt }), put(registrations, reg.value, { expect: reg.version, expiresAt })]);
+      const r = await this.o.store.apply(p, [put(webSessions, next, { expect: cur.version, expiresAt: this.now() + this.o.ttlS * 1000 })]);
       if (r.ok) return next;
     }
     return undefined;
@@ -168,6 +201,7 @@ export class Sessions {
         n++;
       }
       for (const due of await this.o.store.due(pool, webSessions.name, now, limit)) {
+        await this.endEndpoint(due.partition.user, (due.record.value as WebSessionRecord).epid, 'expired');
         await this.o.store.apply(due.partition, [remove(webSessions, due.record.id, { expect: due.record.version })]);
         this.o.onEnded?.(due.record.id);
       }
