@@ -39,7 +39,8 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
   const edgeId = webEdgeId(deps.instanceId);
   const processConfig = loadProcessConfig(deps.env);
   const endpoint = new WebEndpoint(deps.bus, deps.pools, edgeId, Math.max(100, processConfig.BUS_REQUEST_TIMEOUT_MS - 250));
-  let live: LiveStreams | undefined;
+  // Streams of a session this instance ends close at once (other instances notice within WEB_STREAM_CHECK_MS).
+  const onSessionEnded: ((id: string) => void)[] = [];
   const sessions = new Sessions({
     store: deps.store,
     bus: deps.bus,
@@ -49,10 +50,20 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
     endpointTtlS: config.WEB_ENDPOINT_TTL_S,
     maxPerUser: config.WEB_MAX_SESSIONS_PER_USER,
     logger: log,
-    onEnded: (id) => void live?.closeSession(id),
+    onEnded: (id) => onSessionEnded.forEach((f) => f(id)),
   });
   const contacts = new ContactsReader(deps.store, deps.pools);
-  live = new LiveStreams({ bus: deps.bus, endpoint, sessions, contacts, logger: log, maxPerUser: config.WEB_MAX_STREAMS_PER_USER, checkMs: config.WEB_STREAM_CHECK_MS, keepAliveMs: (config.WEB_ENDPOINT_TTL_S * 1000) / 3 });
+  const live = new LiveStreams({
+    bus: deps.bus,
+    endpoint,
+    sessions,
+    contacts,
+    logger: log,
+    maxPerUser: config.WEB_MAX_STREAMS_PER_USER,
+    checkMs: config.WEB_STREAM_CHECK_MS,
+    keepAliveMs: (config.WEB_ENDPOINT_TTL_S * 1000) / 3,
+  });
+  onSessionEnded.push((id) => void live.closeSession(id));
   const api = new WebApi({
     directory: deps.directory,
     realm: deps.domains[0]!,
@@ -61,7 +72,7 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
     endpoint,
     publisher: new OwnPublisher(deps.store, deps.pools, endpoint),
     contacts,
-    live: live,
+    live,
     limiter: new RateLimiter(config.WEB_USER_REQUESTS_PER_S, config.WEB_USER_BURST),
     signInFailures: new FailureCounter(config.WEB_SIGNIN_MAX_FAILURES, 5 * 60_000),
     accessTtlS: config.WEB_ACCESS_TTL_S,
@@ -70,9 +81,8 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
   });
 
   const ping = await servePing('web', deps);
-  const streams = live;
-  const send = await deps.bus.handle(edgeSend, edgeId, (req) => streams.handleSend(req), { queue: `edge-${edgeId}` });
-  const sendBatch = await deps.bus.handle(edgeSendBatch, edgeId, (req) => streams.handleBatch(req), { queue: `edge-${edgeId}` });
+  const send = await deps.bus.handle(edgeSend, edgeId, (req) => live.handleSend(req), { queue: `edge-${edgeId}` });
+  const sendBatch = await deps.bus.handle(edgeSendBatch, edgeId, (req) => live.handleBatch(req), { queue: `edge-${edgeId}` });
   const pools = deps.pools.all.map((p) => p.id);
   const sweeper = setInterval(() => {
     sessions.sweep(pools).catch((e: unknown) => log.warn({ err: e }, 'web session sweep failed'));
@@ -83,7 +93,7 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
     api,
     stop: async () => {
       clearInterval(sweeper);
-      await live?.closeAll();
+      await live.closeAll();
       await sendBatch.stop();
       await send.stop();
       await ping.stop();

@@ -26,6 +26,8 @@ interface Stream {
   readonly dialogs: Map<string, CategoryDialog>;
   contactsDialog?: CategoryDialog;
   refresh?: NodeJS.Timeout;
+  /** Set once the snapshot or replay is written: changes before that only update the cache. */
+  ready: boolean;
   closed: boolean;
 }
 
@@ -75,7 +77,7 @@ export class LiveStreams {
    * session's logged events after `lastEventId` and what changed since ([WHATWG SSE] Last-Event-ID).
    */
   async open(user: string, sessionId: string, epid: string, lastEventId: number | undefined, write: (e: StreamEvent) => void, end: () => void = () => undefined): Promise<() => Promise<void>> {
-    const s: Stream = { user, sessionId, epid, connectionId: `s-${newId(9)}`, write, end, cache: new CategoryCache(), told: {}, watched: new Set(), dialogs: new Map(), closed: false };
+    const s: Stream = { user, sessionId, epid, connectionId: `s-${newId(9)}`, write, end, cache: new CategoryCache(), told: {}, watched: new Set(), dialogs: new Map(), ready: false, closed: false };
     this.streams.set(s.connectionId, s);
     this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
     const sender = { user, epid, connectionId: s.connectionId };
@@ -101,6 +103,9 @@ export class LiveStreams {
         await this.rememberViews(s);
         if (e) write(e);
       }
+      // What changed while the stream was being set up, after what it was told.
+      s.ready = true;
+      await this.tell(s, [...s.watched].map((u) => presenceView(u, s.cache.current(u))));
       // An open stream keeps the endpoint registered and its dialogs alive.
       s.refresh = setInterval(() => void this.refreshDialogs(s), Math.min((DIALOG_EXPIRES_S / 2) * 1000, this.o.keepAliveMs));
       s.refresh.unref();
@@ -233,7 +238,7 @@ export class LiveStreams {
     if (event === 'vnd-microsoft-roaming-contacts') return this.contactsChanged(s);
     if (event !== 'presence') return;
     const views = parseNotifiedCategories(header('content-type'), body).map((p) => presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
-    await this.tell(s, views);
+    if (s.ready) await this.tell(s, views);
   }
 
   /** The contact list changed (any endpoint, any instance): watch the new contacts, tell the browser the list. */

@@ -52,6 +52,11 @@ export class CategoryCache {
 
   constructor(private readonly maxUris = 2000) {}
 
+  /** What is held of `uri` now. */
+  current(uri: string): NotifiedCategory[] {
+    return [...(this.byUri.get(uri)?.values() ?? [])];
+  }
+
   apply(uri: string, categories: readonly NotifiedCategory[]): NotifiedCategory[] {
     const m = this.byUri.get(uri) ?? new Map<string, NotifiedCategory>();
     for (const c of categories) {
