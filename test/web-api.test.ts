@@ -247,6 +247,19 @@ describe('web API (embedded, real HTTP)', () => {
     expect((await h('GET', '/api/v1/users/not-a-uri/presence', { token: t.accessToken })).status).toBe(400);
   });
 
+  it('blocking through the API works for a user who never ran Lync: 32000 gets its placeholders, the blocked caller sees nothing', async () => {
+    // Carol signs in on the web only and is busy; Alice (a colleague) sees it until Carol blocks her.
+    const carol = await signIn(h, 'carol@contoso.com');
+    const alice = await signIn(h, 'alice@contoso.com');
+    expect((await h('PUT', '/api/v1/me/presence', { token: carol.accessToken, body: { availability: 'busy', note: 'deep work' } })).status).toBe(200);
+    expect((await h('GET', '/api/v1/users/carol@contoso.com/presence', { token: alice.accessToken })).body).toMatchObject({ availability: 6500, note: 'deep work' });
+    expect((await h('PUT', '/api/v1/me/containers/32000', { token: carol.accessToken, body: { add: [{ type: 'user', value: 'alice@contoso.com' }] } })).status).toBe(200);
+    expect((await h('GET', '/api/v1/users/carol@contoso.com/presence', { token: alice.accessToken })).body).toMatchObject({ availability: null, availabilityName: 'unknown', note: null });
+    // Bob, not blocked, still sees her.
+    const b = await signIn(h, 'bob@contoso.com');
+    expect((await h('GET', '/api/v1/users/carol@contoso.com/presence', { token: b.accessToken })).body).toMatchObject({ availability: 6500 });
+  });
+
   it('contacts and groups: the same roaming list as SIP clients, deltas reach them, deltaNum rules apply', async () => {
     const t = await signIn(h, 'bob@contoso.com');
     const type = 'application/vnd-microsoft-roaming-contacts+xml';

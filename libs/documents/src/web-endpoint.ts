@@ -60,6 +60,16 @@ export function buildWebPublish(uri: string, states: readonly WebStatePublicatio
   return element('publish', [['xmlns', NS.richPresence]], element('publications', [['uri', uri]], [...statePubs, ...notePubs].join('')));
 }
 
+/**
+ * Empty static instances of `categories` in one container ([MS-PRES] §2.2.2.2.1). Lync publishes
+ * them into the blocked container (32000): only containers that hold a category take part in its
+ * resolution (§3.2.5.3), so a member of 32000 sees nothing only once 32000 holds each category.
+ */
+export function buildEmptyPublish(uri: string, container: number, categories: readonly string[]): string {
+  const pubs = categories.map((c) => element('publication', [['categoryName', c], ['instance', '0'], ['container', container], ['version', 0], ['expireType', 'static']])).join('');
+  return element('publish', [['xmlns', NS.richPresence]], element('publications', [['uri', uri]], pubs));
+}
+
 /** A batch category SUBSCRIBE body ([MS-PRES] §2.2.2.4.1, §4.5): adhoc list of resources and a category list. */
 export function buildBatchSubscribe(uri: string, resources: readonly string[], categories: readonly string[], action: 'subscribe' | 'unsubscribe' = 'subscribe'): string {
   const list = resources.map((r) => element('resource', [['uri', r]])).join('');

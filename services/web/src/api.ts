@@ -224,6 +224,7 @@ export class WebApi {
     for (let attempt = 0; attempt < 2; attempt++) {
       const version = (await this.d.contacts.containers(c.user)).find((x) => x.id === id)?.version ?? 0;
       const r = await this.d.endpoint.setContainer(this.sender(c), id, version, changes);
+      if (r.status === 200 && id === 32000 && changes.some((x) => x.action === 'add')) await this.d.publisher.blockedPlaceholders(this.sender(c));
       if (r.status === 200) return (await this.d.contacts.containers(c.user)).find((x) => x.id === id) ?? { id, version: 0, members: [] };
       if (r.status === 400) throw new BadRequestError(r.reason ?? 'refused');
       if (r.status !== 409) throw new UpstreamError(`setContainerMembers answered ${r.status}`);

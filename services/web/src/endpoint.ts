@@ -2,6 +2,7 @@ import { sipRequestCommands, type Bus, type BusHeader, type SipReply, type SipSe
 import {
   buildBatchSubscribe,
   buildContactSoap,
+  buildEmptyPublish,
   buildSetContainer,
   buildWebPublish,
   CONTENT_TYPE,
@@ -89,6 +90,17 @@ export class WebEndpoint {
       to: s.user,
       headers: [{ name: 'Content-Type', value: CONTENT_TYPE.publish }],
       body: buildWebPublish(s.user, states, notes, noteInstance),
+    });
+  }
+
+  /** Empty static instances of `categories` in `container` (the blocked container's placeholders). */
+  async publishEmpty(s: Sender, container: number, categories: readonly string[]): Promise<SipReply> {
+    return this.send('publication', await this.pools.home(s.user), s, {
+      method: 'SERVICE',
+      uri: s.user,
+      to: s.user,
+      headers: [{ name: 'Content-Type', value: CONTENT_TYPE.publish }],
+      body: buildEmptyPublish(s.user, container, categories),
     });
   }
 

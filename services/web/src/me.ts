@@ -9,6 +9,10 @@ const STATE_CONTAINERS = [2, 3] as const;
 /** Containers a personal note goes in, as Lync publishes it ([MS-PRES] §4.2.1). */
 const NOTE_CONTAINERS = [200, 300, 400] as const;
 
+/** The blocked container and the categories a blocked watcher would otherwise see ([MS-PRES] §3.5.1). */
+const BLOCKED = 32000;
+const BLOCKED_CATEGORIES = ['state', 'note'] as const;
+
 /** A 28-bit number from the endpoint id: instance ids of this endpoint's publications. */
 function endpointHash(epid: string): number {
   let h = 2166136261;
@@ -55,6 +59,20 @@ export class OwnPublisher {
       if (r.status !== 409) throw new UpstreamError(`publication answered ${r.status} ${r.reason ?? ''}`.trim());
     }
     throw new ConflictError('the presence changed meanwhile; try again');
+  }
+
+  /**
+   * Makes container 32000 (blocked) hold empty state and note instances, as Lync does at first
+   * sign-in: without them a member of 32000 resolves to another container ([MS-PRES] §3.2.5.3).
+   */
+  async blockedPlaceholders(s: Sender): Promise<void> {
+    const p = { pool: await this.pools.home(s.user), user: s.user };
+    const missing: string[] = [];
+    for (const c of BLOCKED_CATEGORIES) if (!(await getRecord(this.store, p, publications, `${BLOCKED}:${c}:0`))) missing.push(c);
+    if (missing.length === 0) return;
+    const r = await this.endpoint.publishEmpty(s, BLOCKED, missing);
+    // 409: another endpoint published them meanwhile, which is what was wanted.
+    if (r.status !== 200 && r.status !== 409) throw new UpstreamError(`publication answered ${r.status} ${r.reason ?? ''}`.trim());
   }
 
   async online(s: Sender): Promise<void> {
