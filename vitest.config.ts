@@ -7,7 +7,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 // spawn (`node services/*/dist/main.js`) run the build that `npm test` makes first (pretest).
 const alias = [
   { find: /^@presence\/(bus|state|telemetry|runtime|sip|documents|presence)$/, replacement: `${root}libs/$1/src/index.ts` },
-  { find: /^@presence\/(sip-edge|xmpp-edge|publication|aggregation|subscription|federation|embedded)$/, replacement: `${root}services/$1/src/index.ts` },
+  { find: /^@presence\/(sip-edge|xmpp-edge|publication|aggregation|subscription|federation|web|embedded)$/, replacement: `${root}services/$1/src/index.ts` },
 ];
 
 export default defineConfig({

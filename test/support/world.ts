@@ -10,6 +10,7 @@ import { sipEdge } from '@presence/sip-edge';
 import { poolPattern, RedisStore, type Store } from '@presence/state';
 import { subscription } from '@presence/subscription';
 import { xmppEdge } from '@presence/xmpp-edge';
+import { web } from '@presence/web';
 
 /** The whole server in this test process, embedded (memory) or clustered (real NATS and Redis). */
 export interface World {
@@ -39,7 +40,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
     processName: 'presence-test',
     mode: o.mode,
     // The edge last, as in the embedded main: services listen before clients can reach them.
-    services: [publication, aggregation, subscription, federation, sipEdge, xmppEdge],
+    services: [publication, aggregation, subscription, federation, web, sipEdge, xmppEdge],
     env: {
       HTTP_PORT: '0',
       HTTP_HOST: '127.0.0.1',
@@ -53,6 +54,7 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       INSTANCE_ID: `edge-${pool}`,
       PRESENCE_AUTH: 'none',
       ADMIN_TOKEN: TEST_ADMIN_TOKEN,
+      WEB_TOKEN_SECRET: 'test-web-token-secret-0123456789abcdef',
       PRESENCE_SWEEP_MS: '200',
       SUBSCRIBE_MIN_EXPIRES: '60',
       ...(o.natsUrl ? { NATS_URL: o.natsUrl } : {}),

@@ -64,3 +64,4 @@ export { buildMsrtcPidf, buildPidf, buildWatcherInfo, parsePidf, PIDF_CONTENT_TY
 export { buildPersonalNote, buildPidfMachineState } from './pidf-state.js';
 export { buildBatchSubscribe, buildClientPublish, buildDeleteContact, buildSetContact, buildSetContainerMember, type StatePublication } from './client-requests.js';
 export { parseCategoryNotify, parseContactDocument, parseFaultVersions, type ContactDocument, type PresentityView } from './gateway-reads.js';
+export * from './web-endpoint.js';

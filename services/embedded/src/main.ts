@@ -5,10 +5,11 @@ import { runProcess } from '@presence/runtime';
 import { sipEdge } from '@presence/sip-edge';
 import { subscription } from '@presence/subscription';
 import { xmppEdge } from '@presence/xmpp-edge';
+import { web } from '@presence/web';
 
 /** `npm start`: every service in one process over the in-process bus and in-memory state. */
 await runProcess({
   processName: 'presence',
   mode: 'embedded',
-  services: [publication, aggregation, subscription, federation, sipEdge, xmppEdge],
+  services: [publication, aggregation, subscription, federation, web, sipEdge, xmppEdge],
 });

@@ -1,0 +1,211 @@
+import { endpointGone, endpointRegistered, type Bus } from '@presence/bus';
+import type { Pools } from '@presence/runtime';
+import { getRecord, listRecords, put, registrations, remove, type Collection, type Partition, type RegistrationRecord, type Store } from '@presence/state';
+import type { Logger } from '@presence/telemetry';
+import { newId } from './tokens.js';
+
+/** One event of a session's live stream, kept for resumption (Last-Event-ID). */
+export interface StreamEvent {
+  readonly id: number;
+  readonly event: string;
+  readonly data: unknown;
+}
+
+/**
+ * A signed-in web session, in the user's partition of the store (so any web instance serves it):
+ * its endpoint id, the refresh token's rotation nonce, and the stream's resumption state: the
+ * last events (bounded) and what the browser was last told of each contact.
+ */
+export interface WebSessionRecord {
+  readonly id: string;
+  readonly user: string;
+  readonly epid: string;
+  readonly refreshNonce: string;
+  readonly createdAt: string;
+  readonly seq: number;
+  readonly log: readonly StreamEvent[];
+  readonly views: Readonly<Record<string, unknown>>;
+}
+
+/** Web sessions; id = session id. */
+export const webSessions: Collection<WebSessionRecord> = Object.freeze({ name: 'wses', idOf: (s: WebSessionRecord) => s.id });
+
+/** Events kept per session for resumption: older Last-Event-IDs get a fresh snapshot. */
+export const STREAM_LOG_MAX = 100;
+
+/**
+ * Sessions and their endpoints. A session is a registration like a SIP client's ([MS-PRES]
+ * §3.2.5.1.2: its endpoint-bound publications go with it): transport `web`, this web service's
+ * edge id, the session id as connection. Signing out or expiry ends the registration with
+ * `endpoint-gone`, so publication drops what the browser published.
+ */
+export class Sessions {
+  constructor(
+    private readonly o: {
+      store: Store;
+      bus: Bus;
+      pools: Pools;
+      edgeId: string;
+      ttlS: number;
+      /** How long the endpoint stays registered without a refresh or an open stream. */
+      endpointTtlS: number;
+      maxPerUser: number;
+      logger: Logger;
+      now?: () => number;
+      /** Told of each session this instance ends (its streams here end at once). */
+      onEnded?: (sessionId: string) => void;
+    },
+  ) {}
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  async partition(user: string): Promise<Partition> {
+    return { pool: await this.o.pools.home(user), user };
+  }
+
+  private registration(user: string, session: WebSessionRecord): RegistrationRecord {
+    return {
+      epid: session.epid,
+      contact: `${user};transport=web`,
+      gruu: `${user};opaque=user:epid:${session.epid};gruu`,
+      edgeId: this.o.edgeId,
+      connectionId: session.id,
+      transport: 'web',
+      supported: ['msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify', 'adhoclist'],
+      registeredAt: new Date(this.now()).toISOString(),
+    };
+  }
+
+  /** A new endpoint (not a refresh): the publication service makes the user's server publications. */
+  private async announce(p: Partition, user: string, epid: string): Promise<void> {
+    const at = new Date(this.now()).toISOString();
+    const count = (await listRecords(this.o.store, p, registrations)).length;
+    await this.o.bus.publish(endpointRegistered, p.pool, { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
+  }
+
+  async create(user: string): Promise<WebSessionRecord> {
+    const p = await this.partition(user);
+    // Bounded like a user's SIP endpoints (REGISTER_MAX_ENDPOINTS): past the limit the oldest web
+    // session is signed out, as Lync replaces the least recently registered endpoint.
+    const current = (await listRecords(this.o.store, p, webSessions)).sort((a, b) => a.value.createdAt.localeCompare(b.value.createdAt));
+    for (const old of current.slice(0, Math.max(0, current.length - this.o.maxPerUser + 1))) await this.end(user, old.id, 'replaced');
+    const id = newId();
+    const epid = `w${newId(6).replace(/[^A-Za-z0-9]/g, '0')}`.slice(0, 10);
+    const session: WebSessionRecord = { id, user, epid, refreshNonce: newId(), createdAt: new Date(this.now()).toISOString(), seq: 0, log: [], views: {} };
+    await this.o.store.apply(p, [
+      put(webSessions, session, { expiresAt: this.now() + this.o.ttlS * 1000 }),
+      put(registrations, this.registration(user, session), { expiresAt: this.now() + this.o.endpointTtlS * 1000 }),
+    ]);
+    await this.announce(p, user, epid);
+    this.o.logger.info({ user, epid, session: id }, 'web session signed in');
+    return session;
+  }
+
+  /** The session if it exists and has not expired. */
+  async get(user: string, id: string): Promise<{ session: WebSessionRecord; version: number } | undefined> {
+    const rec = await getRecord(this.o.store, await this.partition(user), webSessions, id);
+    if (!rec || (rec.expiresAt !== undefined && rec.expiresAt <= this.now())) return undefined;
+    return { session: rec.value, version: rec.version };
+  }
+
+  /**
+   * Keeps the session's endpoint registered for WEB_ENDPOINT_TTL_S more (a browser that is gone stops
+   * doing this, and its endpoint ends like a SIP client's that stops re-registering). An endpoint
+   * that already ended is registered again: `registered` (its dialogs and publications are gone).
+   */
+  async keepEndpoint(user: string, session: WebSessionRecord): Promise<'extended' | 'registered'> {
+    const p = await this.partition(user);
+    const expiresAt = this.now() + this.o.endpointTtlS * 1000;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const reg = await getRecord(this.o.store, p, registrations, session.epid);
+      if (!reg) break;
+      if ((await this.o.store.apply(p, [put(registrations, reg.value, { expect: reg.version, expiresAt })])).ok) return 'extended';
+    }
+    await this.o.store.apply(p, [put(registrations, this.registration(user, session), { expiresAt })]);
+    await this.announce(p, user, session.epid);
+    this.o.logger.info({ user, epid: session.epid, session: session.id }, 'web endpoint registered again');
+    return 'registered';
+  }
+
+  /** Whether the session's endpoint is registered now. */
+  async endpointAlive(user: string, session: WebSessionRecord): Promise<boolean> {
+    return (await getRecord(this.o.store, await this.partition(user), registrations, session.epid)) !== undefined;
+  }
+
+  /** Rotates the refresh nonce and extends the session; undefined when `nonce` is not current. */
+  async refresh(user: string, id: string, nonce: string): Promise<WebSessionRecord | undefined> {
+    const p = await this.partition(user);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const cur = await this.get(user, id);
+      if (!cur || cur.session.refreshNonce !== nonce) return undefined;
+      const next = { ...cur.session, refreshNonce: newId() };
+      const r = await this.o.store.apply(p, [put(webSessions, next, { expect: cur.version, expiresAt: this.now() + this.o.ttlS * 1000 })]);
+      if (r.ok) return next;
+    }
+    return undefined;
+  }
+
+  /** Appends events to the session's log (bounded) and records the views they told; answers them with ids. */
+  async record(user: string, id: string, events: readonly { event: string; data: unknown; view?: { uri: string; value: unknown } }[]): Promise<StreamEvent[]> {
+    const p = await this.partition(user);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const cur = await this.get(user, id);
+      if (!cur) return [];
+      let seq = cur.session.seq;
+      // Entries without an event name only record a view (what a snapshot told).
+      const added = events.filter((e) => e.event !== '').map((e) => ({ id: ++seq, event: e.event, data: e.data }));
+      const views: Record<string, unknown> = { ...cur.session.views };
+      for (const e of events) if (e.view) views[e.view.uri] = e.view.value;
+      const next: WebSessionRecord = { ...cur.session, seq, log: [...cur.session.log, ...added].slice(-STREAM_LOG_MAX), views };
+      const r = await this.o.store.apply(p, [put(webSessions, next, { expect: cur.version, keepExpiry: true })]);
+      if (r.ok) return added;
+    }
+    return [];
+  }
+
+  /** Signs the session out: its endpoint ends (endpoint-gone), then the session record goes. */
+  async end(user: string, id: string, reason: 'unregistered' | 'expired' | 'replaced' = 'unregistered'): Promise<void> {
+    const p = await this.partition(user);
+    const cur = await this.get(user, id);
+    if (cur) await this.endEndpoint(user, cur.session.epid, reason);
+    await this.o.store.apply(p, [remove(webSessions, id)]);
+    this.o.onEnded?.(id);
+  }
+
+  private async endEndpoint(user: string, epid: string, reason: 'unregistered' | 'expired' | 'replaced'): Promise<void> {
+    const p = await this.partition(user);
+    const reg = await getRecord(this.o.store, p, registrations, epid);
+    if (!reg) return;
+    const r = await this.o.store.apply(p, [remove(registrations, epid, { expect: reg.version })]);
+    if (!r.ok) return;
+    const lastEndpoint = (await listRecords(this.o.store, p, registrations)).length === 0;
+    await this.o.bus.publish(endpointGone, p.pool, { user, epid, reason, lastEndpoint, at: new Date(this.now()).toISOString() }, { msgId: `endpoint-gone:${user}:${epid}:${reg.version}` });
+    this.o.logger.info({ user, epid, reason }, 'web endpoint gone');
+  }
+
+  /**
+   * Ends web endpoints and sessions whose time has passed (the SIP edge's sweeper ends only what it
+   * can see too, and a clustered deployment may run web instances without an edge). Safe on every
+   * instance at once: removals are compare-and-set.
+   */
+  async sweep(pools: readonly string[], limit = 200): Promise<number> {
+    let n = 0;
+    const now = this.now();
+    for (const pool of pools) {
+      for (const due of await this.o.store.due(pool, registrations.name, now, limit)) {
+        const reg = due.record.value as RegistrationRecord;
+        if (reg.transport !== 'web') continue;
+        await this.endEndpoint(due.partition.user, reg.epid, 'expired');
+        n++;
+      }
+      for (const due of await this.o.store.due(pool, webSessions.name, now, limit)) {
+        await this.endEndpoint(due.partition.user, (due.record.value as WebSessionRecord).epid, 'expired');
+        await this.o.store.apply(due.partition, [remove(webSessions, due.record.id, { expect: due.record.version })]);
+        this.o.onEnded?.(due.record.id);
+      }
+    }
+    return n;
+  }
+}
