@@ -39,7 +39,10 @@ export interface NatsBusOptions extends EventDeliveryOptions {
   requestTimeoutMs?: number;
   /** How long JetStream keeps an event no consumer acknowledged. Default 24 h. */
   streamMaxAgeMs?: number;
-  /** JetStream replicas of each pool's stream (1 for a single server, 3 for a cluster). */
+  /**
+   * JetStream replicas of each pool's stream; its consumers inherit them. Default: min(3, number of
+   * servers in the cluster the connection reports), 1 for a single server.
+   */
   streamReplicas?: number;
   /** Events fetched ahead per consumer instance. Small keeps the load shared between instances. */
   prefetch?: number;
@@ -51,6 +54,16 @@ export interface NatsBusOptions extends EventDeliveryOptions {
 
 function carrierOf(h: MsgHdrs): HeaderCarrier {
   return { get: (k) => (h.has(k) ? h.get(k) : undefined), set: (k, v) => h.set(k, v), keys: () => h.keys() };
+}
+
+/**
+ * Replicas for a cluster of the size the server announces: `connect_urls` lists every server of a
+ * cluster (itself included). Three replicas survive the loss of one server (a quorum of 2 stays);
+ * more only cost writes.
+ */
+export function defaultReplicas(info: { cluster?: string; connect_urls?: string[] } | undefined): number {
+  if (!info?.cluster) return 1;
+  return Math.max(1, Math.min(3, info.connect_urls?.length ?? 1));
 }
 
 function isNotFound(e: unknown): boolean {
@@ -89,7 +102,7 @@ export class NatsBus implements Bus {
       duplicateWindowMs: opts.duplicateWindowMs ?? 120_000,
       drainTimeoutMs: opts.drainTimeoutMs ?? 3000,
       streamMaxAgeMs: opts.streamMaxAgeMs ?? 24 * 3600_000,
-      streamReplicas: opts.streamReplicas ?? 1,
+      streamReplicas: opts.streamReplicas ?? defaultReplicas(nc.info),
       prefetch: opts.prefetch ?? 4,
       onDeadLetter: opts.onDeadLetter,
     };
@@ -187,7 +200,13 @@ export class NatsBus implements Bus {
   private async createTopology(pool: string, evt: EventDef<unknown>): Promise<void> {
     const stream = eventStreamName(pool);
     try {
-      await this.jsm.streams.info(stream);
+      const info = await this.jsm.streams.info(stream);
+      if (info.config.num_replicas < this.o.streamReplicas) {
+        // A stream made on a smaller cluster (or with an older setting) grows to the wanted replicas;
+        // the server copies its messages to the new peers. Its consumers follow the stream.
+        // Best effort: with too few servers up the update is refused and the stream keeps working.
+        await this.jsm.streams.update(stream, { ...info.config, num_replicas: this.o.streamReplicas }).catch(() => undefined);
+      }
     } catch (e) {
       if (!isNotFound(e)) throw e;
       try {
@@ -287,6 +306,11 @@ export class NatsBus implements Bus {
     };
     this.subs.add(sub);
     return sub;
+  }
+
+  /** The replicas this bus gives the streams it creates. */
+  get streamReplicas(): number {
+    return this.o.streamReplicas;
   }
 
   async check(): Promise<void> {
