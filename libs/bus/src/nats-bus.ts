@@ -262,7 +262,9 @@ export class NatsBus implements Bus {
     await this.ensure(pool, evt as EventDef<unknown>);
     const concurrency = Math.max(1, opts.concurrency ?? 1);
     const c = await this.js.consumers.get(eventStreamName(pool), durableName(consumer, evt.name));
-    const messages: ConsumerMessages = await c.consume({ max_messages: Math.max(this.o.prefetch, concurrency) });
+    // Pulls expire after 5 s (heartbeats every 2.5 s): when the server holding a pull dies, or the
+    // stream's leader moves, a new pull goes out within seconds instead of the default 30 s.
+    const messages: ConsumerMessages = await c.consume({ max_messages: Math.max(this.o.prefetch, concurrency), expires: 5000 });
     const running = new Set<Promise<void>>();
     const handleOne = async (m: (typeof messages) extends AsyncIterable<infer M> ? M : never) => {
       const msgId = m.headers?.get('Nats-Msg-Id') ?? String(m.seq);
