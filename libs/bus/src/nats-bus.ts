@@ -197,10 +197,27 @@ export class NatsBus implements Bus {
     return p;
   }
 
+  /**
+   * Runs a JetStream API call, again while the cluster cannot answer yet: a replicated stream or
+   * consumer is created by a Raft group, which on a busy or recovering cluster (a node just lost,
+   * leaders being elected) takes longer than one API timeout or answers "temporarily unavailable".
+   */
+  private async jsApi<T>(f: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await f();
+      } catch (e) {
+        const transient = e instanceof TimeoutError || (e instanceof RequestError && (e.isNoResponders() || e.cause instanceof TimeoutError)) || (e instanceof JetStreamApiError && e.code === 10008) || /JetStreamNotEnabled|jetstream is not enabled/i.test(String(e));
+        if (!transient || attempt >= 6 || this.closing) throw e;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    }
+  }
+
   private async createTopology(pool: string, evt: EventDef<unknown>): Promise<void> {
     const stream = eventStreamName(pool);
     try {
-      const info = await this.jsm.streams.info(stream);
+      const info = await this.jsApi(() => this.jsm.streams.info(stream));
       if (info.config.num_replicas < this.o.streamReplicas) {
         // A stream made on a smaller cluster (or with an older setting) grows to the wanted replicas;
         // the server copies its messages to the new peers. Its consumers follow the stream.
@@ -210,7 +227,7 @@ export class NatsBus implements Bus {
     } catch (e) {
       if (!isNotFound(e)) throw e;
       try {
-        await this.jsm.streams.add({
+        await this.jsApi(() => this.jsm.streams.add({
           name: stream,
           subjects: [poolEventsWildcard(pool)],
           retention: RetentionPolicy.Interest,
@@ -218,7 +235,7 @@ export class NatsBus implements Bus {
           num_replicas: this.o.streamReplicas,
           duplicate_window: nanos(this.o.duplicateWindowMs),
           max_age: nanos(this.o.streamMaxAgeMs),
-        });
+        }));
       } catch (addErr) {
         // Another instance created it at the same moment: fine if it now exists.
         await this.jsm.streams.info(stream).catch(() => {
@@ -229,10 +246,10 @@ export class NatsBus implements Bus {
     for (const consumer of evt.consumers) {
       const durable = durableName(consumer, evt.name);
       try {
-        await this.jsm.consumers.info(stream, durable);
+        await this.jsApi(() => this.jsm.consumers.info(stream, durable));
       } catch (e) {
         if (!isNotFound(e)) throw e;
-        await this.jsm.consumers.add(stream, {
+        await this.jsApi(() => this.jsm.consumers.add(stream, {
           durable_name: durable,
           filter_subject: evt.subject(pool),
           ack_policy: AckPolicy.Explicit,
@@ -240,7 +257,7 @@ export class NatsBus implements Bus {
           ack_wait: nanos(this.o.ackWaitMs),
           max_deliver: this.o.maxDeliver,
           max_ack_pending: 1000,
-        });
+        }));
       }
     }
   }
@@ -261,7 +278,7 @@ export class NatsBus implements Bus {
     if (!evt.consumers.includes(consumer)) throw new UndeclaredConsumerError(evt.name, consumer);
     await this.ensure(pool, evt as EventDef<unknown>);
     const concurrency = Math.max(1, opts.concurrency ?? 1);
-    const c = await this.js.consumers.get(eventStreamName(pool), durableName(consumer, evt.name));
+    const c = await this.jsApi(() => this.js.consumers.get(eventStreamName(pool), durableName(consumer, evt.name)));
     // Pulls expire after 5 s (heartbeats every 2.5 s): when the server holding a pull dies, or the
     // stream's leader moves, a new pull goes out within seconds instead of the default 30 s.
     const messages: ConsumerMessages = await c.consume({ max_messages: Math.max(this.o.prefetch, concurrency), expires: 5000 });

@@ -93,6 +93,10 @@ function createClient(opts: RedisStoreOptions): ScriptedRedis {
       redisOptions: common,
       enableOfflineQueue: false,
       enableAutoPipelining: true,
+      // ioredis groups auto-pipelined commands by the slot of their first key, and for a script it
+      // takes the first argument (numKeys) for that key: scripts of different partitions then land
+      // in one pipeline, which a Cluster refuses. Scripts go out on their own.
+      autoPipeliningIgnoredCommands: ['presApply'],
       clusterRetryStrategy: retry,
       // A failed-over master answers nothing until its replica is promoted; ioredis refreshes the
       // slot map on the connection error and retries the command at the new owner after this delay.
