@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { exited, killNow, until } from './children.js';
 import { freePort, natsAnswers } from './infra.js';
 
 /**
@@ -28,26 +29,8 @@ export interface NatsClusterHandle {
   stop(): Promise<void>;
 }
 
-function exited(c: ChildProcess): boolean {
-  return c.exitCode !== null || c.signalCode !== null;
-}
 
-function killNow(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (exited(c)) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGKILL');
-  });
-}
 
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what} was not ready within ${ms} ms`);
-}
 
 /** What /jsz of one node says about the JetStream meta group. */
 async function metaLeader(monitorPort: number): Promise<string | undefined> {

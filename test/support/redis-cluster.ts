@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { exited, killNow, until } from './children.js';
 import { freePort, redisAnswers } from './infra.js';
 
 const run = promisify(execFile);
@@ -46,17 +47,7 @@ async function cli(port: number, ...args: string[]): Promise<string> {
   return stdout;
 }
 
-function exited(c: ChildProcess): boolean {
-  return c.exitCode !== null || c.signalCode !== null;
-}
 
-function killNow(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (exited(c)) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGKILL');
-  });
-}
 
 /**
  * Node timeout 1 s: a dead master is declared failed and its replica promoted within a few
@@ -139,11 +130,3 @@ export async function startRedisCluster(nodeTimeoutMs = 1000): Promise<RedisClus
   return handle;
 }
 
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} was not ready within ${ms} ms`);
-}

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { killNow, until } from './children.js';
 import { freePort, redisAnswers } from './infra.js';
 
 /**
@@ -17,22 +18,7 @@ export interface RedisSentinelHandle {
   stop(): Promise<void>;
 }
 
-function killNow(c: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (c.exitCode !== null || c.signalCode !== null) return resolve();
-    c.once('exit', () => resolve());
-    c.kill('SIGKILL');
-  });
-}
 
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`${what} was not ready within ${ms} ms`);
-}
 
 export async function startRedisSentinel(master = 'presence'): Promise<RedisSentinelHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'redis-sentinel-'));

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisCluster, type RedisClusterHandle } from '../../../test/support/redis-cluster.js';
 import { collectionKey, DUE_SHARDS, dueKey } from '../src/keys.js';
 import { ReplicationTimeoutError } from '../src/redis-store.js';
-import { getRecord, poolPattern, publications, put, RedisStore, StoreUnavailableError, type PublicationRecord } from '../src/index.js';
+import { getRecord, poolPattern, publications, put, RedisStore, StoreUnavailableError } from '../src/index.js';
+import { note, writeUntilOk } from './failover.js';
 import { storeContract } from './store.contract.js';
 
 /**
@@ -39,7 +40,6 @@ async function deleteKeys(store: RedisStore, pattern: string): Promise<void> {
   }
 }
 
-const note = (data: string): PublicationRecord => ({ categoryName: 'note', instance: '0', container: 400, expireType: 'static', publishTime: '2026-11-30T00:00:00Z', data });
 
 storeContract('RedisStore (Redis Cluster, 3 masters + 3 replicas)', async () => {
   const pool = `t${randomUUID().slice(0, 8)}`;
@@ -147,20 +147,6 @@ describe('Redis Cluster replication', () => {
     for (let i = 0; ; i++) {
       const slot = Number(await c.call('CLUSTER', 'KEYSLOT', collectionKey({ pool, user: `sip:f${i}@contoso.com` }, 'pub')));
       if (ranges.find(([a, b]) => slot >= a && slot <= b)![2][1] === port) return `sip:f${i}@contoso.com`;
-    }
-  }
-
-  /** Writes until one succeeds; every failure meanwhile must be a 503 (StoreUnavailableError). */
-  async function writeUntilOk(store: RedisStore, p: { pool: string; user: string }, data: string): Promise<{ ms: number; failures: number }> {
-    const t0 = Date.now();
-    let failures = 0;
-    for (;;) {
-      const r = await store.apply(p, [put(publications, note(data))]).catch((e: unknown) => e);
-      if (r && typeof r === 'object' && 'ok' in r && r.ok) return { ms: Date.now() - t0, failures };
-      expect(r).toBeInstanceOf(StoreUnavailableError);
-      failures++;
-      if (Date.now() - t0 > 30_000) throw new Error(`the store did not recover within 30 s: ${String(r)}`);
-      await new Promise((x) => setTimeout(x, 50));
     }
   }
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisSentinel, type RedisSentinelHandle } from '../../../test/support/redis-sentinel.js';
-import { getRecord, poolPattern, publications, put, RedisStore, StoreUnavailableError, type PublicationRecord } from '../src/index.js';
+import { getRecord, poolPattern, publications, put, RedisStore } from '../src/index.js';
+import { note, writeUntilOk } from './failover.js';
 import { storeContract } from './store.contract.js';
 
 /** The store on Redis with Sentinel (a master, a replica, one Sentinel), started here once for the file. */
@@ -24,7 +25,6 @@ async function openStore(): Promise<RedisStore> {
   return s;
 }
 
-const note = (data: string): PublicationRecord => ({ categoryName: 'note', instance: '0', container: 400, expireType: 'static', publishTime: '2026-11-30T00:00:00Z', data });
 
 storeContract('RedisStore (Redis with Sentinel)', async () => {
   const pool = `t${randomUUID().slice(0, 8)}`;
@@ -58,17 +58,8 @@ describe('Redis Sentinel failover', () => {
     // Let the replica confirm the last write (what REDIS_WAIT_REPLICAS=1 would do on every write).
     await store.redis.call('WAIT', 1, 1000);
     await sentinel.crashMaster();
-    const t0 = Date.now();
-    let refused = 0;
-    for (;;) {
-      const r = await store.apply(p, [put(publications, note('after'))]).catch((e: unknown) => e);
-      if (r && typeof r === 'object' && 'ok' in r && r.ok) break;
-      expect(r).toBeInstanceOf(StoreUnavailableError);
-      refused++;
-      if (Date.now() - t0 > 30_000) throw new Error(`no failover within 30 s: ${String(r)}`);
-      await new Promise((x) => setTimeout(x, 100));
-    }
-    process.stdout.write(`redis sentinel: master killed (down-after 1 s), writes back after ${Date.now() - t0} ms (${refused} refused meanwhile)\n`);
+    const back = await writeUntilOk(store, p, 'after');
+    process.stdout.write(`redis sentinel: master killed (down-after 1 s), writes back after ${back.ms} ms (${back.failures} refused meanwhile)\n`);
     const rec = await getRecord(store, p, publications, '400:note:0');
     expect(rec?.value.data).toBe('after');
     expect(rec?.version).toBe(21);
