@@ -136,8 +136,8 @@ function createClient(opts: RedisStoreOptions): ScriptedRedis {
 
 /**
  * Errors that mean "Redis cannot answer now" (503), including a Redis Cluster in failover. MOVED/ASK
- * reach us only from the WAIT pipeline (ioredis follows them for single commands): the slot changed
- * owner under the script, which then did not run.
+ * reach us from pipelines (the WAIT pipeline, and the auto-pipelines in the second or two after a
+ * failover), which ioredis does not re-route: the slot changed owner and the command did not run.
  */
 const UNAVAILABLE = /^MOVED |^ASK |timed out|Stream isn't writeable|Connection is closed|ECONNRE|CLUSTERDOWN|TRYAGAIN|Cluster isn't ready|Failed to refresh slots|None of startup nodes|MaxRetriesPerRequest|READONLY|LOADING|MASTERDOWN/i;
 
