@@ -96,10 +96,32 @@ describe('deploy/k8s manifests', () => {
     expect(pod.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
   });
 
+  it('the Redis Cluster (3 masters + 3 replicas) and NATS cluster (3 nodes, JetStream) validate, run unprivileged, and the ha overlay points at every node', () => {
+    for (const [dir, name, replicas] of [['redis-cluster', 'redis-cluster', 6], ['nats-cluster', 'nats', 3]] as const) {
+      const objs = render(dir);
+      for (const o of objs) expect(schemaErrors(o)).toEqual([]);
+      const set = workloads(objs).find((o) => o.metadata.name === name)!;
+      expect(set.spec.replicas).toBe(replicas);
+      const pod = set.spec.template.spec;
+      expect(pod.securityContext.runAsNonRoot).toBe(true);
+      expect(pod.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+      // Not part-of presence: the presence NetworkPolicies (ingress 8080/8081 only) must not select them.
+      expect(set.spec.template.metadata.labels['app.kubernetes.io/part-of']).toBe('presence-data');
+      expect(objs.find((o) => o.kind === 'PodDisruptionBudget')?.spec.maxUnavailable).toBe(1);
+    }
+    const job = render('redis-cluster').find((o) => o.kind === 'Job')!;
+    expect(job.spec.template.spec.containers[0].command.join(' ')).toContain('--cluster-replicas 1');
+    const cm = render('overlays/ha').find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('presence-config-'))!;
+    expect(cm.data!.REDIS_CLUSTER_NODES!.split(',')).toHaveLength(6);
+    expect(cm.data!.NATS_URL!.split(',')).toHaveLength(3);
+    expect(cm.data!.JETSTREAM_REPLICAS).toBe('3');
+  });
+
   describe.each([
     ['dev', ['pool1']],
     ['production', ['pool1']],
     ['two-pools', ['pool1', 'pool2']],
+    ['ha', ['pool1']],
   ])('overlay %s, rendered with kubectl kustomize', (overlay, pools) => {
     const objs = render(join('overlays', overlay));
     const find = (kind: string, name: string) => objs.find((o) => o.kind === kind && o.metadata.name === name);

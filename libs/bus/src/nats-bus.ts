@@ -39,7 +39,10 @@ export interface NatsBusOptions extends EventDeliveryOptions {
   requestTimeoutMs?: number;
   /** How long JetStream keeps an event no consumer acknowledged. Default 24 h. */
   streamMaxAgeMs?: number;
-  /** JetStream replicas of each pool's stream (1 for a single server, 3 for a cluster). */
+  /**
+   * JetStream replicas of each pool's stream; its consumers inherit them. Default: min(3, number of
+   * servers in the cluster the connection reports), 1 for a single server.
+   */
   streamReplicas?: number;
   /** Events fetched ahead per consumer instance. Small keeps the load shared between instances. */
   prefetch?: number;
@@ -51,6 +54,16 @@ export interface NatsBusOptions extends EventDeliveryOptions {
 
 function carrierOf(h: MsgHdrs): HeaderCarrier {
   return { get: (k) => (h.has(k) ? h.get(k) : undefined), set: (k, v) => h.set(k, v), keys: () => h.keys(), system: 'nats' };
+}
+
+/**
+ * Replicas for a cluster of the size the server announces: `connect_urls` lists every server of a
+ * cluster (itself included). Three replicas survive the loss of one server (a quorum of 2 stays);
+ * more only cost writes.
+ */
+export function defaultReplicas(info: { cluster?: string; connect_urls?: string[] } | undefined): number {
+  if (!info?.cluster) return 1;
+  return Math.max(1, Math.min(3, info.connect_urls?.length ?? 1));
 }
 
 function isNotFound(e: unknown): boolean {
@@ -89,7 +102,7 @@ export class NatsBus implements Bus {
       duplicateWindowMs: opts.duplicateWindowMs ?? 120_000,
       drainTimeoutMs: opts.drainTimeoutMs ?? 3000,
       streamMaxAgeMs: opts.streamMaxAgeMs ?? 24 * 3600_000,
-      streamReplicas: opts.streamReplicas ?? 1,
+      streamReplicas: opts.streamReplicas ?? defaultReplicas(nc.info),
       prefetch: opts.prefetch ?? 4,
       onDeadLetter: opts.onDeadLetter,
     };
@@ -184,14 +197,37 @@ export class NatsBus implements Bus {
     return p;
   }
 
+  /**
+   * Runs a JetStream API call, again while the cluster cannot answer yet: a replicated stream or
+   * consumer is created by a Raft group, which on a busy or recovering cluster (a node just lost,
+   * leaders being elected) takes longer than one API timeout or answers "temporarily unavailable".
+   */
+  private async jsApi<T>(f: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await f();
+      } catch (e) {
+        const transient = e instanceof TimeoutError || (e instanceof RequestError && (e.isNoResponders() || e.cause instanceof TimeoutError)) || (e instanceof JetStreamApiError && e.code === 10008) || /JetStreamNotEnabled|jetstream is not enabled/i.test(String(e));
+        if (!transient || attempt >= 6 || this.closing) throw e;
+        await new Promise((r) => setTimeout(r, 250 * attempt));
+      }
+    }
+  }
+
   private async createTopology(pool: string, evt: EventDef<unknown>): Promise<void> {
     const stream = eventStreamName(pool);
     try {
-      await this.jsm.streams.info(stream);
+      const info = await this.jsApi(() => this.jsm.streams.info(stream));
+      if (info.config.num_replicas < this.o.streamReplicas) {
+        // A stream made on a smaller cluster (or with an older setting) grows to the wanted replicas;
+        // the server copies its messages to the new peers. Its consumers follow the stream.
+        // Best effort: with too few servers up the update is refused and the stream keeps working.
+        await this.jsm.streams.update(stream, { ...info.config, num_replicas: this.o.streamReplicas }).catch(() => undefined);
+      }
     } catch (e) {
       if (!isNotFound(e)) throw e;
       try {
-        await this.jsm.streams.add({
+        await this.jsApi(() => this.jsm.streams.add({
           name: stream,
           subjects: [poolEventsWildcard(pool)],
           retention: RetentionPolicy.Interest,
@@ -199,7 +235,7 @@ export class NatsBus implements Bus {
           num_replicas: this.o.streamReplicas,
           duplicate_window: nanos(this.o.duplicateWindowMs),
           max_age: nanos(this.o.streamMaxAgeMs),
-        });
+        }));
       } catch (addErr) {
         // Another instance created it at the same moment: fine if it now exists.
         await this.jsm.streams.info(stream).catch(() => {
@@ -210,10 +246,10 @@ export class NatsBus implements Bus {
     for (const consumer of evt.consumers) {
       const durable = durableName(consumer, evt.name);
       try {
-        await this.jsm.consumers.info(stream, durable);
+        await this.jsApi(() => this.jsm.consumers.info(stream, durable));
       } catch (e) {
         if (!isNotFound(e)) throw e;
-        await this.jsm.consumers.add(stream, {
+        await this.jsApi(() => this.jsm.consumers.add(stream, {
           durable_name: durable,
           filter_subject: evt.subject(pool),
           ack_policy: AckPolicy.Explicit,
@@ -221,7 +257,7 @@ export class NatsBus implements Bus {
           ack_wait: nanos(this.o.ackWaitMs),
           max_deliver: this.o.maxDeliver,
           max_ack_pending: 1000,
-        });
+        }));
       }
     }
   }
@@ -242,8 +278,10 @@ export class NatsBus implements Bus {
     if (!evt.consumers.includes(consumer)) throw new UndeclaredConsumerError(evt.name, consumer);
     await this.ensure(pool, evt as EventDef<unknown>);
     const concurrency = Math.max(1, opts.concurrency ?? 1);
-    const c = await this.js.consumers.get(eventStreamName(pool), durableName(consumer, evt.name));
-    const messages: ConsumerMessages = await c.consume({ max_messages: Math.max(this.o.prefetch, concurrency) });
+    const c = await this.jsApi(() => this.js.consumers.get(eventStreamName(pool), durableName(consumer, evt.name)));
+    // Pulls expire after 5 s (heartbeats every 2.5 s): when the server holding a pull dies, or the
+    // stream's leader moves, a new pull goes out within seconds instead of the default 30 s.
+    const messages: ConsumerMessages = await c.consume({ max_messages: Math.max(this.o.prefetch, concurrency), expires: 5000 });
     const running = new Set<Promise<void>>();
     const handleOne = async (m: (typeof messages) extends AsyncIterable<infer M> ? M : never) => {
       const msgId = m.headers?.get('Nats-Msg-Id') ?? String(m.seq);
@@ -287,6 +325,11 @@ export class NatsBus implements Bus {
     };
     this.subs.add(sub);
     return sub;
+  }
+
+  /** The replicas this bus gives the streams it creates. */
+  get streamReplicas(): number {
+    return this.o.streamReplicas;
   }
 
   async check(): Promise<void> {

@@ -35,14 +35,22 @@ function adaptersOf(bus: Bus, store: Store): Adapters {
  * it answers), while the HTTP server already answers /healthz and /readyz says what is missing.
  */
 export async function clusteredAdapters(config: ProcessConfig, processName: string, logger: Logger): Promise<Adapters> {
-  const store = RedisStore.create({ url: config.REDIS_URL, name: `${processName}-${config.instanceId}` });
-  traceRedis(store.redis); // Redis CLIENT spans; one check per command when no spans are recorded
+  const store = RedisStore.create({
+    url: config.REDIS_URL,
+    clusterNodes: config.REDIS_CLUSTER_NODES,
+    sentinels: config.REDIS_SENTINELS,
+    ...(config.REDIS_SENTINEL_MASTER !== undefined ? { sentinelMaster: config.REDIS_SENTINEL_MASTER } : {}),
+    waitReplicas: config.REDIS_WAIT_REPLICAS,
+    waitTimeoutMs: config.REDIS_WAIT_TIMEOUT_MS,
+    name: `${processName}-${config.instanceId}`,
+  });
+  traceRedis(store.redis); // Redis CLIENT spans (a Cluster's own commands too); one check per command when no spans are recorded
   const bus = await NatsBus.connect({
     servers: config.NATS_URL,
     name: `${processName}-${config.instanceId}`,
     requestTimeoutMs: config.BUS_REQUEST_TIMEOUT_MS,
     ackWaitMs: config.EVENT_ACK_WAIT_MS,
-    streamReplicas: config.JETSTREAM_REPLICAS,
+    ...(config.JETSTREAM_REPLICAS !== undefined ? { streamReplicas: Number(config.JETSTREAM_REPLICAS) } : {}),
     onStatus: (status) => logger.info({ status }, 'nats connection status'),
     onDeadLetter: (event, consumer, msgId, error) =>
       logger.error({ event, consumer, msgId, err: error }, 'event given up after the maximum number of deliveries'),

@@ -3,6 +3,7 @@ import { ConfigError, env, loadConfig, type ConfigOf } from '@presence/telemetry
 
 const TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
 const TOKEN_TEXT = '1-64 characters of A-Z a-z 0-9 _ -';
+const HOST_PORT = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):\d{1,5}$/;
 
 /**
  * Every environment variable a process reads, with its default and documentation. README's
@@ -34,9 +35,14 @@ export const processEnv = {
   INSTANCE_ID: env.optionalString({ doc: 'This instance’s id (NATS connection name, edge address). Default: host name and pid.' }),
   NATS_URL: env.url({ default: 'nats://127.0.0.1:4222', protocols: ['nats', 'tls'], doc: 'NATS server(s), comma separated (clustered mode).' }),
   REDIS_URL: env.url({ default: 'redis://127.0.0.1:6379', protocols: ['redis', 'rediss'], doc: 'Redis server (clustered mode).' }),
+  REDIS_CLUSTER_NODES: env.list({ default: [], item: HOST_PORT, itemText: 'host:port', doc: 'Seed nodes of a Redis Cluster, comma separated host:port; set, it is used instead of REDIS_URL.' }),
+  REDIS_SENTINELS: env.list({ default: [], item: HOST_PORT, itemText: 'host:port', doc: 'Redis Sentinels, comma separated host:port; set (with REDIS_SENTINEL_MASTER), they are used instead of REDIS_URL.' }),
+  REDIS_SENTINEL_MASTER: env.optionalString({ doc: 'Name of the master the Sentinels watch.' }),
+  REDIS_WAIT_REPLICAS: env.int({ default: 0, min: 0, max: 5, doc: 'After each acknowledged write, WAIT until this many Redis replicas have it (0: do not wait).' }),
+  REDIS_WAIT_TIMEOUT_MS: env.int({ default: 500, min: 1, max: 60_000, doc: 'Longest WAIT for REDIS_WAIT_REPLICAS; past it the request fails (503) and the client retries.' }),
   BUS_REQUEST_TIMEOUT_MS: env.int({ default: 5000, min: 100, max: 120_000, doc: 'How long a command over the bus waits for its reply.' }),
   EVENT_ACK_WAIT_MS: env.int({ default: 30_000, min: 1000, max: 3_600_000, doc: 'An event not acknowledged in this time goes to another instance.' }),
-  JETSTREAM_REPLICAS: env.int({ default: 1, min: 1, max: 5, doc: 'Replicas of each pool’s JetStream event stream.' }),
+  JETSTREAM_REPLICAS: env.optionalString({ doc: 'Replicas of each pool’s JetStream event stream (1-5). Unset: min(3, servers of the NATS cluster), 1 for a single server.' }),
   STORE_CHECK_MS: env.int({ default: 5000, min: 100, max: 600_000, doc: 'How often a clustered process checks that the store still holds its data (an epoch record); after a loss each edge closes every client connection so clients re-register.' }),
   SERVICE_MAX_CONCURRENT_REQUESTS: env.int({ default: 64, min: 1, max: 100_000, doc: 'SIP requests one service handles at once per pool; more wait in a queue.' }),
   SERVICE_MAX_QUEUED_REQUESTS: env.int({ default: 256, min: 0, max: 1_000_000, doc: 'SIP requests that may wait for a service; beyond, the edge answers 503 with Retry-After at once.' }),
@@ -68,6 +74,10 @@ export function loadProcessConfig(source: NodeJS.ProcessEnv = process.env): Proc
   if (!TOKEN.test(instanceId)) {
     // Reuse the builder so the message has the same shape as every other config error.
     env.string({ pattern: TOKEN, patternText: TOKEN_TEXT, doc: '' }).parse(instanceId, 'INSTANCE_ID');
+  }
+  if (c.JETSTREAM_REPLICAS !== undefined) env.int({ min: 1, max: 5, doc: '' }).parse(c.JETSTREAM_REPLICAS, 'JETSTREAM_REPLICAS');
+  if (c.REDIS_SENTINELS.length > 0 && c.REDIS_SENTINEL_MASTER === undefined) {
+    throw new ConfigError('REDIS_SENTINEL_MASTER', 'Invalid environment variable REDIS_SENTINEL_MASTER: required when REDIS_SENTINELS is set');
   }
   if (c.ADMIN_HTTP_PORT !== undefined) env.port({ doc: '' }).parse(c.ADMIN_HTTP_PORT, 'ADMIN_HTTP_PORT');
   if (c.OTEL_EXPORTER_OTLP_ENDPOINT !== undefined) {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { APPLY_LUA } from './apply-script.js';
 import { StoreUnavailableError } from './errors.js';
 import { collectionKey, DUE_SHARDS, dueKey, dueShard } from './keys.js';
@@ -31,17 +31,115 @@ function toStored<T>(id: string, p: Parsed): StoredRecord<T> {
 /** A due-index member: who, which record, and the nonce its write carried. */
 type DueMember = [user: string, collection: string, id: string, nonce: string];
 
-interface ScriptedRedis extends Redis {
+/** The commands this store sends; both a single Redis (or Sentinel-managed) client and a Cluster client have them. */
+type ScriptedRedis = (Redis | Cluster) & {
   presApply(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
-}
+};
 
 export interface RedisStoreOptions {
-  url: string;
+  /** One Redis server (`redis://` or `rediss://`). Used unless `clusterNodes` or `sentinels` is given. */
+  url?: string;
+  /** Seed nodes of a Redis Cluster (`host:port`); the client learns the rest and follows MOVED/ASK. */
+  clusterNodes?: readonly string[];
+  /** Sentinels (`host:port`) that know the master named `sentinelMaster`; the client asks them where it is. */
+  sentinels?: readonly string[];
+  sentinelMaster?: string;
+  /**
+   * After each acknowledged write, `WAIT` until this many replicas have it (0: don't wait). Redis
+   * replication is asynchronous: without it a master that dies right after answering can take the
+   * last writes with it when its replica is promoted.
+   */
+  waitReplicas?: number;
+  /** Longest `WAIT` (ms); past it the write counts as failed (503), though it stays on the master. */
+  waitTimeoutMs?: number;
   /** A command that gets no answer within this time fails (the request answers 503). Default 2000. */
   commandTimeoutMs?: number;
   /** Connection name shown by CLIENT LIST. */
   name?: string;
 }
+
+/** `host:port` into what ioredis takes; a bare host means the default port. */
+export function parseHostPort(s: string): { host: string; port: number } {
+  const m = /^\[?([^\]]*?)\]?(?::(\d{1,5}))?$/.exec(s.trim());
+  const port = Number(m?.[2] ?? 6379);
+  if (!m || m[1] === '' || port < 1 || port > 65_535) throw new RangeError(`invalid host:port ${JSON.stringify(s)}`);
+  return { host: m[1]!, port };
+}
+
+/** The replicas did not confirm a write within the WAIT timeout (the write may still survive). */
+export class ReplicationTimeoutError extends Error {
+  constructor(wanted: number, got: number, options?: ErrorOptions) {
+    super(`redis WAIT: ${got} of ${wanted} replicas confirmed the write in time`, options);
+    this.name = 'ReplicationTimeoutError';
+  }
+}
+
+/**
+ * Makes the ioredis client: the one place where a Redis connection is created (tracing wraps it here).
+ * Single server, Sentinel and Cluster share the failure behaviour: fail fast while disconnected,
+ * reconnect in the background.
+ */
+function createClient(opts: RedisStoreOptions): ScriptedRedis {
+  const common: RedisOptions = {
+    connectionName: opts.name,
+    maxRetriesPerRequest: 1,
+    commandTimeout: opts.commandTimeoutMs ?? 2000,
+    connectTimeout: 2000,
+  };
+  const retry = (times: number) => Math.min(times * 100, 1000);
+  let redis: Redis | Cluster;
+  if (opts.clusterNodes && opts.clusterNodes.length > 0) {
+    const options: ClusterOptions = {
+      redisOptions: common,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      // ioredis groups auto-pipelined commands by the slot of their first key, and for a script it
+      // takes the first argument (numKeys) for that key: scripts of different partitions then land
+      // in one pipeline, which a Cluster refuses. Scripts go out on their own.
+      autoPipeliningIgnoredCommands: ['presApply'],
+      clusterRetryStrategy: retry,
+      // A failed-over master answers nothing until its replica is promoted; ioredis refreshes the
+      // slot map on the connection error and retries the command at the new owner after this delay.
+      retryDelayOnFailover: 200,
+      retryDelayOnClusterDown: 200,
+      retryDelayOnTryAgain: 100,
+      slotsRefreshTimeout: 2000,
+    };
+    redis = new Cluster(opts.clusterNodes.map(parseHostPort), options);
+  } else if (opts.sentinels && opts.sentinels.length > 0) {
+    if (!opts.sentinelMaster) throw new RangeError('sentinels given without the master name (sentinelMaster)');
+    redis = new Redis({
+      ...common,
+      sentinels: opts.sentinels.map(parseHostPort),
+      name: opts.sentinelMaster,
+      enableOfflineQueue: false,
+      enableAutoPipelining: true,
+      retryStrategy: retry,
+      sentinelRetryStrategy: retry,
+      // After a failover the old master may come back as a replica: a READONLY error reconnects.
+      reconnectOnError: (e) => (/READONLY/.test(e.message) ? 2 : false),
+    });
+  } else {
+    redis = new Redis(opts.url ?? 'redis://127.0.0.1:6379', {
+      ...common,
+      enableOfflineQueue: false,
+      // Concurrent commands of one event loop tick go out as one pipeline (fan-out reads thousands).
+      enableAutoPipelining: true,
+      retryStrategy: retry,
+    });
+  }
+  // Errors surface through commands and readiness; without a listener ioredis would log each one.
+  redis.on('error', () => undefined);
+  redis.defineCommand('presApply', { lua: APPLY_LUA });
+  return redis as ScriptedRedis;
+}
+
+/**
+ * Errors that mean "Redis cannot answer now" (503), including a Redis Cluster in failover. MOVED/ASK
+ * reach us from pipelines (the WAIT pipeline, and the auto-pipelines in the second or two after a
+ * failover), which ioredis does not re-route: the slot changed owner and the command did not run.
+ */
+const UNAVAILABLE = /^MOVED |^ASK |timed out|Stream isn't writeable|Connection is closed|ECONNRE|CLUSTERDOWN|TRYAGAIN|Cluster isn't ready|Failed to refresh slots|None of startup nodes|MaxRetriesPerRequest|READONLY|LOADING|MASTERDOWN/i;
 
 /**
  * The Redis {@link Store} (ioredis). `apply` is one Lua script over the partition's hash-tagged
@@ -54,24 +152,14 @@ export interface RedisStoreOptions {
  * both recover when Redis returns.
  */
 export class RedisStore implements Store {
-  private constructor(readonly redis: ScriptedRedis) {}
+  private constructor(
+    readonly redis: ScriptedRedis,
+    private readonly waitReplicas: number,
+    private readonly waitTimeoutMs: number,
+  ) {}
 
   static create(opts: RedisStoreOptions): RedisStore {
-    const options: RedisOptions = {
-      connectionName: opts.name,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: opts.commandTimeoutMs ?? 2000,
-      connectTimeout: 2000,
-      // Concurrent commands of one event loop tick go out as one pipeline (fan-out reads thousands).
-      enableAutoPipelining: true,
-      retryStrategy: (times) => Math.min(times * 100, 1000),
-    };
-    const redis = new Redis(opts.url, options) as ScriptedRedis;
-    // Errors surface through commands and readiness; without a listener ioredis would log each one.
-    redis.on('error', () => undefined);
-    redis.defineCommand('presApply', { lua: APPLY_LUA });
-    return new RedisStore(redis);
+    return new RedisStore(createClient(opts), opts.waitReplicas ?? 0, opts.waitTimeoutMs ?? 500);
   }
 
   /** Resolves once connected and ready (ioredis keeps retrying in the background until then). */
@@ -86,7 +174,7 @@ export class RedisStore implements Store {
     } catch (e) {
       if (e instanceof SyntaxError) throw e;
       const msg = (e as Error).message ?? String(e);
-      if (this.redis.status !== 'ready' || /timed out|Stream isn't writeable|Connection is closed|ECONNRE/i.test(msg)) {
+      if (e instanceof ReplicationTimeoutError || this.redis.status !== 'ready' || UNAVAILABLE.test(msg)) {
         throw new StoreUnavailableError(`redis ${what} failed: ${msg}`, { cause: e });
       }
       throw e;
@@ -140,11 +228,11 @@ export class RedisStore implements Store {
       // Intent first: if we crash after this, the sweeper finds a member whose nonce no record
       // carries and drops it; if we crashed after the change instead, the removal could be lost.
       if (intents.length > 0) {
-        const pipe = this.redis.pipeline();
-        for (const [k, score, member] of intents) pipe.zadd(k, score, member);
-        await pipe.exec();
+        // Separate commands (auto-pipelined into one write), not a pipeline: a Cluster client
+        // follows MOVED/ASK for single commands only. A failed ZADD fails the request before any change.
+        await Promise.all(intents.map(([k, score, member]) => this.redis.zadd(k, score, member)));
       }
-      const reply = await this.redis.presApply(keys.length, ...keys, ...argv);
+      const reply = await this.applyScript(keys, argv);
       if (reply[0] === 1) {
         // Replace, don't append: the entries of the expiries these writes replaced are stale now.
         const replaced: [string, string][] = [];
@@ -174,12 +262,38 @@ export class RedisStore implements Store {
     });
   }
 
+  /**
+   * Runs the script; with `waitReplicas`, WAIT follows in the same pipeline, so it goes over the
+   * connection of the node that owns the partition's slot (WAIT counts that connection's writes) and
+   * costs no extra round trip. A WAIT that times out fails the request: the client sees 503 and
+   * retries, which the version check makes safe (a 409 shows the write was kept).
+   */
+  private async applyScript(keys: string[], argv: (string | number)[]): Promise<(number | string)[]> {
+    if (this.waitReplicas === 0) return this.redis.presApply(keys.length, ...keys, ...argv);
+    const pipe = this.redis.pipeline() as ReturnType<Redis['pipeline']> & { presApply(...a: (string | number)[]): unknown };
+    pipe.presApply(keys.length, ...keys, ...argv);
+    pipe.wait(this.waitReplicas, this.waitTimeoutMs);
+    const out = (await pipe.exec()) ?? [];
+    const [scriptErr, reply] = out[0] ?? [new Error('empty pipeline reply'), undefined];
+    if (scriptErr) {
+      // A pipeline does not follow MOVED/ASK (WAIT has no key to route by), nor learn from them:
+      // fetch the new slot map so the retry of this 503 goes to the slot's new master.
+      const c = this.redis;
+      if (c instanceof Cluster && /^(MOVED|ASK) /.test(scriptErr.message)) await new Promise<void>((resolve) => c.refreshSlotsCache(() => resolve()));
+      throw scriptErr;
+    }
+    const [waitErr, acked] = out[1] ?? [new Error('empty pipeline reply'), undefined];
+    if (waitErr) throw waitErr;
+    const r = reply as (number | string)[];
+    // A refused change wrote nothing, so there is nothing to wait for.
+    if (r[0] === 1 && Number(acked) < this.waitReplicas) throw new ReplicationTimeoutError(this.waitReplicas, Number(acked));
+    return r;
+  }
+
   /** Removes due-index entries known to be stale (a lost removal would only leave one for the sweeper). */
   private async forget(entries: readonly [key: string, member: string][]): Promise<void> {
     if (entries.length === 0) return;
-    const pipe = this.redis.pipeline();
-    for (const [k, member] of entries) pipe.zrem(k, member);
-    await pipe.exec();
+    await Promise.all(entries.map(([k, member]) => this.redis.zrem(k, member)));
   }
 
   async due(pool: string, collection: string, now: number, limit: number): Promise<DueRecord[]> {
