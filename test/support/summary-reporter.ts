@@ -2,7 +2,8 @@ import type { Reporter, TestModule } from 'vitest/node';
 
 /**
  * Prints the plain closing line CI reads: `N passed, N failed` (and skipped). A test file that fails
- * to load counts as one failure, so a broken import never passes as "0 failed".
+ * without a failed test of its own (it did not load, or a `beforeAll` threw and its tests were
+ * skipped) counts as one failure, so neither passes as "0 failed".
  */
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>, unhandledErrors: ReadonlyArray<unknown>): void {
@@ -10,15 +11,15 @@ export default class SummaryReporter implements Reporter {
     let failed = 0;
     let skipped = 0;
     for (const m of testModules) {
-      let tests = 0;
+      let failedHere = 0;
       for (const t of m.children.allTests()) {
-        tests++;
         const s = t.result().state;
         if (s === 'passed') passed++;
-        else if (s === 'failed') failed++;
+        else if (s === 'failed') failedHere++;
         else skipped++;
       }
-      if (m.state() === 'failed' && tests === 0) failed++;
+      failed += failedHere;
+      if (m.state() === 'failed' && failedHere === 0) failed++;
     }
     failed += unhandledErrors.length;
     process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
