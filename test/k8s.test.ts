@@ -60,6 +60,31 @@ function schemaErrors(o: Obj): string[] {
 
 const workloads = (objs: Obj[]) => objs.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
 
+type LabelSelector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+
+/** Whether a label selector picks a pod with `labels`, as the API server decides it (an empty selector picks every pod). */
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    if (operator === 'In') return key in labels && values.includes(labels[key]!);
+    if (operator === 'NotIn') return !(key in labels) || !values.includes(labels[key]!);
+    if (operator === 'Exists') return key in labels;
+    if (operator === 'DoesNotExist') return !(key in labels);
+    throw new Error(`unknown selector operator ${operator}`);
+  });
+  return byLabels && byExpressions;
+}
+
+/** The pods of the data stores this repository ships (single Redis, Redis Cluster, NATS cluster), with their labels and ports. */
+const dataStorePods = () =>
+  ['redis', 'redis-cluster', 'nats-cluster'].flatMap((dir) =>
+    workloads(render(dir)).map((w) => ({
+      name: `${dir}/${w.metadata.name}`,
+      labels: w.spec.template.metadata.labels as Record<string, string>,
+      ports: (w.spec.template.spec.containers as { ports?: { containerPort: number }[] }[]).flatMap((c) => (c.ports ?? []).map((p) => p.containerPort)),
+    })),
+  );
+
 describe('deploy/k8s manifests', () => {
   it('parse, and every object has apiVersion, kind and a name', () => {
     const files = yamlFiles(K8S);
@@ -94,6 +119,8 @@ describe('deploy/k8s manifests', () => {
     const pod = workloads(objs)[0]!.spec.template.spec;
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    // Not part-of presence: the presence NetworkPolicies (ingress 8080/8081 only) would close 6379.
+    expect(workloads(objs)[0]!.spec.template.metadata.labels['app.kubernetes.io/part-of']).toBe('presence-data');
   });
 
   it('the Redis Cluster (3 masters + 3 replicas) and NATS cluster (3 nodes, JetStream) validate, run unprivileged, and the ha overlay points at every node', () => {
@@ -243,6 +270,22 @@ describe('deploy/k8s manifests', () => {
       expect(sip.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'sip-edge' });
       const cm = byPrefix('ConfigMap', 'presence-config')[0]!;
       expect(cm.data).toMatchObject({ ADMIN_HTTP_PORT: '8081', ADMIN_HTTP_HOST: '0.0.0.0' });
+    });
+
+    it('NetworkPolicy: no policy selects the data stores\' pods (Redis, Redis Cluster, NATS), whose ports it would close', () => {
+      const stores = dataStorePods();
+      expect(stores.map((p) => p.name).sort()).toEqual(['nats-cluster/nats', 'redis-cluster/redis-cluster', 'redis/redis']);
+      for (const store of stores) expect(store.ports.length, store.name).toBeGreaterThan(0);
+      const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+      expect(policies.length).toBeGreaterThan(0);
+      // A policy selecting a pod denies every ingress it does not list: one that selects a store and
+      // does not list its ports (6379, 4222, ...) cuts the presence server off from it.
+      for (const policy of policies) {
+        for (const store of stores) expect(selects(policy.spec.podSelector, store.labels), `${policy.metadata.name} selects ${store.name}`).toBe(false);
+      }
+      // The matcher itself: the policy does select the presence pods.
+      const http = find('NetworkPolicy', 'presence-http')!;
+      for (const w of workloads(objs)) expect(selects(http.spec.podSelector, w.spec.template.metadata.labels), w.metadata.name).toBe(true);
     });
   });
 });
