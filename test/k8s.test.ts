@@ -6,6 +6,8 @@ import { publicationEnv } from '@presence/publication';
 import { processEnv } from '@presence/runtime';
 import { edgeEnv } from '@presence/sip-edge';
 import { subscriptionEnv } from '@presence/subscription';
+import { webEnv } from '@presence/web';
+import { xmppEnv } from '@presence/xmpp-edge';
 import { describe, expect, it } from 'vitest';
 import { parseEnv } from 'node:util';
 import { parseAllDocuments } from 'yaml';
@@ -16,7 +18,7 @@ import { repoRoot } from './support/process.js';
 type Obj = { apiVersion: string; kind: string; metadata: { name: string; annotations?: Record<string, string> }; spec?: any; data?: Record<string, string> };
 const K8S = join(repoRoot, 'deploy/k8s');
 const BACKEND = ['publication', 'subscription', 'aggregation', 'federation'];
-const KNOWN_ENV = new Set(Object.keys({ ...processEnv, ...edgeEnv, ...publicationEnv, ...subscriptionEnv }));
+const KNOWN_ENV = new Set(Object.keys({ ...processEnv, ...edgeEnv, ...publicationEnv, ...subscriptionEnv, ...webEnv, ...xmppEnv }));
 /** Kinds of custom resources (CRDs) whose schemas are not Kubernetes': checked by hand below. */
 const CUSTOM = new Set(['cert-manager.io/v1/Certificate']);
 
@@ -60,6 +62,31 @@ function schemaErrors(o: Obj): string[] {
 
 const workloads = (objs: Obj[]) => objs.filter((o) => o.kind === 'Deployment' || o.kind === 'StatefulSet');
 
+type LabelSelector = { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+
+/** Whether a label selector picks a pod with `labels`, as the API server decides it (an empty selector picks every pod). */
+function selects(selector: LabelSelector, labels: Record<string, string>): boolean {
+  const byLabels = Object.entries(selector.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+  const byExpressions = (selector.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    if (operator === 'In') return key in labels && values.includes(labels[key]!);
+    if (operator === 'NotIn') return !(key in labels) || !values.includes(labels[key]!);
+    if (operator === 'Exists') return key in labels;
+    if (operator === 'DoesNotExist') return !(key in labels);
+    throw new Error(`unknown selector operator ${operator}`);
+  });
+  return byLabels && byExpressions;
+}
+
+/** The pods of the data stores this repository ships (single Redis, Redis Cluster, NATS cluster), with their labels and ports. */
+const dataStorePods = () =>
+  ['redis', 'redis-cluster', 'nats-cluster'].flatMap((dir) =>
+    workloads(render(dir)).map((w) => ({
+      name: `${dir}/${w.metadata.name}`,
+      labels: w.spec.template.metadata.labels as Record<string, string>,
+      ports: (w.spec.template.spec.containers as { ports?: { containerPort: number }[] }[]).flatMap((c) => (c.ports ?? []).map((p) => p.containerPort)),
+    })),
+  );
+
 describe('deploy/k8s manifests', () => {
   it('parse, and every object has apiVersion, kind and a name', () => {
     const files = yamlFiles(K8S);
@@ -94,6 +121,8 @@ describe('deploy/k8s manifests', () => {
     const pod = workloads(objs)[0]!.spec.template.spec;
     expect(pod.securityContext.runAsNonRoot).toBe(true);
     expect(pod.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
+    // Not part-of presence: the presence NetworkPolicies (ingress 8080/8081 only) would close 6379.
+    expect(workloads(objs)[0]!.spec.template.metadata.labels['app.kubernetes.io/part-of']).toBe('presence-data');
   });
 
   it('the Redis Cluster (3 masters + 3 replicas) and NATS cluster (3 nodes, JetStream) validate, run unprivileged, and the ha overlay points at every node', () => {
@@ -170,6 +199,67 @@ describe('deploy/k8s manifests', () => {
       expect(find('PodDisruptionBudget', 'sip-edge')).toBeDefined();
     });
 
+    it('the web service: a Deployment with an HPA and a PDB behind a ClusterIP Service, its token secret from a Secret, readiness without dependencies', () => {
+      const web = find('Deployment', 'web')!;
+      const c = web.spec.template.spec.containers[0];
+      expect(c.command).toEqual(['node', 'services/web/dist/main.js']);
+      const env = (name: string) => c.env.find((e: { name: string }) => e.name === name);
+      // Its pod name is its instance id, so its edge id (web-<id>) on the bus is unique.
+      expect(env('INSTANCE_ID').valueFrom.fieldRef.fieldPath).toBe('metadata.name');
+      // Clustered, the service refuses to start without WEB_TOKEN_SECRET: from a Secret, never a literal.
+      const ref = env('WEB_TOKEN_SECRET').valueFrom.secretKeyRef;
+      expect(env('WEB_TOKEN_SECRET').value).toBeUndefined();
+      expect(ref.key).toBe('WEB_TOKEN_SECRET');
+      expect(ref.optional).toBeUndefined();
+      if (overlay === 'dev') {
+        // dev generates a development value (hash-suffixed name); production overlays expect the operator's Secret.
+        const secret = find('Secret', ref.name)!;
+        expect(ref.name).toMatch(/^presence-web-[a-z0-9]{10}$/);
+        const value = Buffer.from(secret.data!.WEB_TOKEN_SECRET!.replace(/\n/g, ''), 'base64').toString();
+        expect(value.length).toBeGreaterThanOrEqual(32);
+        expect(value).toMatch(/development/);
+      } else {
+        expect(ref.name).toBe('presence-web');
+        expect(byPrefix('Secret', 'presence-web')).toEqual([]);
+      }
+      expect(c.startupProbe.httpGet.path).toBe('/readyz/self');
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz/self');
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      const svc = find('Service', 'web')!;
+      expect(svc.spec.type).toBe('ClusterIP');
+      expect(svc.spec.selector).toEqual(web.spec.selector.matchLabels);
+      expect(svc.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+      expect(c.ports.find((p: { name: string }) => p.name === 'http').containerPort).toBe(8080);
+      expect(find('HorizontalPodAutoscaler', 'web')?.spec.scaleTargetRef).toEqual({ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' });
+      expect(find('PodDisruptionBudget', 'web')?.spec.selector.matchLabels).toEqual(web.spec.selector.matchLabels);
+    });
+
+    it('the XMPP edge: c2s on 5222 through a LoadBalancer keeping client addresses, BOSH on a sticky Service, readiness without dependencies', () => {
+      const xmpp = find('Deployment', 'xmpp-edge')!;
+      const c = xmpp.spec.template.spec.containers[0];
+      expect(c.command).toEqual(['node', 'services/xmpp-edge/dist/main.js']);
+      expect(c.env.find((e: { name: string }) => e.name === 'INSTANCE_ID').valueFrom.fieldRef.fieldPath).toBe('metadata.name');
+      expect(c.ports.map((p: { name: string; containerPort: number }) => `${p.name}:${p.containerPort}`).sort()).toEqual(['admin:8081', 'http:8080', 'xmpp-client:5222']);
+      expect(c.startupProbe.httpGet.path).toBe('/readyz/self');
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz/self');
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      const svc = find('Service', 'xmpp-edge')!;
+      expect(svc.spec.type).toBe('LoadBalancer');
+      expect(svc.spec.externalTrafficPolicy).toBe('Local');
+      expect(svc.spec.selector).toEqual(xmpp.spec.selector.matchLabels);
+      expect(svc.spec.ports).toEqual([{ name: 'xmpp-client', port: 5222, targetPort: 'xmpp-client', protocol: 'TCP' }]);
+      // A BOSH session lives in one pod: its requests must keep reaching that pod.
+      const bosh = find('Service', 'xmpp-edge-http')!;
+      expect(bosh.spec.sessionAffinity).toBe('ClientIP');
+      expect(bosh.spec.selector).toEqual(xmpp.spec.selector.matchLabels);
+      expect(bosh.spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
+      expect(find('PodDisruptionBudget', 'xmpp-edge')?.spec.selector.matchLabels).toEqual(xmpp.spec.selector.matchLabels);
+    });
+
+    it('every workload sets only variables the processes know', () => {
+      for (const w of workloads(objs)) for (const e of w.spec.template.spec.containers[0].env) expect(KNOWN_ENV.has(e.name), `${w.metadata.name} ${e.name}`).toBe(true);
+    });
+
     it('grace periods cover preStop plus the drain (SHUTDOWN_TIMEOUT_MS), with time to spare', () => {
       for (const w of workloads(objs)) {
         const pod = w.spec.template.spec;
@@ -179,6 +269,7 @@ describe('deploy/k8s manifests', () => {
         expect(pod.terminationGracePeriodSeconds, w.metadata.name).toBeGreaterThanOrEqual(preStopS + drainS + 2);
       }
       expect(find('StatefulSet', 'sip-edge')!.spec.template.spec.containers[0].lifecycle.preStop.exec.command).toEqual(['sleep', '5']);
+      for (const name of ['web', 'xmpp-edge']) expect(find('Deployment', name)!.spec.template.spec.containers[0].lifecycle.preStop.exec.command, name).toEqual(['sleep', '5']);
     });
 
     it('every pod: non-root, read-only root filesystem, no privilege escalation, no capabilities; scraped by Prometheus', () => {
@@ -216,16 +307,26 @@ describe('deploy/k8s manifests', () => {
       else expect(users).toEqual([]);
     });
 
-    it('TLS: production overlays get presence-sip-tls from a cert-manager Certificate naming every pool; dev uses a generated certificate', () => {
-      const edge = find('StatefulSet', 'sip-edge')!.spec.template.spec;
+    it('TLS: production overlays get presence-sip-tls from a cert-manager Certificate naming every pool and the XMPP domain, for both edges; dev uses generated certificates', () => {
+      const edges = [find('StatefulSet', 'sip-edge')!, find('Deployment', 'xmpp-edge')!].map((w) => w.spec.template.spec);
       const cert = find('Certificate', 'presence-sip-tls');
       if (overlay === 'dev') {
         expect(cert).toBeUndefined();
-        expect(edge.volumes.map((v: { name: string }) => v.name)).not.toContain('tls');
-        expect(edge.containers[0].env.map((e: { name: string }) => e.name)).not.toContain('SIP_TLS_CERT_FILE');
+        for (const edge of edges) {
+          expect(edge.volumes.map((v: { name: string }) => v.name)).not.toContain('tls');
+          expect(edge.containers[0].env.map((e: { name: string }) => e.name)).not.toContain('SIP_TLS_CERT_FILE');
+          expect(edge.containers[0].volumeMounts.map((m: { mountPath: string }) => m.mountPath)).not.toContain('/etc/presence/tls');
+        }
         return;
       }
-      expect(edge.volumes.find((v: { name: string }) => v.name === 'tls').secret.secretName).toBe('presence-sip-tls');
+      for (const edge of edges) {
+        expect(edge.volumes.find((v: { name: string }) => v.name === 'tls').secret.secretName).toBe('presence-sip-tls');
+        const env = Object.fromEntries(edge.containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+        expect(env).toMatchObject({ SIP_TLS_CERT_FILE: '/etc/presence/tls/tls.crt', SIP_TLS_KEY_FILE: '/etc/presence/tls/tls.key' });
+        expect(edge.containers[0].volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/presence/tls', readOnly: true });
+      }
+      // XMPP clients check the JID's domain (RFC 6120 §13.7.2.1), which is the SIP domain.
+      expect(cert!.spec.dnsNames).toContain('contoso.com');
       expect(cert!.apiVersion).toBe('cert-manager.io/v1');
       expect(cert!.spec.secretName).toBe('presence-sip-tls');
       expect(cert!.spec.issuerRef).toMatchObject({ kind: 'ClusterIssuer', name: expect.any(String) });
@@ -241,8 +342,53 @@ describe('deploy/k8s manifests', () => {
       expect(openRules.flatMap((r: { ports: { port: number }[] }) => r.ports.map((p) => p.port))).toEqual([8080]);
       const sip = find('NetworkPolicy', 'sip-edge-sip')!;
       expect(sip.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'sip-edge' });
+      const c2s = find('NetworkPolicy', 'xmpp-edge-c2s')!;
+      expect(c2s.spec.podSelector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'xmpp-edge' });
+      expect(c2s.spec.ingress).toEqual([{ ports: [{ port: 5222, protocol: 'TCP' }] }]);
       const cm = byPrefix('ConfigMap', 'presence-config')[0]!;
       expect(cm.data).toMatchObject({ ADMIN_HTTP_PORT: '8081', ADMIN_HTTP_HOST: '0.0.0.0' });
+    });
+
+    it('NetworkPolicy: every port a Service sends to is open on the pods behind it (from anywhere for a LoadBalancer)', () => {
+      const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+      const services = objs.filter((o) => o.kind === 'Service' && o.spec.selector);
+      expect(services.map((s) => s.metadata.name)).toEqual(expect.arrayContaining(['sip-edge', 'xmpp-edge', 'xmpp-edge-http', 'web']));
+      for (const svc of services) {
+        const pods = workloads(objs).filter((w) => selects({ matchLabels: svc.spec.selector }, w.spec.template.metadata.labels));
+        expect(pods.length, svc.metadata.name).toBeGreaterThan(0);
+        for (const w of pods) {
+          const labels = w.spec.template.metadata.labels;
+          const applying = policies.filter((p) => selects(p.spec.podSelector, labels));
+          if (applying.length === 0) continue;
+          const containerPorts: { name?: string; containerPort: number; protocol?: string }[] = w.spec.template.spec.containers.flatMap((c: { ports?: unknown[] }) => c.ports ?? []);
+          for (const port of svc.spec.ports as { targetPort: string | number; protocol?: string }[]) {
+            const protocol = port.protocol ?? 'TCP';
+            const target = typeof port.targetPort === 'number' ? port.targetPort : containerPorts.find((p) => p.name === port.targetPort && (p.protocol ?? 'TCP') === protocol)?.containerPort;
+            expect(target, `${svc.metadata.name} ${String(port.targetPort)}`).toBeTypeOf('number');
+            const rules = applying.flatMap((p) => p.spec.ingress as { from?: unknown[]; ports: { port: number | string; protocol?: string }[] }[]);
+            const opens = (r: (typeof rules)[number]) => r.ports.some((p) => (p.port === target || p.port === port.targetPort) && (p.protocol ?? 'TCP') === protocol);
+            const open = rules.filter(opens);
+            expect(open.length, `${svc.metadata.name} -> ${w.metadata.name}:${target}/${protocol}`).toBeGreaterThan(0);
+            if (svc.spec.type === 'LoadBalancer') expect(open.some((r) => r.from === undefined), `${svc.metadata.name} open to every source`).toBe(true);
+          }
+        }
+      }
+    });
+
+    it('NetworkPolicy: no policy selects the data stores\' pods (Redis, Redis Cluster, NATS), whose ports it would close', () => {
+      const stores = dataStorePods();
+      expect(stores.map((p) => p.name).sort()).toEqual(['nats-cluster/nats', 'redis-cluster/redis-cluster', 'redis/redis']);
+      for (const store of stores) expect(store.ports.length, store.name).toBeGreaterThan(0);
+      const policies = objs.filter((o) => o.kind === 'NetworkPolicy');
+      expect(policies.length).toBeGreaterThan(0);
+      // A policy selecting a pod denies every ingress it does not list: one that selects a store and
+      // does not list its ports (6379, 4222, ...) cuts the presence server off from it.
+      for (const policy of policies) {
+        for (const store of stores) expect(selects(policy.spec.podSelector, store.labels), `${policy.metadata.name} selects ${store.name}`).toBe(false);
+      }
+      // The matcher itself: the policy does select the presence pods.
+      const http = find('NetworkPolicy', 'presence-http')!;
+      for (const w of workloads(objs)) expect(selects(http.spec.podSelector, w.spec.template.metadata.labels), w.metadata.name).toBe(true);
     });
   });
 });
