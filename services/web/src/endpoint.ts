@@ -1,16 +1,17 @@
 import { sipRequestCommands, type Bus, type BusHeader, type SipReply, type SipServiceName } from '@presence/bus';
 import {
   buildBatchSubscribe,
+  buildClientPublish,
   buildContactSoap,
   buildEmptyPublish,
   buildSetContainer,
-  buildWebPublish,
   CONTENT_TYPE,
   parseNotifiedCategories,
+  type ClientContactOp,
+  type ContainerMemberChange,
+  type NotePublication,
   type NotifiedPresentity,
-  type WebContactOp,
-  type WebNotePublication,
-  type WebStatePublication,
+  type StatePublication,
 } from '@presence/documents';
 import type { Pools } from '@presence/runtime';
 import { newId } from './tokens.js';
@@ -82,14 +83,15 @@ export class WebEndpoint {
   }
 
   /** A category publish ([MS-PRES] §3.2.5.1) of the endpoint's state and note instances. */
-  async publish(s: Sender, states: readonly WebStatePublication[], notes: readonly WebNotePublication[], noteInstance: string): Promise<SipReply> {
+  async publish(s: Sender, states: readonly StatePublication[], notes: readonly NotePublication[], noteInstance: string): Promise<SipReply> {
     const pool = await this.pools.home(s.user);
     return this.send('publication', pool, s, {
       method: 'SERVICE',
       uri: s.user,
       to: s.user,
       headers: [{ name: 'Content-Type', value: CONTENT_TYPE.publish }],
-      body: buildWebPublish(s.user, states, notes, noteInstance),
+      // An empty text removes the note instance ([MS-PRES] §3.2.5.1.4).
+      body: buildClientPublish(s.user, states, notes.map((n) => (n.text === '' ? { ...n, remove: true } : n)), noteInstance),
     });
   }
 
@@ -105,7 +107,7 @@ export class WebEndpoint {
   }
 
   /** setContainerMembers ([MS-PRES] §3.5.5.1). */
-  async setContainer(s: Sender, id: number, version: number, changes: Parameters<typeof buildSetContainer>[2]): Promise<SipReply> {
+  async setContainer(s: Sender, id: number, version: number, changes: readonly ContainerMemberChange[]): Promise<SipReply> {
     return this.send('publication', await this.pools.home(s.user), s, {
       method: 'SERVICE',
       uri: s.user,
@@ -116,7 +118,7 @@ export class WebEndpoint {
   }
 
   /** A contact list primitive ([MS-SIP] §3.7.4.3): answered by the subscription service of the home pool. */
-  async contactOp(s: Sender, op: WebContactOp): Promise<SipReply> {
+  async contactOp(s: Sender, op: ClientContactOp): Promise<SipReply> {
     return this.send('subscription', await this.pools.home(s.user), s, {
       method: 'SERVICE',
       uri: s.user,

@@ -3,9 +3,8 @@ import { endpointGone, endpointRegistered, pageMessage, sipRequestCommands, type
 import {
   buildBatchSubscribe,
   buildClientPublish,
-  buildDeleteContact,
-  buildSetContact,
-  buildSetContainerMember,
+  buildContactSoap,
+  buildSetContainer,
   CONTENT_TYPE,
   parseContactDocument,
   parseFaultVersions,
@@ -304,11 +303,7 @@ export class SipEndpoint {
     const ops = [{ key: stateKey }, ...(note !== undefined ? NOTE_CONTAINERS.map((c) => ({ key: `note:${c}` })) : [])];
     return this.publishVersioned(ops, (version) => {
       const state: StatePublication = { type: 'machineState', instance: this.stateInstance, container: 2, version: version(stateKey), availability, ...(activity ? { activity } : {}) };
-      return buildClientPublish(
-        this.user,
-        [state],
-        note === undefined ? undefined : { instance: this.noteInstance, containers: NOTE_CONTAINERS.map((id) => ({ id, version: version(`note:${id}`) })), text: note },
-      );
+      return buildClientPublish(this.user, [state], note === undefined ? [] : NOTE_CONTAINERS.map((container) => ({ container, version: version(`note:${container}`), text: note })), this.noteInstance);
     });
   }
 
@@ -316,7 +311,7 @@ export class SipEndpoint {
   async setMember(container: number, action: 'add' | 'remove', contact: string): Promise<boolean> {
     let version = 0;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const reply = await this.service('publication', CONTENT_TYPE.setContainerMembers, buildSetContainerMember(container, version, action, 'user', contact));
+      const reply = await this.service('publication', CONTENT_TYPE.setContainerMembers, buildSetContainer(container, version, [{ action, type: 'user', value: contact }]));
       if (reply.status === 200) return true;
       if (reply.status !== 409) return false;
       version = parseFaultVersions(reply.body ?? '').get(1) ?? version;
@@ -326,11 +321,11 @@ export class SipEndpoint {
 
   /** [MS-SIP] §3.7.4.3 setContact / deleteContact with the list's current deltaNum; answers the SIP status. */
   async setContact(c: { uri: string; name: string; groups: readonly number[] }, deltaNum: number): Promise<number> {
-    return (await this.service('subscription', CONTENT_TYPE.soap, buildSetContact({ ...c, subscribed: true }, deltaNum))).status;
+    return (await this.service('subscription', CONTENT_TYPE.soap, buildContactSoap({ op: 'setContact', deltaNum, ...c }))).status;
   }
 
   async deleteContact(uri: string, deltaNum: number): Promise<number> {
-    return (await this.service('subscription', CONTENT_TYPE.soap, buildDeleteContact(uri, deltaNum))).status;
+    return (await this.service('subscription', CONTENT_TYPE.soap, buildContactSoap({ op: 'deleteContact', deltaNum, uri }))).status;
   }
 
   /** A page-mode message to a user, delivered by their home pool to every endpoint of theirs. */

@@ -1,5 +1,5 @@
 import type { BusHeader } from '@presence/bus';
-import { parseCategoryNotify, parseContactDocument, type Contact, type PresentityView } from '@presence/documents';
+import { parseContactDocument, parseNotifiedCategories, presentityView, type Contact, type PresentityView } from '@presence/documents';
 import type { Logger } from '@presence/telemetry';
 import type { SipEndpoint } from './endpoint.js';
 import { aorOfJid, bareJid, fullJid, jidOfAor, parseJid, type Jid } from './jid.js';
@@ -302,7 +302,7 @@ export class XmppSession {
   }
 
   private applyCategories(contentType: string, body: string): void {
-    for (const v of parseCategoryNotify(contentType, body)) this.applyView(v);
+    for (const p of parseNotifiedCategories(contentType, body)) this.applyView(presentityView(p));
   }
 
   private applyView(v: PresentityView): void {
