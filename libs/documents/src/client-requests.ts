@@ -108,21 +108,29 @@ export function buildSetContainer(id: number, version: number, changes: readonly
 
 /** A contact management primitive a gateway sends for its user ([MS-SIP] §2.2.4.2). */
 export type ClientContactOp =
-  | { readonly op: 'setContact'; readonly deltaNum: number; readonly uri: string; readonly name: string; readonly groups: readonly number[] }
+  | {
+      readonly op: 'setContact';
+      readonly deltaNum: number;
+      readonly uri: string;
+      readonly name: string;
+      readonly groups: readonly number[];
+      /** Whether the user watches the contact's presence; default true (false: XMPP `unsubscribe`, RFC 6121 §3.3). */
+      readonly subscribed?: boolean;
+    }
   | { readonly op: 'deleteContact'; readonly deltaNum: number; readonly uri: string }
   | { readonly op: 'addGroup'; readonly deltaNum: number; readonly name: string }
   | { readonly op: 'deleteGroup'; readonly deltaNum: number; readonly id: number };
 
 /**
  * The SOAP envelope of one contact management primitive ([MS-SIP] §2.2.4.2, as [MS-SIP] 4.8 writes
- * them). A gateway's contacts are always subscribed: its user watches whom they add.
+ * them).
  */
 export function buildContactSoap(o: ClientContactOp): string {
   const f = (name: string, value: string | number) => `<m:${name}>${esc(String(value))}</m:${name}>`;
   let inner: string;
   switch (o.op) {
     case 'setContact':
-      inner = f('displayName', o.name) + f('groups', o.groups.join(' ')) + f('subscribed', 'true') + f('URI', o.uri) + '<m:externalURI/>' + f('deltaNum', o.deltaNum);
+      inner = f('displayName', o.name) + f('groups', o.groups.join(' ')) + f('subscribed', String(o.subscribed ?? true)) + f('URI', o.uri) + '<m:externalURI/>' + f('deltaNum', o.deltaNum);
       break;
     case 'deleteContact':
       inner = f('URI', o.uri) + f('deltaNum', o.deltaNum);

@@ -102,6 +102,7 @@ describe('client documents: what a gateway (web, XMPP) sends for its clients, re
       ok: true,
       value: { op: 'setContact', deltaNum: 5, contact: { uri: 'sip:bob@contoso.com', name: 'B&b', groups: [1, 3], subscribed: true } },
     });
+    expect(parseContactOp(buildContactSoap({ op: 'setContact', deltaNum: 5, uri: 'sip:bob@contoso.com', name: '', groups: [1], subscribed: false }))).toMatchObject({ ok: true, value: { contact: { subscribed: false } } });
     expect(parseContactOp(buildContactSoap({ op: 'deleteContact', deltaNum: 6, uri: 'sip:bob@contoso.com' }))).toEqual({ ok: true, value: { op: 'deleteContact', deltaNum: 6, uri: 'sip:bob@contoso.com' } });
     expect(parseContactOp(buildContactSoap({ op: 'addGroup', deltaNum: 0, name: 'Team' }))).toMatchObject({ ok: true, value: { op: 'addGroup', name: 'Team' } });
     expect(parseContactOp(buildContactSoap({ op: 'deleteGroup', deltaNum: 2, id: 7 }))).toMatchObject({ ok: true, value: { op: 'deleteGroup', id: 7 } });

@@ -142,6 +142,8 @@ export class WebApi {
     const cur = await this.d.sessions.get(c.sub, c.sid);
     if (!cur) throw new UnauthorizedError('session ended');
     if (!this.d.directory?.get(c.sub)) throw new ForbiddenError('the user may no longer use the service');
+    // The registrar signed the user out (endpoint-gone `signed-out`): this session does not come back.
+    if (cur.session.signedOut) throw new UnauthorizedError('session ended');
     const wait = this.d.limiter.take(c.sub);
     if (wait > 0) throw new RateLimitedError('too many requests', wait);
     // A session used after its endpoint expired (the browser slept) is an endpoint again.

@@ -73,8 +73,7 @@ export class WebEndpoint {
         epid: s.epid,
         edgeId: this.edgeId,
         connectionId: s.connectionId,
-        // The web session is a reliable, connection-oriented endpoint: the contract's closest transport.
-        transport: 'tcp',
+        transport: 'web',
         budgetMs: this.budgetMs,
       });
     } catch (e) {

@@ -1,4 +1,4 @@
-import { notifyOutcome, type Bus, type EdgeSendBatchReply, type EdgeSendBatchRequest, type EdgeSendReply, type EdgeSendRequest } from '@presence/bus';
+import type { Bus, EdgeSendRequest } from '@presence/bus';
 import { parseNotifiedCategories } from '@presence/documents';
 import type { Logger } from '@presence/telemetry';
 import type { CategoryDialog, WebEndpoint } from './endpoint.js';
@@ -57,7 +57,7 @@ export class LiveStreams {
   private async checkSessions(): Promise<void> {
     for (const s of [...this.streams.values()]) {
       const alive = await this.o.sessions.get(s.user, s.sessionId).catch(() => 'unknown' as const);
-      if (alive === undefined) {
+      if (alive === undefined || (alive !== 'unknown' && alive.session.signedOut)) {
         s.end();
         await this.close(s);
       }
@@ -161,7 +161,7 @@ export class LiveStreams {
     const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
     try {
       const cur = await this.o.sessions.get(s.user, s.sessionId);
-      if (!cur) {
+      if (!cur || cur.session.signedOut) {
         s.end();
         return await this.close(s);
       }
@@ -205,25 +205,12 @@ export class LiveStreams {
     await Promise.all(all.map((s) => this.close(s)));
   }
 
-  /** `edgeSend` for this instance: a NOTIFY/BENOTIFY for one of its streams. */
-  handleSend(req: EdgeSendRequest): EdgeSendReply {
+  /** `edgeSend` for this instance: a NOTIFY/BENOTIFY for one of its streams; false when that stream is gone (a 481). */
+  deliverNotification(req: EdgeSendRequest): boolean {
     const s = this.streams.get(req.connectionId);
-    if (req.method === 'NOTIFY') void this.outcome(req, s ? 200 : 481);
-    if (!s) return { sent: false, reason: 'connection-gone' };
+    if (!s) return false;
     void this.deliver(s, req.headers, req.body).catch((e: unknown) => this.o.logger.warn({ err: e }, 'a notification for a web stream failed'));
-    return { sent: true };
-  }
-
-  handleBatch(req: EdgeSendBatchRequest): EdgeSendBatchReply {
-    return { sent: req.items.map((item) => this.handleSend({ ...item, pool: req.pool, body: req.bodies[item.body] ?? '' }).sent) };
-  }
-
-  /** Answers a NOTIFY as a SIP client would (RFC 6665 §4.1.3): 200, or 481 when the stream is gone, which ends the dialog. */
-  private async outcome(req: EdgeSendRequest, status: number): Promise<void> {
-    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
-    await this.o.bus
-      .publish(notifyOutcome, req.pool, { ref: req.ref, edgeId: this.o.endpoint.edgeId, connectionId: req.connectionId, callId, status }, { msgId: `notify-outcome:${req.ref}` })
-      .catch((e: unknown) => this.o.logger.warn({ err: e }, 'could not publish a NOTIFY outcome'));
+    return true;
   }
 
   private async deliver(s: Stream, headers: EdgeSendRequest['headers'], body: string): Promise<void> {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { endpointGone, endpointRegistered, pageMessage, sipRequestCommands, type Bus, type BusHeader, type EndpointGoneReason, type PageMessageReply, type SipReply, type SipServiceName } from '@presence/bus';
+import { edgeDeliverMessage, pageMessage, sipRequestCommands, type Bus, type BusHeader, type EndpointGoneReason, type PageMessageReply, type SipReply, type SipServiceName } from '@presence/bus';
 import {
   buildBatchSubscribe,
   buildClientPublish,
@@ -12,8 +12,10 @@ import {
   type StatePublication,
 } from '@presence/documents';
 import type { Pools } from '@presence/runtime';
-import { getRecord, listRecords, put, registrations, remove, type Partition, type RegistrationRecord, type Store } from '@presence/state';
+import type { GatewayRegistrar } from '@presence/gateway';
+import { listRecords, registrations, type Store } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
+import { DIRECTED_PRESENCE_TYPE, encodeDirectedPresence, type DirectedPresence } from './directed-presence.js';
 
 /** What every endpoint of this edge shares. */
 export interface EndpointDeps {
@@ -21,6 +23,7 @@ export interface EndpointDeps {
   readonly store: Store;
   readonly pools: Pools;
   readonly edgeId: string;
+  readonly registrar: GatewayRegistrar;
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
   /** Registration lifetime; the session refreshes at half of it. */
@@ -38,6 +41,8 @@ interface Dialog {
 }
 
 const token = (n = 8) => randomBytes(n).toString('base64url');
+/** A user has at most this many sessions per edge (the hub's limit) times a few edges. */
+const MAX_DIRECTED_TARGETS = 64;
 const MARGIN_MS = 250;
 /** The categories an XMPP client can show: availability and the note as status ([MS-PRES] §3.4). */
 const WATCHED = ['state', 'note'];
@@ -72,31 +77,10 @@ export class SipEndpoint {
     readonly connectionId: string,
   ) {}
 
-  private async partition(): Promise<Partition> {
-    return { pool: await this.d.pools.home(this.user), user: this.user };
-  }
-
-  private record(): RegistrationRecord {
-    return {
-      epid: this.epid,
-      contact: `${this.user};transport=xmpp`,
-      gruu: `${this.user};opaque=user:epid:${this.epid};gruu`,
-      edgeId: this.d.edgeId,
-      connectionId: this.connectionId,
-      transport: 'xmpp',
-      supported: ['msrtc-event-categories', 'adhoclist', 'ms-benotify'],
-      registeredAt: new Date().toISOString(),
-    };
-  }
-
   /** Registers the endpoint (a new binding: the publication service makes the server publications). */
   async register(): Promise<void> {
-    const p = await this.partition();
-    await this.d.store.apply(p, [put(registrations, this.record(), { expiresAt: Date.now() + this.d.registrationS * 1000 })]);
+    await this.d.registrar.register({ user: this.user, epid: this.epid, connectionId: this.connectionId, transport: 'xmpp', supported: ['msrtc-event-categories', 'adhoclist', 'ms-benotify'] }, this.d.registrationS);
     this.registered = true;
-    const count = (await listRecords(this.d.store, p, registrations)).length;
-    const at = new Date().toISOString();
-    await this.d.bus.publish(endpointRegistered, p.pool, { user: this.user, epid: this.epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${this.user}:${this.epid}:${at}` });
     this.refresher = setInterval(() => void this.refresh().catch((e: unknown) => this.d.logger.warn({ err: e, user: this.user }, 'XMPP endpoint refresh failed')), (this.d.registrationS * 1000) / 2);
     this.refresher.unref();
   }
@@ -104,11 +88,8 @@ export class SipEndpoint {
   /** Keeps the binding and the dialogs alive while the stream lasts (every half lifetime). */
   async refresh(): Promise<{ registered: boolean; contacts?: number; categories?: number }> {
     if (!this.registered) return { registered: false };
-    const p = await this.partition();
-    const cur = await getRecord(this.d.store, p, registrations, this.epid);
     // Gone meanwhile (expired, replaced, signed out): nothing to keep alive.
-    if (!cur || cur.value.connectionId !== this.connectionId) return { registered: false };
-    await this.d.store.apply(p, [put(registrations, cur.value, { expiresAt: Date.now() + this.d.registrationS * 1000 })]);
+    if (!(await this.d.registrar.extend(this.user, this.epid, this.connectionId, this.d.registrationS))) return { registered: false };
     const out: { registered: boolean; contacts?: number; categories?: number } = { registered: true };
     if (this.contactsDialog) out.contacts = (await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, this.contactsDialog)).status;
     for (const [pool, dialog] of this.categoryDialogs) {
@@ -121,19 +102,12 @@ export class SipEndpoint {
     return out;
   }
 
-
   /** Ends the endpoint: `endpoint-gone` ends its dialogs and endpoint-bound publications. */
   async unregister(reason: EndpointGoneReason): Promise<void> {
     clearInterval(this.refresher);
     if (!this.registered) return;
     this.registered = false;
-    const p = await this.partition();
-    const rec = await getRecord(this.d.store, p, registrations, this.epid);
-    if (!rec || rec.value.connectionId !== this.connectionId) return;
-    const r = await this.d.store.apply(p, [remove(registrations, this.epid, { expect: rec.version })]);
-    if (!r.ok) return;
-    const lastEndpoint = (await listRecords(this.d.store, p, registrations)).length === 0;
-    await this.d.bus.publish(endpointGone, p.pool, { user: this.user, epid: this.epid, reason, lastEndpoint, at: new Date().toISOString() }, { msgId: `endpoint-gone:${this.user}:${this.epid}:${rec.version}` });
+    await this.d.registrar.end(this.user, this.epid, reason, this.connectionId);
   }
 
   /** Sends one synthesized SIP request to its service in the user's home pool. */
@@ -160,8 +134,7 @@ export class SipEndpoint {
         epid: this.epid,
         edgeId: this.d.edgeId,
         connectionId: this.connectionId,
-        // An XMPP stream is always TLS (STARTTLS is required).
-        transport: 'tls',
+        transport: 'xmpp',
         budgetMs: Math.max(100, this.d.requestTimeoutMs - MARGIN_MS),
       },
       { timeoutMs: this.d.requestTimeoutMs },
@@ -320,12 +293,36 @@ export class SipEndpoint {
   }
 
   /** [MS-SIP] §3.7.4.3 setContact / deleteContact with the list's current deltaNum; answers the SIP status. */
-  async setContact(c: { uri: string; name: string; groups: readonly number[] }, deltaNum: number): Promise<number> {
+  async setContact(c: { uri: string; name: string; groups: readonly number[]; subscribed?: boolean }, deltaNum: number): Promise<number> {
     return (await this.service('subscription', CONTENT_TYPE.soap, buildContactSoap({ op: 'setContact', deltaNum, ...c }))).status;
   }
 
   async deleteContact(uri: string, deltaNum: number): Promise<number> {
     return (await this.service('subscription', CONTENT_TYPE.soap, buildContactSoap({ op: 'deleteContact', deltaNum, uri }))).status;
+  }
+
+  /**
+   * Directed presence (RFC 6121 §4.6) to `to`'s XMPP sessions, on whichever edge each is: the
+   * registrations say where (only XMPP ones: a SIP endpoint has no use for it). Answers how many
+   * sessions took it.
+   */
+  async directPresence(to: string, p: DirectedPresence): Promise<number> {
+    const part = { pool: await this.d.pools.home(to), user: to };
+    const sessions = (await listRecords(this.d.store, part, registrations)).filter((r) => r.value.transport === 'xmpp').slice(0, MAX_DIRECTED_TARGETS);
+    const body = encodeDirectedPresence(p);
+    const replies = await Promise.all(
+      sessions.map((r) =>
+        this.d.bus
+          .request(
+            edgeDeliverMessage,
+            r.value.edgeId,
+            { from: this.user, to, contentType: DIRECTED_PRESENCE_TYPE, body, fromEpid: this.epid, callId: token(12), connectionId: r.value.connectionId, epid: r.value.epid },
+            { timeoutMs: this.d.requestTimeoutMs },
+          )
+          .catch(() => ({ delivered: false })),
+      ),
+    );
+    return replies.filter((r) => r.delivered).length;
   }
 
   /** A page-mode message to a user, delivered by their home pool to every endpoint of theirs. */
