@@ -6,3 +6,5 @@
  */
 export { endpointOwners, GatewayRegistrar, type EndpointOwner, type GatewayBinding } from './registrations.js';
 export { serveGatewayEdge, type GatewayConnections, type GatewayEdgeOptions } from './edge.js';
+export { GatewayRequests, ROAMING_CONTACTS, type GatewayRequestsOptions, type Sender, type SubscriptionDialog } from './requests.js';
+export { CategoryWatch } from './category-watch.js';

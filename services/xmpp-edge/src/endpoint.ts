@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { edgeDeliverMessage, pageMessage, sipRequestCommands, type Bus, type BusHeader, type EndpointGoneReason, type PageMessageReply, type SipReply, type SipServiceName } from '@presence/bus';
+import { edgeDeliverMessage, pageMessage, type Bus, type EndpointGoneReason, type PageMessageReply, type SipReply, type SipServiceName } from '@presence/bus';
 import {
-  buildBatchSubscribe,
   buildClientPublish,
   buildContactSoap,
   buildSetContainer,
@@ -9,10 +8,11 @@ import {
   parseContactDocument,
   parseFaultVersions,
   type ContactDocument,
+  type NotifiedPresentity,
   type StatePublication,
 } from '@presence/documents';
+import { CategoryWatch, type GatewayRegistrar, type GatewayRequests, type Sender, type SubscriptionDialog } from '@presence/gateway';
 import type { Pools } from '@presence/runtime';
-import type { GatewayRegistrar } from '@presence/gateway';
 import { listRecords, registrations, type Store } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
 import { DIRECTED_PRESENCE_TYPE, encodeDirectedPresence, type DirectedPresence } from './directed-presence.js';
@@ -24,6 +24,7 @@ export interface EndpointDeps {
   readonly pools: Pools;
   readonly edgeId: string;
   readonly registrar: GatewayRegistrar;
+  readonly requests: GatewayRequests;
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
   /** Registration lifetime; the session refreshes at half of it. */
@@ -32,18 +33,9 @@ export interface EndpointDeps {
   readonly subscriptionS: number;
 }
 
-/** A SIP dialog this endpoint holds as subscriber: enough to refresh or end it (RFC 6665 §4.1.2). */
-interface Dialog {
-  readonly callId: string;
-  readonly fromTag: string;
-  toTag: string;
-  cseq: number;
-}
-
 const token = (n = 8) => randomBytes(n).toString('base64url');
 /** A user has at most this many sessions per edge (the hub's limit) times a few edges. */
 const MAX_DIRECTED_TARGETS = 64;
-const MARGIN_MS = 250;
 /** The categories an XMPP client can show: availability and the note as status ([MS-PRES] §3.4). */
 const WATCHED = ['state', 'note'];
 const NOTE_CONTAINERS = [200, 300, 400];
@@ -60,14 +52,10 @@ export class SipEndpoint {
   private readonly stateInstance = randomBytes(4).readUInt32BE() >>> 1;
   private readonly noteInstance = randomBytes(4).readUInt32BE() >>> 1;
   private readonly versions = new Map<string, number>();
-  /**
-   * One category dialog per pool the watched contacts live in: each pool serves its own users,
-   * reached through its pool GRUU ([MS-PRES] §3.4.5.1.3.1, as a Lync client does after `resubscribe`).
-   */
-  private readonly categoryDialogs = new Map<string, Dialog>();
-  /** The resources each pool's category dialog watches: a refresh names them all again. */
-  private readonly watching = new Map<string, Set<string>>();
-  private contactsDialog: Dialog | undefined;
+  private readonly sender: Sender;
+  /** The roster's category dialogs, one per pool the contacts live in. */
+  private readonly watch: CategoryWatch;
+  private contactsDialog: SubscriptionDialog | undefined;
   private registered = false;
   private refresher: NodeJS.Timeout | undefined;
 
@@ -75,7 +63,14 @@ export class SipEndpoint {
     private readonly d: EndpointDeps,
     readonly user: string,
     readonly connectionId: string,
-  ) {}
+  ) {
+    this.sender = { user, epid: this.epid, connectionId };
+    this.watch = new CategoryWatch(d.requests, this.sender, {
+      categories: WATCHED,
+      expiresS: d.subscriptionS,
+      onRefused: (pool, r) => d.logger.warn({ user, pool, status: r.status, reason: r.reason }, 'category subscription refused'),
+    });
+  }
 
   /** Registers the endpoint (a new binding: the publication service makes the server publications). */
   async register(): Promise<void> {
@@ -91,13 +86,9 @@ export class SipEndpoint {
     // Gone meanwhile (expired, replaced, signed out): nothing to keep alive.
     if (!(await this.d.registrar.extend(this.user, this.epid, this.connectionId, this.d.registrationS))) return { registered: false };
     const out: { registered: boolean; contacts?: number; categories?: number } = { registered: true };
-    if (this.contactsDialog) out.contacts = (await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, this.contactsDialog)).status;
-    for (const [pool, dialog] of this.categoryDialogs) {
-      const resources = [...(this.watching.get(pool) ?? [])];
-      if (resources.length === 0) continue;
-      const r = await this.categoryRequest(pool, dialog, 'subscribe', resources);
-      out.categories = Math.max(out.categories ?? 0, r.status);
-    }
+    if (this.contactsDialog) out.contacts = (await this.d.requests.subscribeContacts(this.sender, this.d.subscriptionS, this.contactsDialog)).reply.status;
+    const categories = await this.watch.refresh();
+    if (categories !== undefined) out.categories = categories;
     if (out.contacts !== undefined && out.contacts !== 200) this.d.logger.warn({ user: this.user, status: out.contacts }, 'roaming-contacts refresh refused');
     return out;
   }
@@ -110,66 +101,14 @@ export class SipEndpoint {
     await this.d.registrar.end(this.user, this.epid, reason, this.connectionId);
   }
 
-  /** Sends one synthesized SIP request to its service in the user's home pool. */
-  private async sip(service: SipServiceName, method: string, headers: BusHeader[], body: string, to = this.user, dialog?: Dialog, target?: { pool: string; uri: string }): Promise<SipReply> {
-    const pool = target?.pool ?? (await this.d.pools.home(this.user));
-    const cseq = dialog ? ++dialog.cseq : 1;
-    const all: BusHeader[] = [
-      { name: 'From', value: `<${this.user}>;tag=${dialog?.fromTag ?? token()};epid=${this.epid}` },
-      { name: 'To', value: dialog ? `<${to}>;tag=${dialog.toTag}` : `<${to}>` },
-      { name: 'Call-ID', value: dialog?.callId ?? token(12) },
-      { name: 'CSeq', value: `${cseq} ${method}` },
-      { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
-      ...headers,
-    ];
-    return this.d.bus.request(
-      sipRequestCommands[service],
-      pool,
-      {
-        method,
-        uri: target?.uri ?? to,
-        headers: all,
-        body,
-        user: this.user,
-        epid: this.epid,
-        edgeId: this.d.edgeId,
-        connectionId: this.connectionId,
-        transport: 'xmpp',
-        budgetMs: Math.max(100, this.d.requestTimeoutMs - MARGIN_MS),
-      },
-      { timeoutMs: this.d.requestTimeoutMs },
-    );
-  }
-
   private service(service: SipServiceName, contentType: string, body: string): Promise<SipReply> {
-    return this.sip(service, 'SERVICE', [{ name: 'Content-Type', value: contentType }], body);
-  }
-
-  /** A SUBSCRIBE: new when `dialog` has no To tag yet, a refresh (or `Expires: 0`) within it otherwise. */
-  private async subscribe(event: string, accept: string, dialog: Dialog, extra: BusHeader[] = [], body = '', expires = this.d.subscriptionS, target?: { pool: string; uri: string }): Promise<SipReply> {
-    const headers: BusHeader[] = [
-      { name: 'Event', value: event },
-      { name: 'Accept', value: accept },
-      { name: 'Supported', value: 'ms-benotify' },
-      { name: 'Proxy-Require', value: 'ms-benotify' },
-      { name: 'Supported', value: 'ms-piggyback-first-notify' },
-      { name: 'Expires', value: String(expires) },
-      ...extra,
-    ];
-    const inDialog = dialog.toTag !== '';
-    const reply = await this.sip('subscription', 'SUBSCRIBE', headers, body, this.user, inDialog ? dialog : { ...dialog, toTag: '' }, target);
-    if (!inDialog) {
-      dialog.cseq = 1;
-      if (reply.status === 200 && reply.toTag) dialog.toTag = reply.toTag;
-    }
-    return reply;
+    return this.d.requests.service(service, this.sender, contentType, body);
   }
 
   /** The roaming-contacts subscription ([MS-SIP] §3.7): the full list now, deltas later as NOTIFYs. */
   async contacts(): Promise<ContactDocument | undefined> {
-    const dialog: Dialog = { callId: token(12), fromTag: token(), toTag: '', cseq: 0 };
-    const reply = await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, dialog);
-    if (reply.status !== 200 || !dialog.toTag) {
+    const { reply, dialog } = await this.d.requests.subscribeContacts(this.sender, this.d.subscriptionS);
+    if (reply.status !== 200 || !dialog) {
       this.d.logger.warn({ user: this.user, status: reply.status }, 'roaming-contacts subscription refused');
       return undefined;
     }
@@ -180,69 +119,16 @@ export class SipEndpoint {
 
   /**
    * The batch category subscriptions for the roster ([MS-PRES] §3.4.5.1.3): per pool one dialog,
-   * resources added or removed within it. Answers the piggybacked first notifications.
+   * resources added or removed within it. Answers the first notifications the answers carried.
    */
-  async categories(action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<{ contentType: string; body: string }[]> {
-    const byPool = new Map<string, string[]>();
-    for (const r of resources) {
-      const pool = await this.d.pools.home(r);
-      byPool.set(pool, [...(byPool.get(pool) ?? []), r]);
-    }
-    const out: { contentType: string; body: string }[] = [];
-    for (const [pool, list] of byPool) {
-      const existing = this.categoryDialogs.get(pool);
-      if (!existing && action === 'unsubscribe') continue;
-      const dialog = existing ?? { callId: token(12), fromTag: token(), toTag: '', cseq: 0 };
-      const reply = await this.categoryRequest(pool, dialog, action, list);
-      if (reply.status !== 200) {
-        this.d.logger.warn({ user: this.user, pool, status: reply.status, reason: reply.reason }, 'category subscription refused');
-        continue;
-      }
-      if (dialog.toTag) this.categoryDialogs.set(pool, dialog);
-      const watched = this.watching.get(pool) ?? new Set<string>();
-      for (const r of list) {
-        if (action === 'subscribe') watched.add(r);
-        else watched.delete(r);
-      }
-      this.watching.set(pool, watched);
-      out.push({ contentType: reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '', body: reply.body ?? '' });
-    }
-    return out;
+  categories(action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<NotifiedPresentity[]> {
+    return this.watch.change(action, resources);
   }
 
-  private async categoryRequest(pool: string, dialog: Dialog, action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<SipReply> {
-    // The user's own pool by their address; another pool by its GRUU (the Request-URI every edge routes by).
-    const uri = pool === (await this.d.pools.home(this.user)) ? this.user : this.d.pools.gruu(pool);
-    return this.subscribe(
-      'presence',
-      'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related',
-      dialog,
-      [
-        { name: 'Require', value: 'adhoclist, categoryList' },
-        { name: 'Supported', value: 'eventlist' },
-        { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
-      ],
-      buildBatchSubscribe(this.user, action, resources, WATCHED),
-      this.d.subscriptionS,
-      { pool, uri },
-    );
-  }
-
-  /**
-   * A category dialog the services ended (a terminating NOTIFY, e.g. a user moved to another pool,
-   * [DESIGN] Pools): forgotten here; answers the resources it watched, to be watched anew.
-   */
+  /** A category dialog the services ended: forgotten; answers the resources it watched, to be watched anew. */
   categoryDialogEnded(callId: string): string[] {
-    for (const [pool, dialog] of this.categoryDialogs) {
-      if (dialog.callId !== callId) continue;
-      this.categoryDialogs.delete(pool);
-      const resources = [...(this.watching.get(pool) ?? [])];
-      this.watching.delete(pool);
-      return resources;
-    }
-    return [];
+    return this.watch.ended(callId);
   }
-
 
   /** Publishes with the versions this session knows; on a 409 retries once with the server's current ones. */
   private async publishVersioned(ops: { key: string }[], build: (version: (key: string) => number) => string): Promise<boolean> {

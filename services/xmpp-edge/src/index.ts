@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { GatewayRegistrar, serveGatewayEdge } from '@presence/gateway';
+import { GatewayRegistrar, GatewayRequests, serveGatewayEdge } from '@presence/gateway';
 import { loadProcessConfig, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { FailureThrottle, selfSignedCertificate } from '@presence/sip-edge';
 import { ConfigError } from '@presence/telemetry';
@@ -54,6 +54,7 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
       pools: deps.pools,
       edgeId,
       registrar: new GatewayRegistrar({ store: deps.store, bus: deps.bus, pools: deps.pools, edgeId }),
+      requests: new GatewayRequests({ bus: deps.bus, pools: deps.pools, edgeId, transport: 'xmpp', userAgent: 'presence-xmpp', requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS }),
       logger: log,
       requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS,
       registrationS: REGISTRATION_S,

@@ -198,7 +198,7 @@ export class XmppSession {
     const fresh = aors.filter((a) => !this.watched.has(a.toLowerCase()));
     if (fresh.length === 0) return;
     for (const a of fresh) this.watched.add(a.toLowerCase());
-    for (const first of await this.endpoint.categories('subscribe', fresh)) this.applyCategories(first.contentType, first.body);
+    for (const p of await this.endpoint.categories('subscribe', fresh)) this.applyView(presentityView(p));
   }
 
   private async unwatch(aor: string): Promise<void> {
