@@ -8,3 +8,4 @@ export { endpointOwners, GatewayRegistrar, type EndpointOwner, type GatewayBindi
 export { serveGatewayEdge, type GatewayConnections, type GatewayEdgeOptions } from './edge.js';
 export { GatewayRequests, ROAMING_CONTACTS, type GatewayRequestsOptions, type Sender, type SubscriptionDialog } from './requests.js';
 export { CategoryWatch } from './category-watch.js';
+export { readNotification, type GatewayNotification } from './notifications.js';

@@ -163,7 +163,7 @@ export class WebApi {
   /** A poll (Expires: 0) of one user's categories as the caller's endpoint: the same resolution a SIP watcher gets. */
   async presenceOf(c: Caller, target: string): Promise<PresenceView> {
     const pool = (await this.d.endpoint.byPool([target])).keys().next().value!;
-    const { reply, presentities } = await this.d.endpoint.subscribe(this.sender(c), [target], 0, undefined, pool);
+    const { reply, presentities } = await this.d.endpoint.poll(this.sender(c), [target], pool);
     if (reply.status !== 200) throw new UpstreamError(`subscription answered ${reply.status}`);
     const p = presentities.find((x) => x.uri.toLowerCase() === target.toLowerCase());
     return presenceView(target, p?.categories ?? []);

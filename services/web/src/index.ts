@@ -1,4 +1,4 @@
-import { serveGatewayEdge } from '@presence/gateway';
+import { GatewayRequests, serveGatewayEdge } from '@presence/gateway';
 import { loadProcessConfig, servePing, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { ConfigError } from '@presence/telemetry';
 import { WebApi } from './api.js';
@@ -38,7 +38,7 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
   }
   const edgeId = webEdgeId(deps.instanceId);
   const processConfig = loadProcessConfig(deps.env);
-  const endpoint = new WebEndpoint(deps.bus, deps.pools, edgeId, Math.max(100, processConfig.BUS_REQUEST_TIMEOUT_MS - 250));
+  const endpoint = new WebEndpoint(new GatewayRequests({ bus: deps.bus, pools: deps.pools, edgeId, transport: 'web', userAgent: 'presence-web', requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS }));
   // Streams of a session this instance ends close at once (other instances notice within WEB_STREAM_CHECK_MS).
   const onSessionEnded: ((id: string) => void)[] = [];
   const sessions = new Sessions({

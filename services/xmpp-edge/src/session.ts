@@ -1,5 +1,6 @@
 import type { BusHeader } from '@presence/bus';
 import { parseContactDocument, parseNotifiedCategories, presentityView, type Contact, type PresentityView } from '@presence/documents';
+import { readNotification, ROAMING_CONTACTS } from '@presence/gateway';
 import type { Logger } from '@presence/telemetry';
 import type { DirectedPresence } from './directed-presence.js';
 import type { SipEndpoint } from './endpoint.js';
@@ -387,19 +388,18 @@ export class XmppSession {
 
   /** A NOTIFY/BENOTIFY the services sent to this endpoint's connection. */
   notify(headers: readonly BusHeader[], body: string): void {
-    const h = (n: string) => headers.find((x) => x.name.toLowerCase() === n.toLowerCase())?.value ?? '';
-    const event = h('Event').split(';')[0]!.trim().toLowerCase();
-    if (event === 'presence') {
-      this.applyCategories(h('Content-Type'), body);
+    const n = readNotification(headers, body);
+    if (n.event === 'presence') {
+      this.applyCategories(n.contentType, n.body);
       // RFC 6665 §4.1.3: a terminated dialog; its resources are watched again where they now live.
-      if (/^\s*terminated/i.test(h('Subscription-State'))) {
-        const again = this.endpoint.categoryDialogEnded(h('Call-ID'));
+      if (n.terminated) {
+        const again = this.endpoint.categoryDialogEnded(n.callId);
         for (const r of again) this.watched.delete(r.toLowerCase());
         if (again.length > 0) void this.watch(again).catch((e: unknown) => this.d.logger.warn({ err: e, user: this.aor }, 'watching contacts again failed'));
       }
       return;
     }
-    if (event === 'vnd-microsoft-roaming-contacts') return this.applyContacts(body);
+    if (n.event === ROAMING_CONTACTS) return this.applyContacts(n.body);
   }
 
   private applyCategories(contentType: string, body: string): void {
