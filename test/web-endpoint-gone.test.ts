@@ -31,8 +31,10 @@ describe('web session whose endpoint the SIP registrar ends (endpoint-gone)', ()
     expect(await endpoints()).toEqual(['web']);
     const lync = await LyncClient.connect(w.ports.tcp, ALICE, 'a1');
     lyncs.push(lync);
+    const t0 = Date.now();
     expect((await lync.register()).status).toBe(200);
-    await expect.poll(() => sse.ended, { timeout: 5000 }).toBe(true);
+    await expect.poll(() => sse.ended, { timeout: 5000, interval: 5 }).toBe(true);
+    console.log(`[web-endpoint-gone] replaced web session's stream ended ${Date.now() - t0} ms after the REGISTER was sent`);
     expect(await endpoints()).toEqual(['tcp']);
     const r = await h('GET', '/api/v1/me/contacts', { token: t.accessToken });
     expect(r.status).toBe(401);

@@ -108,8 +108,10 @@ describe('XMPP session whose endpoint the SIP registrar ends', () => {
     await expect.poll(endpoints).toEqual(['xmpp']);
     const lync = await LyncClient.connect(x.w.ports.tcp, ALICE, 'a1');
     try {
+      const t0 = Date.now();
       expect((await lync.register()).status).toBe(200);
       await alice.until(/<stream:error><conflict xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/><text xmlns="urn:ietf:params:xml:ns:xmpp-streams">[^<]+<\/text><\/stream:error><\/stream:stream>$/);
+      console.log(`[xmpp-gaps] replaced XMPP stream ended ${Date.now() - t0} ms after the REGISTER was sent`);
       await alice.whenClosed();
       expect(await endpoints()).toEqual(['tcp']);
     } finally {

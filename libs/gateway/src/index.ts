@@ -4,8 +4,8 @@
  * SIP requests, and receiving their notifications as edge commands ([DESIGN] one presence core,
  * many protocol edges). Each gateway keeps only its protocol and the mapping.
  */
-export { endpointOwners, GatewayRegistrar, type EndpointOwner, type GatewayBinding } from './registrations.js';
-export { serveGatewayEdge, type GatewayConnections, type GatewayEdgeOptions } from './edge.js';
+export { endpointOwners, GatewayRegistrar, type EndpointOwner, type GatewayBinding } from './registrar.js';
+export { serveGatewayEdge, type GatewayConnections, type GatewayEdgeOptions } from './gateway-edge.js';
 export { GatewayRequests, ROAMING_CONTACTS, type GatewayRequestsOptions, type Sender, type SubscriptionDialog } from './requests.js';
 export { CategoryWatch } from './category-watch.js';
 export { readNotification, type GatewayNotification } from './notifications.js';

@@ -15,7 +15,7 @@ import {
 import type { Pools } from '@presence/runtime';
 import { getRecord, remove, type Store } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
-import { endpointOwners } from './registrations.js';
+import { endpointOwners } from './registrar.js';
 
 /** What a gateway holds: its sessions' connections, by the connection id their endpoints registered with. */
 export interface GatewayConnections {
