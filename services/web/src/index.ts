@@ -54,7 +54,6 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
   });
   const contacts = new ContactsReader(deps.store, deps.pools);
   const live = new LiveStreams({
-    bus: deps.bus,
     endpoint,
     sessions,
     contacts,

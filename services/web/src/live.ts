@@ -1,4 +1,4 @@
-import type { Bus, EdgeSendRequest } from '@presence/bus';
+import type { EdgeSendRequest } from '@presence/bus';
 import { parseNotifiedCategories } from '@presence/documents';
 import type { Logger } from '@presence/telemetry';
 import { readNotification, ROAMING_CONTACTS, type CategoryWatch, type SubscriptionDialog } from '@presence/gateway';
@@ -47,7 +47,7 @@ export class LiveStreams {
   private readonly checker: NodeJS.Timeout;
 
   constructor(
-    private readonly o: { bus: Bus; endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number; checkMs: number; keepAliveMs: number },
+    private readonly o: { endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number; checkMs: number; keepAliveMs: number },
   ) {
     // A session can end on another instance (sign-out there, expiry swept there): the services end
     // its dialogs without telling anyone (the endpoint is gone), so each stream checks its session.
