@@ -6,7 +6,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 // Tests import the workspace packages from source, so `vitest` needs no build; processes that tests
 // spawn (`node services/*/dist/main.js`) run the build that `npm test` makes first (pretest).
 const alias = [
-  { find: /^@presence\/(bus|state|telemetry|runtime|sip|documents|presence)$/, replacement: `${root}libs/$1/src/index.ts` },
+  { find: /^@presence\/(bus|state|telemetry|runtime|sip|documents|presence|gateway)$/, replacement: `${root}libs/$1/src/index.ts` },
   { find: /^@presence\/(sip-edge|xmpp-edge|publication|aggregation|subscription|federation|web|embedded)$/, replacement: `${root}services/$1/src/index.ts` },
 ];
 

@@ -2,7 +2,9 @@ import { startProcess, type RunningProcess } from '@presence/runtime';
 import { afterEach, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { xmppEdge, type RunningXmppEdge } from '@presence/xmpp-edge';
 import { adminHeaders, startWorld, type World } from './support/world.js';
+import { webOf } from './web-support.js';
 import { pageMessageDouble } from './xmpp-support/page-double.js';
+import { RawXmpp } from './xmpp-support/raw-client.js';
 import { requireSlixmpp, Slixmpp } from './xmpp-support/slixmpp.js';
 
 /**
@@ -82,6 +84,32 @@ describe('XMPP edges, two instances (real NATS and Redis)', () => {
       expect(await aliceB.next((e) => e.event === 'message' && e.type === 'chat')).toMatchObject({ body: 'to all of you' });
     } finally {
       await double?.stop();
+    }
+  }, 60_000);
+
+  it('ends the streams on the other instance when the registrar there signs their endpoints out (endpoint-gone, whichever instance consumes it)', async () => {
+    // Four resources on B; each endpoint-gone goes to one of the two instances' shared consumer, so
+    // most likely some reach A, which has B end the session (edge command end-endpoint).
+    const streams: RawXmpp[] = [];
+    try {
+      for (const r of ['r1', 'r2', 'r3', 'r4']) {
+        const c = await RawXmpp.secure(edgeB.xmppPort, edgeB.certificate);
+        streams.push(c);
+        await c.signIn('alice', 'alice-dev-password', r);
+      }
+      const bob = await RawXmpp.secure(edgeB.xmppPort, edgeB.certificate);
+      streams.push(bob);
+      await bob.signIn('bob', 'bob-dev-password', 'desk');
+      // Process A's directory loses alice: its SIP registrar signs out every endpoint of hers, on any edge.
+      webOf(w).api.d.directory!.set('sip:alice@contoso.com', undefined);
+      for (const c of streams.slice(0, 4)) {
+        await c.until(/<stream:error><not-authorized xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/><text xmlns="urn:ietf:params:xml:ns:xmpp-streams">the endpoint was ended \(signed-out\)<\/text><\/stream:error><\/stream:stream>$/, 10_000);
+        await c.whenClosed();
+      }
+      bob.write('<iq type="get" id="p1"><ping xmlns="urn:xmpp:ping"/></iq>');
+      await bob.until(/<iq type="result" id="p1"/);
+    } finally {
+      for (const c of streams) c.close();
     }
   }, 60_000);
 });

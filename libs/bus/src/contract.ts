@@ -82,7 +82,8 @@ export interface EndpointGone {
   at: string;
 }
 
-export const endpointGone = defineEvent<EndpointGone>('endpoint-gone', ['publication', 'subscription', 'aggregation', 'federation']);
+// The gateways (web, xmpp-edge) consume it to end the session of an endpoint the registrar ended.
+export const endpointGone = defineEvent<EndpointGone>('endpoint-gone', ['publication', 'subscription', 'aggregation', 'federation', 'web', 'xmpp-edge']);
 
 /** A header as it crosses the bus: canonical name, raw value. */
 export interface BusHeader {
@@ -106,7 +107,8 @@ export interface SipRequestCommand {
   /** Where the request came from: NOTIFYs for a dialog it creates go back through this edge and connection. */
   edgeId: string;
   connectionId: string;
-  transport: 'udp' | 'tcp' | 'tls';
+  /** How the endpoint is connected: a SIP transport, or a gateway's session (web, XMPP). */
+  transport: 'udp' | 'tcp' | 'tls' | 'web' | 'xmpp';
   /**
    * Milliseconds the edge still waits for the answer when it sends the request. The service counts
    * them from receipt and writes nothing after they run out: a request the edge already answered
@@ -234,6 +236,21 @@ export interface EdgeDeliverMessageReply {
 }
 
 export const edgeDeliverMessage = defineEdgeCommand<EdgeDeliverMessage, EdgeDeliverMessageReply>('deliver-message');
+
+/** Tells the gateway edge that holds an endpoint's session that the endpoint was ended elsewhere (replaced, signed out). */
+export interface EdgeEndEndpoint {
+  user: string;
+  connectionId: string;
+  epid: string;
+  reason: EndpointGoneReason;
+}
+
+export interface EdgeEndEndpointReply {
+  /** A session of that endpoint was here and is ended. */
+  ended: boolean;
+}
+
+export const edgeEndEndpoint = defineEdgeCommand<EdgeEndEndpoint, EdgeEndEndpointReply>('end-endpoint');
 
 /** The final outcome of a NOTIFY sent through an edge: a response, or no response at all. */
 export interface NotifyOutcome {

@@ -62,6 +62,28 @@ export {
 } from './directory-search.js';
 export { buildMsrtcPidf, buildPidf, buildWatcherInfo, parsePidf, PIDF_CONTENT_TYPE, PIDF_NS, type MsrtcView, type PidfView, type WinfoWatcher } from './pidf.js';
 export { buildPersonalNote, buildPidfMachineState } from './pidf-state.js';
-export { buildBatchSubscribe, buildClientPublish, buildDeleteContact, buildSetContact, buildSetContainerMember, type StatePublication } from './client-requests.js';
-export { parseCategoryNotify, parseContactDocument, parseFaultVersions, type ContactDocument, type PresentityView } from './gateway-reads.js';
-export * from './web-endpoint.js';
+export {
+  buildBatchSubscribe,
+  buildClientPublish,
+  buildContactSoap,
+  buildEmptyPublish,
+  buildSetContainer,
+  type ClientContactOp,
+  type ContainerMemberChange,
+  type NotePublication,
+  type StatePublication,
+} from './client-requests.js';
+export {
+  parseAddGroupResult,
+  parseContactDocument,
+  parseFaultVersions,
+  parseNotifiedCategories,
+  presentityView,
+  readPresence,
+  splitMultipart,
+  type ContactDocument,
+  type NotifiedCategory,
+  type NotifiedPresentity,
+  type PresenceReading,
+  type PresentityView,
+} from './client-reads.js';

@@ -142,6 +142,8 @@ export class WebApi {
     const cur = await this.d.sessions.get(c.sub, c.sid);
     if (!cur) throw new UnauthorizedError('session ended');
     if (!this.d.directory?.get(c.sub)) throw new ForbiddenError('the user may no longer use the service');
+    // The registrar signed the user out (endpoint-gone `signed-out`): this session does not come back.
+    if (cur.session.signedOut) throw new UnauthorizedError('session ended');
     const wait = this.d.limiter.take(c.sub);
     if (wait > 0) throw new RateLimitedError('too many requests', wait);
     // A session used after its endpoint expired (the browser slept) is an endpoint again.
@@ -161,7 +163,7 @@ export class WebApi {
   /** A poll (Expires: 0) of one user's categories as the caller's endpoint: the same resolution a SIP watcher gets. */
   async presenceOf(c: Caller, target: string): Promise<PresenceView> {
     const pool = (await this.d.endpoint.byPool([target])).keys().next().value!;
-    const { reply, presentities } = await this.d.endpoint.subscribe(this.sender(c), [target], 0, undefined, pool);
+    const { reply, presentities } = await this.d.endpoint.poll(this.sender(c), [target], pool);
     if (reply.status !== 200) throw new UpstreamError(`subscription answered ${reply.status}`);
     const p = presentities.find((x) => x.uri.toLowerCase() === target.toLowerCase());
     return presenceView(target, p?.categories ?? []);

@@ -1,4 +1,4 @@
-import { edgeSend, edgeSendBatch } from '@presence/bus';
+import { GatewayRequests, serveGatewayEdge } from '@presence/gateway';
 import { loadProcessConfig, servePing, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { ConfigError } from '@presence/telemetry';
 import { WebApi } from './api.js';
@@ -38,7 +38,7 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
   }
   const edgeId = webEdgeId(deps.instanceId);
   const processConfig = loadProcessConfig(deps.env);
-  const endpoint = new WebEndpoint(deps.bus, deps.pools, edgeId, Math.max(100, processConfig.BUS_REQUEST_TIMEOUT_MS - 250));
+  const endpoint = new WebEndpoint(new GatewayRequests({ bus: deps.bus, pools: deps.pools, edgeId, transport: 'web', userAgent: 'presence-web', requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS }));
   // Streams of a session this instance ends close at once (other instances notice within WEB_STREAM_CHECK_MS).
   const onSessionEnded: ((id: string) => void)[] = [];
   const sessions = new Sessions({
@@ -54,7 +54,6 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
   });
   const contacts = new ContactsReader(deps.store, deps.pools);
   const live = new LiveStreams({
-    bus: deps.bus,
     endpoint,
     sessions,
     contacts,
@@ -80,22 +79,45 @@ export async function startWeb(deps: ServiceDeps): Promise<RunningWeb> {
     logger: log,
   });
 
-  const ping = await servePing('web', deps);
-  const send = await deps.bus.handle(edgeSend, edgeId, (req) => live.handleSend(req), { queue: `edge-${edgeId}` });
-  const sendBatch = await deps.bus.handle(edgeSendBatch, edgeId, (req) => live.handleBatch(req), { queue: `edge-${edgeId}` });
+  const gatewayEdge = await serveGatewayEdge({
+    bus: deps.bus,
+    store: deps.store,
+    pools: deps.pools,
+    edgeId,
+    consumer: 'web',
+    transport: 'web',
+    sharedSessions: true,
+    logger: log,
+    requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS,
+    connections: {
+      deliver: (req) => live.deliverNotification(req),
+      // A web endpoint that only lapsed comes back at the stream's next keep-alive. One the registrar
+      // replaced (REGISTER_MAX_ENDPOINTS) signs its session out, as the web's own limit does; one it
+      // signed out (the user left the directory) ends the session's streams, and the API answers 403.
+      endEndpoint: async (e) => {
+        if (e.reason !== 'replaced' && e.reason !== 'signed-out') return false;
+        const cur = await sessions.get(e.user, e.connectionId);
+        if (!cur || cur.session.epid !== e.epid) return false;
+        if (e.reason === 'replaced') await sessions.end(e.user, e.connectionId, 'replaced');
+        else if (await sessions.markSignedOut(e.user, e.connectionId)) await live.closeSession(e.connectionId);
+        return true;
+      },
+    },
+  });
   const pools = deps.pools.all.map((p) => p.id);
   const sweeper = setInterval(() => {
     sessions.sweep(pools).catch((e: unknown) => log.warn({ err: e }, 'web session sweep failed'));
   }, SWEEP_MS);
   sweeper.unref();
+  // Last: /readyz asks this, so ready means every handler is in place.
+  const ping = await servePing('web', deps);
   log.info({ edgeId }, 'web service ready');
   return {
     api,
     stop: async () => {
       clearInterval(sweeper);
       await live.closeAll();
-      await sendBatch.stop();
-      await send.stop();
+      await gatewayEdge.stop();
       await ping.stop();
     },
   };

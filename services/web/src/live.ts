@@ -1,7 +1,8 @@
-import { notifyOutcome, type Bus, type EdgeSendBatchReply, type EdgeSendBatchRequest, type EdgeSendReply, type EdgeSendRequest } from '@presence/bus';
+import type { EdgeSendRequest } from '@presence/bus';
 import { parseNotifiedCategories } from '@presence/documents';
 import type { Logger } from '@presence/telemetry';
-import type { CategoryDialog, WebEndpoint } from './endpoint.js';
+import { readNotification, ROAMING_CONTACTS, type CategoryWatch, type SubscriptionDialog } from '@presence/gateway';
+import type { WebEndpoint } from './endpoint.js';
 import type { ContactsReader } from './contacts.js';
 import type { Sessions, StreamEvent } from './sessions.js';
 import { CategoryCache, presenceView, type PresenceView } from './views.js';
@@ -23,8 +24,8 @@ interface Stream {
   told: Record<string, unknown>;
   watched: Set<string>;
   /** The category dialog at each pool the contacts are homed in. */
-  readonly dialogs: Map<string, CategoryDialog>;
-  contactsDialog?: CategoryDialog;
+  readonly dialogs: CategoryWatch;
+  contactsDialog?: SubscriptionDialog;
   refresh?: NodeJS.Timeout;
   /** Set once the snapshot or replay is written: changes before that only update the cache. */
   ready: boolean;
@@ -46,7 +47,7 @@ export class LiveStreams {
   private readonly checker: NodeJS.Timeout;
 
   constructor(
-    private readonly o: { bus: Bus; endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number; checkMs: number; keepAliveMs: number },
+    private readonly o: { endpoint: WebEndpoint; sessions: Sessions; contacts: ContactsReader; logger: Logger; maxPerUser: number; checkMs: number; keepAliveMs: number },
   ) {
     // A session can end on another instance (sign-out there, expiry swept there): the services end
     // its dialogs without telling anyone (the endpoint is gone), so each stream checks its session.
@@ -57,7 +58,7 @@ export class LiveStreams {
   private async checkSessions(): Promise<void> {
     for (const s of [...this.streams.values()]) {
       const alive = await this.o.sessions.get(s.user, s.sessionId).catch(() => 'unknown' as const);
-      if (alive === undefined) {
+      if (alive === undefined || (alive !== 'unknown' && alive.session.signedOut)) {
         s.end();
         await this.close(s);
       }
@@ -77,7 +78,9 @@ export class LiveStreams {
    * session's logged events after `lastEventId` and what changed since ([WHATWG SSE] Last-Event-ID).
    */
   async open(user: string, sessionId: string, epid: string, lastEventId: number | undefined, write: (e: StreamEvent) => void, end: () => void = () => undefined): Promise<() => Promise<void>> {
-    const s: Stream = { user, sessionId, epid, connectionId: `s-${newId(9)}`, write, end, cache: new CategoryCache(), told: {}, watched: new Set(), dialogs: new Map(), ready: false, closed: false };
+    const connectionId = `s-${newId(9)}`;
+    const dialogs = this.o.endpoint.watch({ user, epid, connectionId }, DIALOG_EXPIRES_S);
+    const s: Stream = { user, sessionId, epid, connectionId, write, end, cache: new CategoryCache(), told: {}, watched: new Set(), dialogs, ready: false, closed: false };
     this.streams.set(s.connectionId, s);
     this.perUser.set(user, (this.perUser.get(user) ?? 0) + 1);
     const sender = { user, epid, connectionId: s.connectionId };
@@ -118,23 +121,12 @@ export class LiveStreams {
 
   /** Subscribes to `uris` at each pool they are homed in, within the stream's dialog there when it has one. */
   private async subscribe(s: Stream, uris: Iterable<string>): Promise<PresenceView[]> {
-    const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
-    const views: PresenceView[] = [];
-    for (const [pool, list] of await this.o.endpoint.byPool(uris)) {
-      const sub = await this.o.endpoint.subscribe(sender, list, DIALOG_EXPIRES_S, s.dialogs.get(pool), pool);
-      if (!s.dialogs.has(pool) && sub.dialog) s.dialogs.set(pool, sub.dialog);
-      for (const p of sub.presentities) views.push(presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
-    }
-    return views;
+    return (await s.dialogs.change('subscribe', uris)).map((p) => presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
   }
 
   /** Takes contacts off the stream's dialogs ([MS-PRES] §3.4.5.1.1: a batch action `unsubscribe`). */
   private async unwatch(s: Stream, uris: readonly string[]): Promise<void> {
-    const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
-    for (const [pool, list] of await this.o.endpoint.byPool(uris)) {
-      const dialog = s.dialogs.get(pool);
-      if (dialog) await this.o.endpoint.subscribe(sender, list, DIALOG_EXPIRES_S, dialog, pool, 'unsubscribe');
-    }
+    await s.dialogs.change('unsubscribe', uris);
     for (const u of uris) delete s.told[u];
   }
 
@@ -161,13 +153,13 @@ export class LiveStreams {
     const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
     try {
       const cur = await this.o.sessions.get(s.user, s.sessionId);
-      if (!cur) {
+      if (!cur || cur.session.signedOut) {
         s.end();
         return await this.close(s);
       }
       if ((await this.o.sessions.keepEndpoint(s.user, cur.session)) === 'registered') {
         // The endpoint had ended, and the services ended its dialogs with it: start them again.
-        s.dialogs.clear();
+        s.dialogs.forget();
         delete s.contactsDialog;
       }
       await this.tell(s, await this.subscribe(s, s.watched));
@@ -187,7 +179,7 @@ export class LiveStreams {
     if (n <= 0) this.perUser.delete(s.user);
     else this.perUser.set(s.user, n);
     const sender = { user: s.user, epid: s.epid, connectionId: s.connectionId };
-    await Promise.all([...s.dialogs.values()].map((d) => this.o.endpoint.unsubscribe(sender, d)));
+    await s.dialogs.close();
     if (s.contactsDialog) await this.o.endpoint.unsubscribeContacts(sender, s.contactsDialog);
   }
 
@@ -205,39 +197,25 @@ export class LiveStreams {
     await Promise.all(all.map((s) => this.close(s)));
   }
 
-  /** `edgeSend` for this instance: a NOTIFY/BENOTIFY for one of its streams. */
-  handleSend(req: EdgeSendRequest): EdgeSendReply {
+  /** `edgeSend` for this instance: a NOTIFY/BENOTIFY for one of its streams; false when that stream is gone (a 481). */
+  deliverNotification(req: EdgeSendRequest): boolean {
     const s = this.streams.get(req.connectionId);
-    if (req.method === 'NOTIFY') void this.outcome(req, s ? 200 : 481);
-    if (!s) return { sent: false, reason: 'connection-gone' };
+    if (!s) return false;
     void this.deliver(s, req.headers, req.body).catch((e: unknown) => this.o.logger.warn({ err: e }, 'a notification for a web stream failed'));
-    return { sent: true };
-  }
-
-  handleBatch(req: EdgeSendBatchRequest): EdgeSendBatchReply {
-    return { sent: req.items.map((item) => this.handleSend({ ...item, pool: req.pool, body: req.bodies[item.body] ?? '' }).sent) };
-  }
-
-  /** Answers a NOTIFY as a SIP client would (RFC 6665 §4.1.3): 200, or 481 when the stream is gone, which ends the dialog. */
-  private async outcome(req: EdgeSendRequest, status: number): Promise<void> {
-    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
-    await this.o.bus
-      .publish(notifyOutcome, req.pool, { ref: req.ref, edgeId: this.o.endpoint.edgeId, connectionId: req.connectionId, callId, status }, { msgId: `notify-outcome:${req.ref}` })
-      .catch((e: unknown) => this.o.logger.warn({ err: e }, 'could not publish a NOTIFY outcome'));
+    return true;
   }
 
   private async deliver(s: Stream, headers: EdgeSendRequest['headers'], body: string): Promise<void> {
-    const header = (n: string) => headers.find((h) => h.name.toLowerCase() === n)?.value ?? '';
+    const n = readNotification(headers, body);
     // RFC 6665 §4.4.1: the service ended a dialog of this stream (the session's endpoint ended, the
     // user moved pool): end the stream; the browser reconnects and starts over, or learns it is signed out.
-    if (header('subscription-state').trim().toLowerCase().startsWith('terminated')) {
+    if (n.terminated) {
       s.end();
       return this.close(s);
     }
-    const event = header('event').split(';')[0]!.trim().toLowerCase();
-    if (event === 'vnd-microsoft-roaming-contacts') return this.contactsChanged(s);
-    if (event !== 'presence') return;
-    const views = parseNotifiedCategories(header('content-type'), body).map((p) => presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
+    if (n.event === ROAMING_CONTACTS) return this.contactsChanged(s);
+    if (n.event !== 'presence') return;
+    const views = parseNotifiedCategories(n.contentType, n.body).map((p) => presenceView(p.uri, s.cache.apply(p.uri, p.categories)));
     if (s.ready) await this.tell(s, views);
   }
 

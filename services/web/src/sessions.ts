@@ -1,4 +1,5 @@
-import { endpointGone, endpointRegistered, type Bus } from '@presence/bus';
+import type { Bus, EndpointGoneReason } from '@presence/bus';
+import { GatewayRegistrar } from '@presence/gateway';
 import type { Pools } from '@presence/runtime';
 import { getRecord, listRecords, put, registrations, remove, type Collection, type Partition, type RegistrationRecord, type Store } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
@@ -25,6 +26,11 @@ export interface WebSessionRecord {
   readonly seq: number;
   readonly log: readonly StreamEvent[];
   readonly views: Readonly<Record<string, unknown>>;
+  /**
+   * Set when the registrar signed the user's endpoints out (they left the directory): the
+   * session's streams end on every instance, and the API answers 403 for it from then on.
+   */
+  readonly signedOut?: boolean;
 }
 
 /** Web sessions; id = session id. */
@@ -40,6 +46,8 @@ export const STREAM_LOG_MAX = 100;
  * `endpoint-gone`, so publication drops what the browser published.
  */
 export class Sessions {
+  private readonly registrar: GatewayRegistrar;
+
   constructor(
     private readonly o: {
       store: Store;
@@ -55,7 +63,9 @@ export class Sessions {
       /** Told of each session this instance ends (its streams here end at once). */
       onEnded?: (sessionId: string) => void;
     },
-  ) {}
+  ) {
+    this.registrar = new GatewayRegistrar({ store: o.store, bus: o.bus, pools: o.pools, edgeId: o.edgeId, now: () => this.now() });
+  }
 
   private now(): number {
     return (this.o.now ?? Date.now)();
@@ -65,24 +75,12 @@ export class Sessions {
     return { pool: await this.o.pools.home(user), user };
   }
 
-  private registration(user: string, session: WebSessionRecord): RegistrationRecord {
-    return {
-      epid: session.epid,
-      contact: `${user};transport=web`,
-      gruu: `${user};opaque=user:epid:${session.epid};gruu`,
-      edgeId: this.o.edgeId,
-      connectionId: session.id,
-      transport: 'web',
-      supported: ['msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify', 'adhoclist'],
-      registeredAt: new Date(this.now()).toISOString(),
-    };
-  }
-
-  /** A new endpoint (not a refresh): the publication service makes the user's server publications. */
-  private async announce(p: Partition, user: string, epid: string): Promise<void> {
-    const at = new Date(this.now()).toISOString();
-    const count = (await listRecords(this.o.store, p, registrations)).length;
-    await this.o.bus.publish(endpointRegistered, p.pool, { user, epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${user}:${epid}:${at}` });
+  /** The session's endpoint ([MS-PRES] §3.2.5.1.2): transport `web`, the session id as its connection. */
+  private register(user: string, session: WebSessionRecord): Promise<void> {
+    return this.registrar.register(
+      { user, epid: session.epid, connectionId: session.id, transport: 'web', supported: ['msrtc-event-categories', 'ms-benotify', 'ms-piggyback-first-notify', 'adhoclist'] },
+      this.o.endpointTtlS,
+    );
   }
 
   async create(user: string): Promise<WebSessionRecord> {
@@ -94,11 +92,8 @@ export class Sessions {
     const id = newId();
     const epid = `w${newId(6).replace(/[^A-Za-z0-9]/g, '0')}`.slice(0, 10);
     const session: WebSessionRecord = { id, user, epid, refreshNonce: newId(), createdAt: new Date(this.now()).toISOString(), seq: 0, log: [], views: {} };
-    await this.o.store.apply(p, [
-      put(webSessions, session, { expiresAt: this.now() + this.o.ttlS * 1000 }),
-      put(registrations, this.registration(user, session), { expiresAt: this.now() + this.o.endpointTtlS * 1000 }),
-    ]);
-    await this.announce(p, user, epid);
+    await this.o.store.apply(p, [put(webSessions, session, { expiresAt: this.now() + this.o.ttlS * 1000 })]);
+    await this.register(user, session);
     this.o.logger.info({ user, epid, session: id }, 'web session signed in');
     return session;
   }
@@ -116,22 +111,15 @@ export class Sessions {
    * that already ended is registered again: `registered` (its dialogs and publications are gone).
    */
   async keepEndpoint(user: string, session: WebSessionRecord): Promise<'extended' | 'registered'> {
-    const p = await this.partition(user);
-    const expiresAt = this.now() + this.o.endpointTtlS * 1000;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const reg = await getRecord(this.o.store, p, registrations, session.epid);
-      if (!reg) break;
-      if ((await this.o.store.apply(p, [put(registrations, reg.value, { expect: reg.version, expiresAt })])).ok) return 'extended';
-    }
-    await this.o.store.apply(p, [put(registrations, this.registration(user, session), { expiresAt })]);
-    await this.announce(p, user, session.epid);
+    if (await this.registrar.extend(user, session.epid, undefined, this.o.endpointTtlS)) return 'extended';
+    await this.register(user, session);
     this.o.logger.info({ user, epid: session.epid, session: session.id }, 'web endpoint registered again');
     return 'registered';
   }
 
   /** Whether the session's endpoint is registered now. */
   async endpointAlive(user: string, session: WebSessionRecord): Promise<boolean> {
-    return (await getRecord(this.o.store, await this.partition(user), registrations, session.epid)) !== undefined;
+    return this.registrar.alive(user, session.epid);
   }
 
   /** Rotates the refresh nonce and extends the session; undefined when `nonce` is not current. */
@@ -165,8 +153,20 @@ export class Sessions {
     return [];
   }
 
+  /** Marks the session signed out by the registrar (see {@link WebSessionRecord.signedOut}); false when it is gone. */
+  async markSignedOut(user: string, id: string): Promise<boolean> {
+    const p = await this.partition(user);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const cur = await this.get(user, id);
+      if (!cur) return false;
+      if (cur.session.signedOut) return true;
+      if ((await this.o.store.apply(p, [put(webSessions, { ...cur.session, signedOut: true }, { expect: cur.version, keepExpiry: true })])).ok) return true;
+    }
+    return false;
+  }
+
   /** Signs the session out: its endpoint ends (endpoint-gone), then the session record goes. */
-  async end(user: string, id: string, reason: 'unregistered' | 'expired' | 'replaced' = 'unregistered'): Promise<void> {
+  async end(user: string, id: string, reason: EndpointGoneReason = 'unregistered'): Promise<void> {
     const p = await this.partition(user);
     const cur = await this.get(user, id);
     if (cur) await this.endEndpoint(user, cur.session.epid, reason);
@@ -174,15 +174,8 @@ export class Sessions {
     this.o.onEnded?.(id);
   }
 
-  private async endEndpoint(user: string, epid: string, reason: 'unregistered' | 'expired' | 'replaced'): Promise<void> {
-    const p = await this.partition(user);
-    const reg = await getRecord(this.o.store, p, registrations, epid);
-    if (!reg) return;
-    const r = await this.o.store.apply(p, [remove(registrations, epid, { expect: reg.version })]);
-    if (!r.ok) return;
-    const lastEndpoint = (await listRecords(this.o.store, p, registrations)).length === 0;
-    await this.o.bus.publish(endpointGone, p.pool, { user, epid, reason, lastEndpoint, at: new Date(this.now()).toISOString() }, { msgId: `endpoint-gone:${user}:${epid}:${reg.version}` });
-    this.o.logger.info({ user, epid, reason }, 'web endpoint gone');
+  private async endEndpoint(user: string, epid: string, reason: EndpointGoneReason): Promise<void> {
+    if (await this.registrar.end(user, epid, reason)) this.o.logger.info({ user, epid, reason }, 'web endpoint gone');
   }
 
   /**

@@ -237,7 +237,7 @@ export class C2sStream {
     const bind = e.name === 'iq' && e.attrs.type === 'set' ? child(e, 'bind', NS_BIND) : undefined;
     if (!bind || !e.attrs.id) return this.fail('not-authorized', 'bind a resource first');
     const [local, domain] = this.user!.replace(/^sip:/, '').split('@') as [string, string];
-    const session = await this.o.hub.bind({ local, domain }, text(child(bind, 'resource')).trim(), this.wire.id, { send: (s) => this.send(s), close: () => this.fail('not-authorized', 'the account is no longer enabled') });
+    const session = await this.o.hub.bind({ local, domain }, text(child(bind, 'resource')).trim(), this.wire.id, { send: (s) => this.send(s), close: (condition = 'not-authorized', message = 'the account is no longer enabled') => this.fail(condition, message) });
     if (!session) {
       // RFC 6120 §7.6.2.1: the account has reached its limit of resources.
       return this.send(serialize(el('iq', { type: 'error', id: e.attrs.id }, el('error', { type: 'wait' }, el('resource-constraint', { xmlns: 'urn:ietf:params:xml:ns:xmpp-stanzas' })))));

@@ -1,20 +1,21 @@
 import { randomBytes } from 'node:crypto';
-import { endpointGone, endpointRegistered, pageMessage, sipRequestCommands, type Bus, type BusHeader, type EndpointGoneReason, type PageMessageReply, type SipReply, type SipServiceName } from '@presence/bus';
+import { edgeDeliverMessage, pageMessage, type Bus, type EndpointGoneReason, type PageMessageReply, type SipReply, type SipServiceName } from '@presence/bus';
 import {
-  buildBatchSubscribe,
   buildClientPublish,
-  buildDeleteContact,
-  buildSetContact,
-  buildSetContainerMember,
+  buildContactSoap,
+  buildSetContainer,
   CONTENT_TYPE,
   parseContactDocument,
   parseFaultVersions,
   type ContactDocument,
+  type NotifiedPresentity,
   type StatePublication,
 } from '@presence/documents';
+import { CategoryWatch, type GatewayRegistrar, type GatewayRequests, type Sender, type SubscriptionDialog } from '@presence/gateway';
 import type { Pools } from '@presence/runtime';
-import { getRecord, listRecords, put, registrations, remove, type Partition, type RegistrationRecord, type Store } from '@presence/state';
+import { listRecords, registrations, type Store } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
+import { DIRECTED_PRESENCE_TYPE, encodeDirectedPresence, type DirectedPresence } from './directed-presence.js';
 
 /** What every endpoint of this edge shares. */
 export interface EndpointDeps {
@@ -22,6 +23,8 @@ export interface EndpointDeps {
   readonly store: Store;
   readonly pools: Pools;
   readonly edgeId: string;
+  readonly registrar: GatewayRegistrar;
+  readonly requests: GatewayRequests;
   readonly logger: Logger;
   readonly requestTimeoutMs: number;
   /** Registration lifetime; the session refreshes at half of it. */
@@ -30,16 +33,9 @@ export interface EndpointDeps {
   readonly subscriptionS: number;
 }
 
-/** A SIP dialog this endpoint holds as subscriber: enough to refresh or end it (RFC 6665 §4.1.2). */
-interface Dialog {
-  readonly callId: string;
-  readonly fromTag: string;
-  toTag: string;
-  cseq: number;
-}
-
 const token = (n = 8) => randomBytes(n).toString('base64url');
-const MARGIN_MS = 250;
+/** A user has at most this many sessions per edge (the hub's limit) times a few edges. */
+const MAX_DIRECTED_TARGETS = 64;
 /** The categories an XMPP client can show: availability and the note as status ([MS-PRES] §3.4). */
 const WATCHED = ['state', 'note'];
 const NOTE_CONTAINERS = [200, 300, 400];
@@ -56,14 +52,10 @@ export class SipEndpoint {
   private readonly stateInstance = randomBytes(4).readUInt32BE() >>> 1;
   private readonly noteInstance = randomBytes(4).readUInt32BE() >>> 1;
   private readonly versions = new Map<string, number>();
-  /**
-   * One category dialog per pool the watched contacts live in: each pool serves its own users,
-   * reached through its pool GRUU ([MS-PRES] §3.4.5.1.3.1, as a Lync client does after `resubscribe`).
-   */
-  private readonly categoryDialogs = new Map<string, Dialog>();
-  /** The resources each pool's category dialog watches: a refresh names them all again. */
-  private readonly watching = new Map<string, Set<string>>();
-  private contactsDialog: Dialog | undefined;
+  private readonly sender: Sender;
+  /** The roster's category dialogs, one per pool the contacts live in. */
+  private readonly watch: CategoryWatch;
+  private contactsDialog: SubscriptionDialog | undefined;
   private registered = false;
   private refresher: NodeJS.Timeout | undefined;
 
@@ -71,33 +63,19 @@ export class SipEndpoint {
     private readonly d: EndpointDeps,
     readonly user: string,
     readonly connectionId: string,
-  ) {}
-
-  private async partition(): Promise<Partition> {
-    return { pool: await this.d.pools.home(this.user), user: this.user };
-  }
-
-  private record(): RegistrationRecord {
-    return {
-      epid: this.epid,
-      contact: `${this.user};transport=xmpp`,
-      gruu: `${this.user};opaque=user:epid:${this.epid};gruu`,
-      edgeId: this.d.edgeId,
-      connectionId: this.connectionId,
-      transport: 'xmpp',
-      supported: ['msrtc-event-categories', 'adhoclist', 'ms-benotify'],
-      registeredAt: new Date().toISOString(),
-    };
+  ) {
+    this.sender = { user, epid: this.epid, connectionId };
+    this.watch = new CategoryWatch(d.requests, this.sender, {
+      categories: WATCHED,
+      expiresS: d.subscriptionS,
+      onRefused: (pool, r) => d.logger.warn({ user, pool, status: r.status, reason: r.reason }, 'category subscription refused'),
+    });
   }
 
   /** Registers the endpoint (a new binding: the publication service makes the server publications). */
   async register(): Promise<void> {
-    const p = await this.partition();
-    await this.d.store.apply(p, [put(registrations, this.record(), { expiresAt: Date.now() + this.d.registrationS * 1000 })]);
+    await this.d.registrar.register({ user: this.user, epid: this.epid, connectionId: this.connectionId, transport: 'xmpp', supported: ['msrtc-event-categories', 'adhoclist', 'ms-benotify'] }, this.d.registrationS);
     this.registered = true;
-    const count = (await listRecords(this.d.store, p, registrations)).length;
-    const at = new Date().toISOString();
-    await this.d.bus.publish(endpointRegistered, p.pool, { user: this.user, epid: this.epid, firstEndpoint: count === 1, at }, { msgId: `endpoint-registered:${this.user}:${this.epid}:${at}` });
     this.refresher = setInterval(() => void this.refresh().catch((e: unknown) => this.d.logger.warn({ err: e, user: this.user }, 'XMPP endpoint refresh failed')), (this.d.registrationS * 1000) / 2);
     this.refresher.unref();
   }
@@ -105,99 +83,32 @@ export class SipEndpoint {
   /** Keeps the binding and the dialogs alive while the stream lasts (every half lifetime). */
   async refresh(): Promise<{ registered: boolean; contacts?: number; categories?: number }> {
     if (!this.registered) return { registered: false };
-    const p = await this.partition();
-    const cur = await getRecord(this.d.store, p, registrations, this.epid);
     // Gone meanwhile (expired, replaced, signed out): nothing to keep alive.
-    if (!cur || cur.value.connectionId !== this.connectionId) return { registered: false };
-    await this.d.store.apply(p, [put(registrations, cur.value, { expiresAt: Date.now() + this.d.registrationS * 1000 })]);
+    if (!(await this.d.registrar.extend(this.user, this.epid, this.connectionId, this.d.registrationS))) return { registered: false };
     const out: { registered: boolean; contacts?: number; categories?: number } = { registered: true };
-    if (this.contactsDialog) out.contacts = (await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, this.contactsDialog)).status;
-    for (const [pool, dialog] of this.categoryDialogs) {
-      const resources = [...(this.watching.get(pool) ?? [])];
-      if (resources.length === 0) continue;
-      const r = await this.categoryRequest(pool, dialog, 'subscribe', resources);
-      out.categories = Math.max(out.categories ?? 0, r.status);
-    }
+    if (this.contactsDialog) out.contacts = (await this.d.requests.subscribeContacts(this.sender, this.d.subscriptionS, this.contactsDialog)).reply.status;
+    const categories = await this.watch.refresh();
+    if (categories !== undefined) out.categories = categories;
     if (out.contacts !== undefined && out.contacts !== 200) this.d.logger.warn({ user: this.user, status: out.contacts }, 'roaming-contacts refresh refused');
     return out;
   }
-
 
   /** Ends the endpoint: `endpoint-gone` ends its dialogs and endpoint-bound publications. */
   async unregister(reason: EndpointGoneReason): Promise<void> {
     clearInterval(this.refresher);
     if (!this.registered) return;
     this.registered = false;
-    const p = await this.partition();
-    const rec = await getRecord(this.d.store, p, registrations, this.epid);
-    if (!rec || rec.value.connectionId !== this.connectionId) return;
-    const r = await this.d.store.apply(p, [remove(registrations, this.epid, { expect: rec.version })]);
-    if (!r.ok) return;
-    const lastEndpoint = (await listRecords(this.d.store, p, registrations)).length === 0;
-    await this.d.bus.publish(endpointGone, p.pool, { user: this.user, epid: this.epid, reason, lastEndpoint, at: new Date().toISOString() }, { msgId: `endpoint-gone:${this.user}:${this.epid}:${rec.version}` });
-  }
-
-  /** Sends one synthesized SIP request to its service in the user's home pool. */
-  private async sip(service: SipServiceName, method: string, headers: BusHeader[], body: string, to = this.user, dialog?: Dialog, target?: { pool: string; uri: string }): Promise<SipReply> {
-    const pool = target?.pool ?? (await this.d.pools.home(this.user));
-    const cseq = dialog ? ++dialog.cseq : 1;
-    const all: BusHeader[] = [
-      { name: 'From', value: `<${this.user}>;tag=${dialog?.fromTag ?? token()};epid=${this.epid}` },
-      { name: 'To', value: dialog ? `<${to}>;tag=${dialog.toTag}` : `<${to}>` },
-      { name: 'Call-ID', value: dialog?.callId ?? token(12) },
-      { name: 'CSeq', value: `${cseq} ${method}` },
-      { name: 'Contact', value: `<${this.user};opaque=user:epid:${this.epid};gruu>` },
-      ...headers,
-    ];
-    return this.d.bus.request(
-      sipRequestCommands[service],
-      pool,
-      {
-        method,
-        uri: target?.uri ?? to,
-        headers: all,
-        body,
-        user: this.user,
-        epid: this.epid,
-        edgeId: this.d.edgeId,
-        connectionId: this.connectionId,
-        // An XMPP stream is always TLS (STARTTLS is required).
-        transport: 'tls',
-        budgetMs: Math.max(100, this.d.requestTimeoutMs - MARGIN_MS),
-      },
-      { timeoutMs: this.d.requestTimeoutMs },
-    );
+    await this.d.registrar.end(this.user, this.epid, reason, this.connectionId);
   }
 
   private service(service: SipServiceName, contentType: string, body: string): Promise<SipReply> {
-    return this.sip(service, 'SERVICE', [{ name: 'Content-Type', value: contentType }], body);
-  }
-
-  /** A SUBSCRIBE: new when `dialog` has no To tag yet, a refresh (or `Expires: 0`) within it otherwise. */
-  private async subscribe(event: string, accept: string, dialog: Dialog, extra: BusHeader[] = [], body = '', expires = this.d.subscriptionS, target?: { pool: string; uri: string }): Promise<SipReply> {
-    const headers: BusHeader[] = [
-      { name: 'Event', value: event },
-      { name: 'Accept', value: accept },
-      { name: 'Supported', value: 'ms-benotify' },
-      { name: 'Proxy-Require', value: 'ms-benotify' },
-      { name: 'Supported', value: 'ms-piggyback-first-notify' },
-      { name: 'Expires', value: String(expires) },
-      ...extra,
-    ];
-    const inDialog = dialog.toTag !== '';
-    const reply = await this.sip('subscription', 'SUBSCRIBE', headers, body, this.user, inDialog ? dialog : { ...dialog, toTag: '' }, target);
-    if (!inDialog) {
-      dialog.cseq = 1;
-      if (reply.status === 200 && reply.toTag) dialog.toTag = reply.toTag;
-    }
-    return reply;
+    return this.d.requests.service(service, this.sender, contentType, body);
   }
 
   /** The roaming-contacts subscription ([MS-SIP] §3.7): the full list now, deltas later as NOTIFYs. */
   async contacts(): Promise<ContactDocument | undefined> {
-    const dialog: Dialog = { callId: token(12), fromTag: token(), toTag: '', cseq: 0 };
-    const reply = await this.subscribe('vnd-microsoft-roaming-contacts', CONTENT_TYPE.roamingContacts, dialog);
-    if (reply.status !== 200 || !dialog.toTag) {
+    const { reply, dialog } = await this.d.requests.subscribeContacts(this.sender, this.d.subscriptionS);
+    if (reply.status !== 200 || !dialog) {
       this.d.logger.warn({ user: this.user, status: reply.status }, 'roaming-contacts subscription refused');
       return undefined;
     }
@@ -208,69 +119,16 @@ export class SipEndpoint {
 
   /**
    * The batch category subscriptions for the roster ([MS-PRES] §3.4.5.1.3): per pool one dialog,
-   * resources added or removed within it. Answers the piggybacked first notifications.
+   * resources added or removed within it. Answers the first notifications the answers carried.
    */
-  async categories(action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<{ contentType: string; body: string }[]> {
-    const byPool = new Map<string, string[]>();
-    for (const r of resources) {
-      const pool = await this.d.pools.home(r);
-      byPool.set(pool, [...(byPool.get(pool) ?? []), r]);
-    }
-    const out: { contentType: string; body: string }[] = [];
-    for (const [pool, list] of byPool) {
-      const existing = this.categoryDialogs.get(pool);
-      if (!existing && action === 'unsubscribe') continue;
-      const dialog = existing ?? { callId: token(12), fromTag: token(), toTag: '', cseq: 0 };
-      const reply = await this.categoryRequest(pool, dialog, action, list);
-      if (reply.status !== 200) {
-        this.d.logger.warn({ user: this.user, pool, status: reply.status, reason: reply.reason }, 'category subscription refused');
-        continue;
-      }
-      if (dialog.toTag) this.categoryDialogs.set(pool, dialog);
-      const watched = this.watching.get(pool) ?? new Set<string>();
-      for (const r of list) {
-        if (action === 'subscribe') watched.add(r);
-        else watched.delete(r);
-      }
-      this.watching.set(pool, watched);
-      out.push({ contentType: reply.headers?.find((h) => h.name.toLowerCase() === 'content-type')?.value ?? '', body: reply.body ?? '' });
-    }
-    return out;
+  categories(action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<NotifiedPresentity[]> {
+    return this.watch.change(action, resources);
   }
 
-  private async categoryRequest(pool: string, dialog: Dialog, action: 'subscribe' | 'unsubscribe', resources: readonly string[]): Promise<SipReply> {
-    // The user's own pool by their address; another pool by its GRUU (the Request-URI every edge routes by).
-    const uri = pool === (await this.d.pools.home(this.user)) ? this.user : this.d.pools.gruu(pool);
-    return this.subscribe(
-      'presence',
-      'application/msrtc-event-categories+xml, application/rlmi+xml, multipart/related',
-      dialog,
-      [
-        { name: 'Require', value: 'adhoclist, categoryList' },
-        { name: 'Supported', value: 'eventlist' },
-        { name: 'Content-Type', value: 'application/msrtc-adrl-categorylist+xml' },
-      ],
-      buildBatchSubscribe(this.user, action, resources, WATCHED),
-      this.d.subscriptionS,
-      { pool, uri },
-    );
-  }
-
-  /**
-   * A category dialog the services ended (a terminating NOTIFY, e.g. a user moved to another pool,
-   * [DESIGN] Pools): forgotten here; answers the resources it watched, to be watched anew.
-   */
+  /** A category dialog the services ended: forgotten; answers the resources it watched, to be watched anew. */
   categoryDialogEnded(callId: string): string[] {
-    for (const [pool, dialog] of this.categoryDialogs) {
-      if (dialog.callId !== callId) continue;
-      this.categoryDialogs.delete(pool);
-      const resources = [...(this.watching.get(pool) ?? [])];
-      this.watching.delete(pool);
-      return resources;
-    }
-    return [];
+    return this.watch.ended(callId);
   }
-
 
   /** Publishes with the versions this session knows; on a 409 retries once with the server's current ones. */
   private async publishVersioned(ops: { key: string }[], build: (version: (key: string) => number) => string): Promise<boolean> {
@@ -304,11 +162,7 @@ export class SipEndpoint {
     const ops = [{ key: stateKey }, ...(note !== undefined ? NOTE_CONTAINERS.map((c) => ({ key: `note:${c}` })) : [])];
     return this.publishVersioned(ops, (version) => {
       const state: StatePublication = { type: 'machineState', instance: this.stateInstance, container: 2, version: version(stateKey), availability, ...(activity ? { activity } : {}) };
-      return buildClientPublish(
-        this.user,
-        [state],
-        note === undefined ? undefined : { instance: this.noteInstance, containers: NOTE_CONTAINERS.map((id) => ({ id, version: version(`note:${id}`) })), text: note },
-      );
+      return buildClientPublish(this.user, [state], note === undefined ? [] : NOTE_CONTAINERS.map((container) => ({ container, version: version(`note:${container}`), text: note })), this.noteInstance);
     });
   }
 
@@ -316,7 +170,7 @@ export class SipEndpoint {
   async setMember(container: number, action: 'add' | 'remove', contact: string): Promise<boolean> {
     let version = 0;
     for (let attempt = 0; attempt < 2; attempt++) {
-      const reply = await this.service('publication', CONTENT_TYPE.setContainerMembers, buildSetContainerMember(container, version, action, 'user', contact));
+      const reply = await this.service('publication', CONTENT_TYPE.setContainerMembers, buildSetContainer(container, version, [{ action, type: 'user', value: contact }]));
       if (reply.status === 200) return true;
       if (reply.status !== 409) return false;
       version = parseFaultVersions(reply.body ?? '').get(1) ?? version;
@@ -325,12 +179,36 @@ export class SipEndpoint {
   }
 
   /** [MS-SIP] §3.7.4.3 setContact / deleteContact with the list's current deltaNum; answers the SIP status. */
-  async setContact(c: { uri: string; name: string; groups: readonly number[] }, deltaNum: number): Promise<number> {
-    return (await this.service('subscription', CONTENT_TYPE.soap, buildSetContact({ ...c, subscribed: true }, deltaNum))).status;
+  async setContact(c: { uri: string; name: string; groups: readonly number[]; subscribed?: boolean }, deltaNum: number): Promise<number> {
+    return (await this.service('subscription', CONTENT_TYPE.soap, buildContactSoap({ op: 'setContact', deltaNum, ...c }))).status;
   }
 
   async deleteContact(uri: string, deltaNum: number): Promise<number> {
-    return (await this.service('subscription', CONTENT_TYPE.soap, buildDeleteContact(uri, deltaNum))).status;
+    return (await this.service('subscription', CONTENT_TYPE.soap, buildContactSoap({ op: 'deleteContact', deltaNum, uri }))).status;
+  }
+
+  /**
+   * Directed presence (RFC 6121 §4.6) to `to`'s XMPP sessions, on whichever edge each is: the
+   * registrations say where (only XMPP ones: a SIP endpoint has no use for it). Answers how many
+   * sessions took it.
+   */
+  async directPresence(to: string, p: DirectedPresence): Promise<number> {
+    const part = { pool: await this.d.pools.home(to), user: to };
+    const sessions = (await listRecords(this.d.store, part, registrations)).filter((r) => r.value.transport === 'xmpp').slice(0, MAX_DIRECTED_TARGETS);
+    const body = encodeDirectedPresence(p);
+    const replies = await Promise.all(
+      sessions.map((r) =>
+        this.d.bus
+          .request(
+            edgeDeliverMessage,
+            r.value.edgeId,
+            { from: this.user, to, contentType: DIRECTED_PRESENCE_TYPE, body, fromEpid: this.epid, callId: token(12), connectionId: r.value.connectionId, epid: r.value.epid },
+            { timeoutMs: this.d.requestTimeoutMs },
+          )
+          .catch(() => ({ delivered: false })),
+      ),
+    );
+    return replies.filter((r) => r.delivered).length;
   }
 
   /** A page-mode message to a user, delivered by their home pool to every endpoint of theirs. */

@@ -4,6 +4,7 @@
  */
 export type StreamErrorCondition =
   | 'bad-format'
+  | 'conflict'
   | 'connection-timeout'
   | 'host-unknown'
   | 'internal-server-error'

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { EdgeDeliverMessage, EdgeDeliverMessageReply, EdgeSendBatchReply, EdgeSendBatchRequest, EdgeSendReply, EdgeSendRequest, EndpointGoneReason } from '@presence/bus';
+import type { EdgeDeliverMessage, EdgeDeliverMessageReply, EdgeEndEndpoint, EdgeSendRequest, EndpointGoneReason } from '@presence/bus';
+import type { GatewayConnections } from '@presence/gateway';
 import type { Logger } from '@presence/telemetry';
 import { SipEndpoint, type EndpointDeps } from './endpoint.js';
+import { decodeDirectedPresence, DIRECTED_PRESENCE_TYPE } from './directed-presence.js';
 import { bareJid, type Jid } from './jid.js';
 import { XmppSession, type SessionDeps, type StanzaSink } from './session.js';
 
@@ -9,7 +11,7 @@ import { XmppSession, type SessionDeps, type StanzaSink } from './session.js';
  * The bound resources of this edge, by connection id (the id their endpoint registered with) and
  * by bare JID: where notifications and messages for an endpoint are delivered.
  */
-export class SessionHub {
+export class SessionHub implements GatewayConnections {
   private readonly byConnection = new Map<string, XmppSession>();
   private readonly byUser = new Map<string, Set<XmppSession>>();
   /** Endpoint endings in progress: stop waits for them while the bus is still open. */
@@ -62,7 +64,9 @@ export class SessionHub {
   /** The stream or BOSH session ended: its endpoint is gone. */
   unbind(s: XmppSession, reason: EndpointGoneReason): Promise<void> {
     this.unbindLocal(s);
-    const p = s.endpoint.unregister(reason).catch((e: unknown) => this.logger.warn({ err: e, user: s.aor }, 'ending an XMPP endpoint failed'));
+    // RFC 6121 §4.6.3: the session's end is an unavailable for whoever got its directed presence.
+    const p = Promise.all([s.directedUnavailable(), s.endpoint.unregister(reason)])
+      .then(() => undefined).catch((e: unknown) => this.logger.warn({ err: e, user: s.aor }, 'ending an XMPP endpoint failed'));
     this.ending.add(p);
     void p.finally(() => this.ending.delete(p));
     return p;
@@ -74,25 +78,36 @@ export class SessionHub {
   }
 
   /** `sip.edge.<id>.send`: a NOTIFY/BENOTIFY for one of this edge's endpoints. */
-  send(req: Omit<EdgeSendRequest, 'pool'>): EdgeSendReply {
+  deliver(req: EdgeSendRequest): boolean {
     const s = this.byConnection.get(req.connectionId);
-    if (!s) return { sent: false, reason: 'connection-gone' };
-    try {
-      s.notify(req.headers, req.body);
-    } catch (e) {
-      this.logger.warn({ err: e, user: s.aor }, 'a notification could not be turned into stanzas');
-    }
-    return { sent: true };
+    if (!s) return false;
+    s.notify(req.headers, req.body);
+    return true;
   }
 
-  sendBatch(req: EdgeSendBatchRequest): EdgeSendBatchReply {
-    return { sent: req.items.map((item) => this.send({ ...item, body: req.bodies[item.body] ?? '' }).sent) };
+  /**
+   * The registrar ended this session's endpoint (another endpoint replaced it, the user was signed
+   * out): without its endpoint the session cannot go on, so its stream ends (RFC 6120 §4.9.3.3
+   * `conflict` when replaced).
+   */
+  endEndpoint(e: EdgeEndEndpoint): boolean {
+    const s = this.byConnection.get(e.connectionId);
+    if (!s || s.endpoint.epid !== e.epid) return false;
+    this.logger.info({ user: s.aor, epid: e.epid, reason: e.reason }, 'XMPP session ended: its endpoint was ended');
+    void this.unbind(s, e.reason);
+    s.endpointEnded(e.reason);
+    return true;
   }
 
-  /** `sip.edge.<id>.deliver-message`: a page-mode message for one endpoint here. */
-  deliver(m: EdgeDeliverMessage): EdgeDeliverMessageReply {
+  /** `sip.edge.<id>.deliver-message`: a page-mode message (or a directed presence) for one endpoint here. */
+  deliverMessage(m: EdgeDeliverMessage): EdgeDeliverMessageReply {
     const s = this.byConnection.get(m.connectionId);
     if (!s || s.endpoint.epid !== m.epid) return { delivered: false };
+    if (m.contentType === DIRECTED_PRESENCE_TYPE) {
+      const p = decodeDirectedPresence(m.body);
+      if (!p) return { delivered: false, status: 400 };
+      return { delivered: s.deliverPresence(m.from, p), status: 200 };
+    }
     if (!/^text\/plain\b/i.test(m.contentType)) return { delivered: false, status: 415 };
     s.deliverMessage(m.from, m.body, m.callId);
     return { delivered: true, status: 200 };

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { edgeDeliverMessage, edgeSend, edgeSendBatch } from '@presence/bus';
+import { GatewayRegistrar, GatewayRequests, serveGatewayEdge } from '@presence/gateway';
 import { loadProcessConfig, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import { FailureThrottle, selfSignedCertificate } from '@presence/sip-edge';
 import { ConfigError } from '@presence/telemetry';
@@ -53,12 +53,14 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
       store: deps.store,
       pools: deps.pools,
       edgeId,
+      registrar: new GatewayRegistrar({ store: deps.store, bus: deps.bus, pools: deps.pools, edgeId }),
+      requests: new GatewayRequests({ bus: deps.bus, pools: deps.pools, edgeId, transport: 'xmpp', userAgent: 'presence-xmpp', requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS }),
       logger: log,
       requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS,
       registrationS: REGISTRATION_S,
       subscriptionS: SUBSCRIPTION_S,
     },
-    { logger: log, contactContainer: config.XMPP_CONTACT_CONTAINER },
+    { logger: log, contactContainer: config.XMPP_CONTACT_CONTAINER, domains: deps.domains.map((d) => d.toLowerCase()) },
     log,
     MAX_SESSIONS_PER_USER,
   );
@@ -66,12 +68,17 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
   const domains = deps.domains.map((d) => d.toLowerCase());
   const limits = { maxStanzaChars: config.XMPP_MAX_STANZA_BYTES, maxDepth: 32 };
 
-  const ping = await servePing('xmpp-edge', deps);
-  const handlers = await Promise.all([
-    deps.bus.handle(edgeSend, edgeId, (req) => hub.send(req), { queue: `edge-${edgeId}` }),
-    deps.bus.handle(edgeSendBatch, edgeId, (req) => hub.sendBatch(req), { queue: `edge-${edgeId}` }),
-    deps.bus.handle(edgeDeliverMessage, edgeId, (req) => hub.deliver(req), { queue: `edge-${edgeId}` }),
-  ]);
+  const gatewayEdge = await serveGatewayEdge({
+    bus: deps.bus,
+    store: deps.store,
+    pools: deps.pools,
+    edgeId,
+    consumer: 'xmpp-edge',
+    transport: 'xmpp',
+    logger: log,
+    connections: hub,
+    requestTimeoutMs: processConfig.BUS_REQUEST_TIMEOUT_MS,
+  });
 
   const streams = new Set<C2sStream>();
   const throttle = new FailureThrottle({ perUser: config.XMPP_AUTH_MAX_FAILURES_PER_USER, perSource: config.XMPP_AUTH_MAX_FAILURES_PER_SOURCE, windowMs: config.XMPP_AUTH_FAILURE_WINDOW_MS });
@@ -109,6 +116,8 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
       s.signOut();
     }
   });
+  // Last: /readyz asks this, so ready means listening, with every handler in place.
+  const ping = await servePing('xmpp-edge', deps);
   log.info({ port: listener.port, edgeId, domains }, 'XMPP edge listening');
 
   return {
@@ -130,7 +139,7 @@ export async function startXmppEdge(deps: ServiceDeps): Promise<RunningXmppEdge>
       await listener.close();
       // Endpoints of closed connections end while the bus is still open (no 'bus is closed' at SIGTERM).
       await hub.settle();
-      for (const h of handlers) await h.stop();
+      await gatewayEdge.stop();
       await ping.stop();
     },
   };

@@ -1,7 +1,10 @@
 import type { BusHeader } from '@presence/bus';
-import { parseCategoryNotify, parseContactDocument, type Contact, type PresentityView } from '@presence/documents';
+import { parseContactDocument, parseNotifiedCategories, presentityView, type Contact, type PresentityView } from '@presence/documents';
+import { readNotification, ROAMING_CONTACTS } from '@presence/gateway';
 import type { Logger } from '@presence/telemetry';
+import type { DirectedPresence } from './directed-presence.js';
 import type { SipEndpoint } from './endpoint.js';
+import type { StreamErrorCondition } from './errors.js';
 import { aorOfJid, bareJid, fullJid, jidOfAor, parseJid, type Jid } from './jid.js';
 import { availabilityOfShow, isShow, showOfAvailability, type Show } from './presence-map.js';
 import { child, children, el, serialize, text, type XmlElement } from './xml.js';
@@ -14,16 +17,20 @@ const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 const OFFLINE = 18500;
 const MAX_STATUS_CHARS = 1024;
 const MAX_BODY_CHARS = 16_384;
+/** Addressees of directed presence remembered for their unavailable later (RFC 6121 §4.6.3). */
+const MAX_DIRECTED = 100;
 
 /** Where a session writes: one stream (c2s) or a BOSH session's queue. */
 export interface StanzaSink {
   send(xml: string): void;
-  /** Ends the stream (the user left the directory). */
-  close(): void;
+  /** Ends the stream with a stream error (RFC 6120 §4.9): by default, the user left the directory. */
+  close(condition?: StreamErrorCondition, message?: string): void;
 }
 
 export interface SessionDeps {
   readonly logger: Logger;
+  /** The domains served here (lower case): directed presence goes only to their users. */
+  readonly domains: readonly string[];
   readonly contactContainer: number;
 }
 
@@ -52,6 +59,8 @@ export class XmppSession {
   private readonly seen = new Map<string, { availability?: number | null; note?: string | null }>();
   private readonly watched = new Set<string>();
   private status: string | undefined;
+  /** Full or bare JIDs this resource sent directed available presence to, not yet made unavailable. */
+  private readonly directed = new Set<string>();
 
   constructor(
     private readonly d: SessionDeps,
@@ -190,7 +199,7 @@ export class XmppSession {
     const fresh = aors.filter((a) => !this.watched.has(a.toLowerCase()));
     if (fresh.length === 0) return;
     for (const a of fresh) this.watched.add(a.toLowerCase());
-    for (const first of await this.endpoint.categories('subscribe', fresh)) this.applyCategories(first.contentType, first.body);
+    for (const p of await this.endpoint.categories('subscribe', fresh)) this.applyView(presentityView(p));
   }
 
   private async unwatch(aor: string): Promise<void> {
@@ -217,7 +226,7 @@ export class XmppSession {
       if (!this.available) {
         this.available = true;
         await this.loadRoster();
-        await this.watch([...this.roster.values()].map((c) => c.uri));
+        await this.watch([...this.roster.values()].filter((c) => c.subscribed).map((c) => c.uri));
         for (const key of this.seen.keys()) this.sendPresenceOf(key);
       }
       return;
@@ -226,6 +235,8 @@ export class XmppSession {
       // RFC 6121 §4.5: the resource goes offline but the stream stays.
       this.available = false;
       await this.endpoint.publishPresence(OFFLINE, undefined, undefined);
+      // §4.6.3: those given directed presence learn of the unavailable too.
+      await this.directedUnavailable();
     }
     // Other types without `to` are ignored (RFC 6121 §4.2.1 / §3: they need an addressee).
   }
@@ -239,6 +250,7 @@ export class XmppSession {
         // what is seen is decided by the contact's containers.
         await this.loadRoster();
         if (!this.roster.has(aor.toLowerCase())) await this.addContact(aor, '', []);
+        else if (!this.roster.get(aor.toLowerCase())!.subscribed) await this.resubscribe(aor);
         this.write(el('presence', { from: bareJid(to), to: bareJid(this.jid), type: 'subscribed' }));
         this.sendPresenceOf(aor.toLowerCase());
         return;
@@ -252,10 +264,79 @@ export class XmppSession {
       case 'probe':
         this.sendPresenceOf(aor.toLowerCase());
         return;
+      case 'unsubscribe':
+        return this.unsubscribe(aor, to);
+      case undefined:
+      case 'unavailable':
+        return this.directPresence(s, to, type === 'unavailable');
       default:
-        // Directed presence and unsubscribe are not mapped (README "XMPP": limits).
         return;
     }
+  }
+
+  /** A contact the user had unsubscribed from is watched again (RFC 6121 §3.1 on an existing item). */
+  private async resubscribe(aor: string): Promise<void> {
+    const c = this.roster.get(aor.toLowerCase())!;
+    const sent = this.deltaNum;
+    if ((await this.endpoint.setContact({ uri: c.uri, name: c.name, groups: c.groups, subscribed: true }, sent)) !== 200) return;
+    this.deltaNum = Math.max(this.deltaNum, sent + 1);
+    this.roster.set(aor.toLowerCase(), { ...c, subscribed: true });
+    if (this.available) await this.watch([c.uri]);
+  }
+
+  /**
+   * RFC 6121 §3.3: the user no longer wants the contact's presence. The contact stays on the list,
+   * not subscribed ([MS-SIP] §2.2.4.2 setContact `subscribed`), so the roster push (from the delta)
+   * says subscription `none`; the dialog stops watching them, and the contact shows unavailable
+   * (§3.3.3). What the contact sees of the user is the user's containers' business, unchanged.
+   */
+  private async unsubscribe(aor: string, to: Jid): Promise<void> {
+    await this.loadRoster();
+    const c = this.roster.get(aor.toLowerCase());
+    if (!c || !c.subscribed) return;
+    const sent = this.deltaNum;
+    const status = await this.endpoint.setContact({ uri: c.uri, name: c.name, groups: c.groups, subscribed: false }, sent);
+    if (status !== 200) {
+      this.d.logger.info({ user: this.aor, contact: aor, status }, 'XMPP unsubscribe refused');
+      return;
+    }
+    this.deltaNum = Math.max(this.deltaNum, sent + 1);
+    this.roster.set(aor.toLowerCase(), { ...c, subscribed: false });
+    await this.unwatch(aor);
+    this.write(el('presence', { from: bareJid(to), to: bareJid(this.jid), type: 'unavailable' }));
+  }
+
+  /**
+   * Directed presence (RFC 6121 §4.6.2): delivered to the addressee's XMPP sessions, to one
+   * resource for a full JID, whether or not they are on the roster; remembered so that the
+   * user's unavailable reaches them too (§4.6.3). A user elsewhere (no s2s) gets nothing.
+   */
+  private async directPresence(s: XmlElement, to: Jid, unavailable: boolean): Promise<void> {
+    if (!this.d.domains.includes(to.domain)) return;
+    const showText = text(child(s, 'show')).trim();
+    const statusEl = child(s, 'status');
+    const key = fullJid(to);
+    await this.endpoint.directPresence(aorOfJid(to), {
+      fromResource: this.jid.resource,
+      toResource: to.resource,
+      unavailable,
+      ...(!unavailable && isShow(showText) ? { show: showText } : {}),
+      ...(statusEl ? { status: text(statusEl).slice(0, MAX_STATUS_CHARS) } : {}),
+    });
+    if (unavailable) this.directed.delete(key);
+    else if (this.directed.has(key) || this.directed.size < MAX_DIRECTED) this.directed.add(key);
+  }
+
+  /** Unavailable to everyone given directed presence (RFC 6121 §4.6.3: broadcast unavailable, or the session ends). */
+  async directedUnavailable(): Promise<void> {
+    const targets = [...this.directed];
+    this.directed.clear();
+    await Promise.all(
+      targets.map((t) => {
+        const to = parseJid(t);
+        return to ? this.endpoint.directPresence(aorOfJid(to), { fromResource: this.jid.resource, toResource: to.resource, unavailable: true }).catch(() => 0) : 0;
+      }),
+    );
   }
 
   private async message(s: XmlElement): Promise<void> {
@@ -279,6 +360,27 @@ export class XmppSession {
     this.out.close();
   }
 
+  /** The registrar ended this session's endpoint: the stream ends (RFC 6120 §4.9.3.3 `conflict` for a replaced one). */
+  endpointEnded(reason: string): void {
+    if (reason === 'replaced') this.out.close('conflict', 'another endpoint of this user replaced this one');
+    else this.out.close('not-authorized', `the endpoint was ended (${reason})`);
+  }
+
+  /** A directed presence (RFC 6121 §4.6) from another XMPP user for this resource; false when it names another resource. */
+  deliverPresence(from: string, p: DirectedPresence): boolean {
+    if (p.toResource !== '' && p.toResource !== this.jid.resource) return false;
+    const sender = p.fromResource ? `${jidOfAor(from)}/${p.fromResource}` : jidOfAor(from);
+    this.write(
+      el(
+        'presence',
+        { from: sender, to: fullJid(this.jid), type: p.unavailable ? 'unavailable' : undefined },
+        p.show ? el('show', {}, p.show) : undefined,
+        p.status !== undefined ? el('status', {}, p.status) : undefined,
+      ),
+    );
+    return true;
+  }
+
   /** A page-mode message for this resource (edge `deliver-message`). */
   deliverMessage(from: string, body: string, id: string | undefined): void {
     this.write(el('message', { from: jidOfAor(from), to: fullJid(this.jid), type: 'chat', id }, el('body', {}, body)));
@@ -286,23 +388,22 @@ export class XmppSession {
 
   /** A NOTIFY/BENOTIFY the services sent to this endpoint's connection. */
   notify(headers: readonly BusHeader[], body: string): void {
-    const h = (n: string) => headers.find((x) => x.name.toLowerCase() === n.toLowerCase())?.value ?? '';
-    const event = h('Event').split(';')[0]!.trim().toLowerCase();
-    if (event === 'presence') {
-      this.applyCategories(h('Content-Type'), body);
+    const n = readNotification(headers, body);
+    if (n.event === 'presence') {
+      this.applyCategories(n.contentType, n.body);
       // RFC 6665 §4.1.3: a terminated dialog; its resources are watched again where they now live.
-      if (/^\s*terminated/i.test(h('Subscription-State'))) {
-        const again = this.endpoint.categoryDialogEnded(h('Call-ID'));
+      if (n.terminated) {
+        const again = this.endpoint.categoryDialogEnded(n.callId);
         for (const r of again) this.watched.delete(r.toLowerCase());
         if (again.length > 0) void this.watch(again).catch((e: unknown) => this.d.logger.warn({ err: e, user: this.aor }, 'watching contacts again failed'));
       }
       return;
     }
-    if (event === 'vnd-microsoft-roaming-contacts') return this.applyContacts(body);
+    if (n.event === ROAMING_CONTACTS) return this.applyContacts(n.body);
   }
 
   private applyCategories(contentType: string, body: string): void {
-    for (const v of parseCategoryNotify(contentType, body)) this.applyView(v);
+    for (const p of parseNotifiedCategories(contentType, body)) this.applyView(presentityView(p));
   }
 
   private applyView(v: PresentityView): void {
@@ -345,13 +446,14 @@ export class XmppSession {
       if (!this.rosterLoaded) return;
       for (const c of changed) push(this.item(c));
       for (const c of gone) push(el('item', { jid: jidOfAor(c.uri), subscription: 'remove' }));
-      if (this.available) void this.watch(changed.map((c) => c.uri)).catch(() => undefined);
+      if (this.available) void this.watch(changed.filter((c) => c.subscribed).map((c) => c.uri)).catch(() => undefined);
       return;
     }
     for (const c of d.upserted) {
       this.roster.set(c.uri.toLowerCase(), c);
       push(this.item(c));
-      if (this.available) void this.watch([c.uri]).catch(() => undefined);
+      if (!c.subscribed) void this.unwatch(c.uri).catch(() => undefined);
+      else if (this.available) void this.watch([c.uri]).catch(() => undefined);
     }
     for (const uri of d.deleted) {
       this.roster.delete(uri.toLowerCase());
