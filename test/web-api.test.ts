@@ -27,7 +27,8 @@ describe('web API (embedded, real HTTP)', () => {
   let bob: LyncClient;
 
   beforeEach(async () => {
-    w = await startWorld({ mode: 'embedded', env: { WEB_USER_BURST: '100', WEB_USER_REQUESTS_PER_S: '2', WEB_SIGNIN_MAX_FAILURES: '3' } });
+    // SUBSCRIBE_MIN_EXPIRES as `npm start` has it (the test worlds lower it): the web's dialogs must fit it.
+    w = await startWorld({ mode: 'embedded', env: { SUBSCRIBE_MIN_EXPIRES: '1200', WEB_USER_BURST: '100', WEB_USER_REQUESTS_PER_S: '2', WEB_SIGNIN_MAX_FAILURES: '3' } });
     base = `http://127.0.0.1:${w.proc.httpPort}`;
     h = http(base);
     bob = await LyncClient.connect(w.ports.tcp, BOB, 'b1');

@@ -121,21 +121,30 @@ export class GatewayRequests {
     const { dialog, pool } = o;
     const callId = dialog?.callId ?? token(12);
     const fromTag = dialog?.fromTag ?? token();
-    const cseq = dialog ? ++dialog.cseq : 1;
     const ending = o.expires === 0 && dialog !== undefined;
     const uri = pool === (await this.o.pools.home(s.user)) ? s.user : this.o.pools.gruu(pool);
-    const reply = await this.send('subscription', pool, s, {
-      method: 'SUBSCRIBE',
-      uri,
-      to: s.user,
-      callId,
-      cseq,
-      fromTag,
-      ...(dialog ? { toTag: dialog.toTag } : {}),
-      headers: [{ name: 'Event', value: o.event }, ...(ending ? [] : o.headers), { name: 'Expires', value: String(o.expires) }],
-      ...(o.body !== undefined && !ending ? { body: o.body } : {}),
-    });
-    const next = dialog ?? (o.expires > 0 && reply.status === 200 && reply.toTag ? { callId, fromTag, toTag: reply.toTag, pool, cseq } : undefined);
+    let expires = o.expires;
+    let cseq = 0;
+    let reply: SipReply;
+    for (let attempt = 0; ; attempt++) {
+      cseq = dialog ? ++dialog.cseq : attempt + 1;
+      reply = await this.send('subscription', pool, s, {
+        method: 'SUBSCRIBE',
+        uri,
+        to: s.user,
+        callId,
+        cseq,
+        fromTag,
+        ...(dialog ? { toTag: dialog.toTag } : {}),
+        headers: [{ name: 'Event', value: o.event }, ...(ending ? [] : o.headers), { name: 'Expires', value: String(expires) }],
+        ...(o.body !== undefined && !ending ? { body: o.body } : {}),
+      });
+      // RFC 6665 §4.1.2.1 / RFC 3261 §10.2.8: a 423 names the shortest duration the server takes; ask again with it, once.
+      const min = reply.status === 423 && expires > 0 && attempt === 0 ? minExpires(reply) : undefined;
+      if (min === undefined || min <= expires) break;
+      expires = min;
+    }
+    const next = dialog ?? (expires > 0 && reply.status === 200 && reply.toTag ? { callId, fromTag, toTag: reply.toTag, pool, cseq } : undefined);
     return { reply, ...(next ? { dialog: next } : {}) };
   }
 
@@ -176,4 +185,11 @@ export class GatewayRequests {
     }
     return out;
   }
+}
+
+/** The Min-Expires of a 423 (RFC 3261 §20.23), when it is a number. */
+function minExpires(reply: SipReply): number | undefined {
+  const v = reply.headers?.find((h) => h.name.toLowerCase() === 'min-expires')?.value;
+  const n = v === undefined ? NaN : Number(v.trim());
+  return Number.isInteger(n) && n > 0 ? n : undefined;
 }

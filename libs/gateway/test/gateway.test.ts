@@ -126,6 +126,26 @@ describe('GatewayRequests: synthesized SIP requests as the SIP edge hands a clie
     expect(header(seen[3]!.req, 'Event')).toEqual(['vnd-microsoft-roaming-contacts']);
     expect(own.dialog?.pool).toBe('p1');
   });
+
+  it('asks again with the Min-Expires of a 423 (RFC 3261 §10.2.8), once, and keeps the dialog the second answer makes', async () => {
+    const { bus } = world();
+    const seen = await subscriptionDouble(bus, (req) =>
+      Number(header(req, 'Expires')[0]) < 1200 ? { status: 423, headers: [{ name: 'Min-Expires', value: '1200' }] } : { status: 200, toTag: 'tt' },
+    );
+    const r = new GatewayRequests({ bus, pools, edgeId: 'web-1', transport: 'web', userAgent: 'presence-web', requestTimeoutMs: 1000 });
+    const got = await r.subscribeCategories(sender, { pool: 'p1', resources: [BOB], categories: ['state'], expires: 600 });
+    expect(got.reply.status).toBe(200);
+    expect(got.dialog).toMatchObject({ toTag: 'tt', cseq: 2 });
+    expect(seen.map((x) => header(x.req, 'Expires')[0])).toEqual(['600', '1200']);
+    expect(seen.map((x) => header(x.req, 'CSeq')[0])).toEqual(['1 SUBSCRIBE', '2 SUBSCRIBE']);
+    expect(header(seen[1]!.req, 'Call-ID')).toEqual(header(seen[0]!.req, 'Call-ID'));
+    // A server that keeps refusing is not asked a third time.
+    const stubborn = world();
+    const again = await subscriptionDouble(stubborn.bus, () => ({ status: 423, headers: [{ name: 'Min-Expires', value: '99999' }] }));
+    const r2 = new GatewayRequests({ bus: stubborn.bus, pools, edgeId: 'web-1', transport: 'web', userAgent: 'presence-web', requestTimeoutMs: 1000 });
+    expect((await r2.subscribeContacts(sender, 600)).reply.status).toBe(423);
+    expect(again).toHaveLength(2);
+  });
 });
 
 describe('CategoryWatch: one batch dialog per pool ([MS-PRES] §3.4.5.1.1)', () => {

@@ -9,7 +9,7 @@ import { CategoryCache, presenceView, type PresenceView } from './views.js';
 import { newId } from './tokens.js';
 
 /** Lifetime asked for the stream's dialogs; they are refreshed at half of it. */
-const DIALOG_EXPIRES_S = 600;
+const DIALOG_EXPIRES_S = 3600;
 
 /** One open live stream: a watcher endpoint connection of a session on this instance. */
 interface Stream {
