@@ -149,11 +149,14 @@ export function subscribeHeaders(benotify) {
  */
 export const PIDF_CYCLE = ['', 'busy', 'away', 'on-the-phone'];
 
-/** A PIDF document (RFC 3863, RPID RFC 4480): open, the cycle's activity, the note `q<seq>`. */
-export function pidfNote(entity, seq) {
-  const activity = PIDF_CYCLE[seq % PIDF_CYCLE.length];
+/**
+ * A PIDF document (RFC 3863, RPID RFC 4480): open with the cycle's activity, or `closed` (the
+ * load model's final probe: a state no other publish has), and the note `q<seq>`.
+ */
+export function pidfNote(entity, seq, closed = false) {
+  const activity = closed ? '' : PIDF_CYCLE[seq % PIDF_CYCLE.length];
   const person = activity ? `<dm:person id="p1"><rpid:activities><rpid:${activity}/></rpid:activities></dm:person>` : '';
-  return `<?xml version="1.0" encoding="UTF-8"?>\r\n<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="${entity}"><tuple id="t1"><status><basic>open</basic></status></tuple>${person}<note>q${seq}</note></presence>`;
+  return `<?xml version="1.0" encoding="UTF-8"?>\r\n<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="${entity}"><tuple id="t1"><status><basic>${closed ? 'closed' : 'open'}</basic></status></tuple>${person}<note>q${seq}</note></presence>`;
 }
 
 /** RFC 3903 §4.1 initial PUBLISH, or §4.4 modify with the entity-tag of the last answer. */
@@ -179,9 +182,9 @@ export function pidfSeq(body, prev, sent) {
   if (CLOSED.test(body)) return undefined;
   const k = PIDF_CYCLE.indexOf(ACTIVITY.exec(body)?.[1] ?? '');
   const L = PIDF_CYCLE.length;
-  if (prev === 0) {
-    const s = sent - ((((sent - k) % L) + L) % L);
-    return s > 0 ? s : undefined;
-  }
-  return prev + 1 + ((((k - prev - 1) % L) + L) % L);
+  const latest = sent - ((((sent - k) % L) + L) % L); // the last sequence sent with this activity
+  if (prev === 0) return latest > 0 ? latest : undefined;
+  const next = prev + 1 + ((((k - prev - 1) % L) + L) % L);
+  // A state not sent yet cannot arrive: four or more were skipped (latest-state-wins), take the latest.
+  return next <= sent ? next : latest > prev ? latest : next;
 }

@@ -11,6 +11,7 @@
 //        [--presentities 100] [--watchers 20] [--rates 50,100,200,500]
 //        [--warmup 5] [--measure 20] [--drain 5] [--tag name] [--subscriptions-only] [--profile dir]
 //        [--subscription-instances 2] [--server-node-options "--max-semi-space-size=2"]
+//        [--soak 600]   (one rate, the first of --rates, for 600 s; heap, RSS, Redis every 10 s)
 //
 // The pidf variant (standard clients; the side-by-side with Kamailio, `--mode kamailio`, run by
 // bench/kamailio.mjs): presentities PUBLISH application/pidf+xml (RFC 3903, modify with
@@ -53,6 +54,8 @@ const { values: o } = parseArgs({
     'kamailio-workers': { type: 'string', default: '4' },
     /** The p99 bar of `sustained` in ms (default 50 embedded, 100 otherwise). */
     'p99-bar': { type: 'string' },
+    /** Instead of the rates: run the first rate for this many seconds, sampling memory every 10 s. */
+    soak: { type: 'string' },
   },
 });
 const P = Number(o.presentities);
@@ -100,7 +103,7 @@ async function startChild(name, script, env) {
   const httpPort = await freePort();
   const flags = [...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : []), ...o['server-node-options'].split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...flags, script], { env: { ...baseEnv, HTTP_PORT: String(httpPort), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push({ name, child });
+  children.push({ name, child, httpPort });
   const deadline = Date.now() + 30_000;
   for (;;) {
     const ok = await fetch(`http://127.0.0.1:${httpPort}/readyz`).then((r) => r.ok, () => false);
@@ -157,6 +160,14 @@ function kamailioStat() {
   const pids = kamailio.pids();
   return { cpu: pids.reduce((a, p) => a + procStat(p).cpu, 0), rss: pids.reduce((a, p) => a + pss(p), 0), processes: pids.length };
 }
+/** A server process's V8 heap in use, from its /metrics (null: none, e.g. Kamailio). */
+async function heapOf(c) {
+  if (!c.httpPort) return null;
+  const text = await fetch(`http://127.0.0.1:${c.httpPort}/metrics`).then((r) => (r.ok ? r.text() : ''), () => '');
+  const m = /^v8js_memory_heap_used_bytes\S*\s+([\d.e+]+)/m.exec(text);
+  return m ? Number(m[1]) : null;
+}
+const heaps = async () => Object.fromEntries(await Promise.all(children.map(async (c) => [c.name, await heapOf(c)])));
 const sample = () => (kamailio ? { kamailio: kamailioStat() } : Object.fromEntries(watched().map(([n, pid]) => [n, procStat(pid)])));
 
 let redis;
@@ -211,13 +222,15 @@ const sentAt = Array.from({ length: P }, () => []);
 const busy = new Array(P).fill(false);
 const etags = new Array(P).fill(undefined);
 const publishFailures = new Map();
+/** PIDF: the final probe publishes `closed`, a state no other publish has (see the probe below). */
+let probing = false;
 async function publish(i) {
   busy[i] = true;
   const seq = ++seqSent[i];
   const at = now();
   sentAt[i][seq] = at;
   const r = PIDF
-    ? await pubs[i].request('PUBLISH', pidfPublishHeaders(etags[i]), pidfNote(presentities[i], seq), { to: presentities[i] })
+    ? await pubs[i].request('PUBLISH', pidfPublishHeaders(etags[i]), pidfNote(presentities[i], seq, probing), { to: presentities[i] })
     : await pubs[i].request('SERVICE', PUBLISH, noteIn200(presentities[i], version[i], seq));
   busy[i] = false;
   // RFC 3903 §4.4: 412 means the entity-tag is gone; the next one starts over.
@@ -246,11 +259,14 @@ const URI = /<categories[^>]*?\suri="([^"]+)"/;
 const SEQ = />q(\d+)</;
 // PIDF: one dialog per (watcher, presentity), told apart by Call-ID.
 const dialogOf = Array.from({ length: W }, () => new Map());
+const probeSeen = Array.from({ length: W }, () => new Uint8Array(P));
+const CLOSED = /<basic>\s*closed\s*</;
 /** The presentity and sequence a notification carries; undefined when it carries none (empty view, offline). */
 function whatArrived(w, head, text) {
   if (PIDF) {
     const p = dialogOf[w].get(header(head, 'Call-ID'));
     if (p === undefined) return { p: undefined };
+    if (probing && CLOSED.test(text)) probeSeen[w][p] = 1;
     const seq = pidfSeq(text, last[w][p], seqSent[p]);
     return seq === undefined ? undefined : { p, seq };
   }
@@ -284,7 +300,7 @@ for (let w = 0; w < W; w++) {
 
 // ---------------------------------------------------------------------------------------------
 // Subscribe, bounded window.
-const before = { proc: sample(), redis: await redisMemory() };
+const before = { proc: sample(), redis: await redisMemory(), heap: await heaps() };
 const t0Sub = now();
 const subStatus = new Map();
 if (PIDF) {
@@ -320,7 +336,7 @@ if (PIDF) {
   while (pending() > 0 && Date.now() < until) await sleep(100);
   if (pending() > 0) throw new Error(`${pending()} PIDF dialogs without their first NOTIFY after 120 s`);
 }
-const afterSub = { proc: sample(), redis: await redisMemory() };
+const afterSub = { proc: sample(), redis: await redisMemory(), heap: await heaps() };
 const resourceSubscriptions = P * W;
 const rssGrowth = Object.fromEntries(Object.keys(afterSub.proc).filter((n) => !n.endsWith('-server')).map((n) => [n, afterSub.proc[n].rss - before.proc[n].rss]));
 // A process whose RSS shrank (a collection returned memory) counts as no growth, not as a credit.
@@ -333,6 +349,9 @@ const memory = {
   rssBytesPerSubscription: Math.round(rssPerSub),
   ...(afterSub.redis ? { redisKeyBytesPerSubscription: Math.round(redisPerSub), redisUsedMemoryGrowthPerSubscription: Math.round((afterSub.redis.usedMemory - before.redis.usedMemory) / resourceSubscriptions) } : {}),
   allInBytesPerSubscription: Math.round(rssPerSub + redisPerSub),
+  // The V8 heap in use (live objects and garbage not yet collected): RSS growth that is not heap
+  // growth is the heap's head room and the allocator's, not records.
+  heapUsedGrowthBytesPerSubscription: Object.fromEntries(Object.keys(afterSub.heap).map((n) => [n, afterSub.heap[n] === null ? null : Math.round((afterSub.heap[n] - before.heap[n]) / resourceSubscriptions)])),
 };
 console.error(`subscribed ${resourceSubscriptions} resource subscriptions in ${memory.subscribeSeconds}s: ${JSON.stringify(memory)}`);
 
@@ -408,19 +427,94 @@ async function runRate(rate) {
   console.error(JSON.stringify(row));
   return row;
 }
-if (!o['subscriptions-only']) for (const rate of RATES) rows.push(await runRate(rate));
+// ---------------------------------------------------------------------------------------------
+// Soak: one rate for a long time; every 10 s each server process's V8 heap in use (its /metrics)
+// and RSS, and Redis (used_memory and the bytes of this run's keys). Flat means no growth per
+// notification: the heap's lowest value per minute (what survives collections) and Redis's keys.
+async function soak(rate, seconds) {
+  const samples = [];
+  const start = now();
+  const n0 = counts.notifications;
+  const take = async () => {
+    const proc = sample();
+    const heaps = await Promise.all(children.map(async (c) => [c.name, await heapOf(c)]));
+    const r = await redisMemory();
+    samples.push({
+      seconds: Math.round((now() - start) / 1000),
+      notifications: counts.notifications - n0,
+      heapUsedBytes: Object.fromEntries(heaps),
+      rssBytes: Object.fromEntries(Object.entries(proc).map(([n, x]) => [n, x.rss])),
+      ...(r ? { redisUsedMemory: r.usedMemory, redisKeyBytes: r.bytes, redisKeys: r.keys } : {}),
+    });
+    console.error(JSON.stringify(samples.at(-1)));
+  };
+  window = { from: start, to: Infinity, latencies: [], arrivals: 0, accepted: 0 };
+  let rr = 0;
+  let due = 0;
+  let issued = 0;
+  let skipped = 0;
+  let nextSample = 0;
+  while (now() - start < seconds * 1000) {
+    const target = Math.floor(((now() - start) * rate) / 1000);
+    for (; due < target; due++) {
+      const i = rr++ % P;
+      issued++;
+      if (busy[i]) skipped++;
+      else void publish(i);
+    }
+    if (now() - start >= nextSample) {
+      nextSample += 10_000;
+      await take();
+    }
+    await sleep(2);
+  }
+  window.to = now();
+  await sleep(Number(o.drain) * 1000);
+  await take();
+  const lat = window.latencies.sort((a, b) => a - b);
+  const pct = (q) => (lat.length ? +lat[Math.min(lat.length - 1, Math.floor((q / 100) * lat.length))].toFixed(2) : null);
+  // Per process: the lowest heap of the first and of the last full minute (what collections leave).
+  const minute = (from, to, name) => Math.min(...samples.filter((x) => x.seconds >= from && x.seconds < to && x.heapUsedBytes[name] !== null).map((x) => x.heapUsedBytes[name]));
+  const last = samples.at(-1).seconds;
+  const heapFloor = Object.fromEntries(children.map((c) => [c.name, { firstMinute: minute(60, 120, c.name), lastMinute: minute(last - 70, last + 1, c.name) }]));
+  const firstAfterWarm = samples.find((x) => x.seconds >= 60) ?? samples[0];
+  return {
+    targetPublishesPerSecond: rate,
+    seconds,
+    publishesIssued: issued,
+    skippedSlots: skipped,
+    notifications: counts.notifications - n0,
+    latencyMs: { p50: pct(50), p99: pct(99), max: lat.length ? +lat.at(-1).toFixed(2) : null },
+    duplicates: counts.duplicates,
+    outOfOrder: counts.outOfOrder,
+    heapFloor,
+    ...(samples[0].redisKeyBytes !== undefined
+      ? { redisKeyBytes: { afterFirstMinute: firstAfterWarm.redisKeyBytes, end: samples.at(-1).redisKeyBytes }, redisUsedMemory: { afterFirstMinute: firstAfterWarm.redisUsedMemory, end: samples.at(-1).redisUsedMemory } }
+      : {}),
+    samples,
+  };
+}
+let soakResult;
+if (o.soak) soakResult = await soak(RATES[0], Number(o.soak));
+else if (!o['subscriptions-only']) for (const rate of RATES) rows.push(await runRate(rate));
 
 // ---------------------------------------------------------------------------------------------
 // Final probe: one more publish per presentity, which every subscription must receive.
+// PIDF: this server's watchers do not get the note, and the activity cycle cannot tell how many
+// states were skipped, so the probe publishes `closed`, which only the probe does: a dialog has it
+// when its last notification says closed.
 await inWindow(pubs.map((_, i) => i), 20, async (i) => {
   while (busy[i]) await sleep(5);
+});
+probing = true;
+await inWindow(pubs.map((_, i) => i), 20, async (i) => {
   await publish(i);
 });
 const deadline = Date.now() + 30_000;
 let probeMissing = 0;
 for (;;) {
   probeMissing = 0;
-  for (let w = 0; w < W; w++) for (let p = 0; p < P; p++) if (last[w][p] < seqSent[p]) probeMissing++;
+  for (let w = 0; w < W; w++) for (let p = 0; p < P; p++) if (PIDF ? !probeSeen[w][p] : last[w][p] < seqSent[p]) probeMissing++;
   if (probeMissing === 0 || Date.now() > deadline) break;
   await sleep(100);
 }
@@ -442,7 +536,7 @@ if (redis) {
   } while (cursor !== '0');
   await redis.quit();
 }
-const name = PIDF ? `load-pidf-${o.mode}-${P}x${W}${o.tag ? `-${o.tag}` : ''}` : `load-${o.mode}-${o.variant}-${P}x${W}${o.tag ? `-${o.tag}` : ''}`;
+const name = o.soak ? `soak-${o.mode}-${o.variant}-${P}x${W}${o.tag ? `-${o.tag}` : ''}` : PIDF ? `load-pidf-${o.mode}-${P}x${W}${o.tag ? `-${o.tag}` : ''}` : `load-${o.mode}-${o.variant}-${P}x${W}${o.tag ? `-${o.tag}` : ''}`;
 writeResults(name, {
   mode: o.mode,
   variant: o.variant,
@@ -456,6 +550,7 @@ writeResults(name, {
   registerSeconds: +registerSeconds.toFixed(1),
   memory,
   rates: rows,
+  ...(soakResult ? { soak: soakResult } : {}),
   totals: { ...counts, publishFailures: Object.fromEntries(publishFailures) },
   probe: { missing: probeMissing, subscriptions: resourceSubscriptions },
   endMemory: {
