@@ -353,6 +353,22 @@ const memory = {
   // growth is the heap's head room and the allocator's, not records.
   heapUsedGrowthBytesPerSubscription: Object.fromEntries(Object.keys(afterSub.heap).map((n) => [n, afterSub.heap[n] === null ? null : Math.round((afterSub.heap[n] - before.heap[n]) / resourceSubscriptions)])),
 };
+if (o['subscriptions-only']) {
+  // Steady state: 30 s later, idle, once the collector has had its turn (V8 shrinks an idle heap);
+  // the figure above is taken 2 s after the burst of SUBSCRIBEs and still holds their garbage.
+  await sleep(30_000);
+  const settled = { proc: sample(), redis: await redisMemory(), heap: await heaps() };
+  const growth = (n) => Math.max(0, settled.proc[n].rss - before.proc[n].rss);
+  const rss = Object.keys(rssGrowth).reduce((a, n) => a + growth(n), 0) / resourceSubscriptions;
+  const redisBytes = settled.redis ? (settled.redis.bytes - before.redis.bytes) / resourceSubscriptions : 0;
+  memory.settled30s = {
+    rssGrowthBytes: Object.fromEntries(Object.keys(rssGrowth).map((n) => [n, settled.proc[n].rss - before.proc[n].rss])),
+    rssBytesPerSubscription: Math.round(rss),
+    ...(settled.redis ? { redisKeyBytesPerSubscription: Math.round(redisBytes) } : {}),
+    allInBytesPerSubscription: Math.round(rss + redisBytes),
+    heapUsedGrowthBytesPerSubscription: Object.fromEntries(Object.keys(settled.heap).map((n) => [n, settled.heap[n] === null ? null : Math.round((settled.heap[n] - before.heap[n]) / resourceSubscriptions)])),
+  };
+}
 console.error(`subscribed ${resourceSubscriptions} resource subscriptions in ${memory.subscribeSeconds}s: ${JSON.stringify(memory)}`);
 
 // ---------------------------------------------------------------------------------------------
