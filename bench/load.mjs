@@ -56,6 +56,8 @@ const { values: o } = parseArgs({
     'p99-bar': { type: 'string' },
     /** Instead of the rates: run the first rate for this many seconds, sampling memory every 10 s. */
     soak: { type: 'string' },
+    /** --subscriptions-only: then a V8 heap snapshot of every server process into this directory (see heap-census.mjs). */
+    'heap-snapshot': { type: 'string' },
   },
 });
 const P = Number(o.presentities);
@@ -101,7 +103,7 @@ const baseEnv = {
 const children = [];
 async function startChild(name, script, env) {
   const httpPort = await freePort();
-  const flags = [...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : []), ...o['server-node-options'].split(' ').filter(Boolean)];
+  const flags = [...(o['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o['heap-snapshot']}`] : []), ...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : []), ...o['server-node-options'].split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...flags, script], { env: { ...baseEnv, HTTP_PORT: String(httpPort), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
   children.push({ name, child, httpPort });
   const deadline = Date.now() + 30_000;
@@ -368,6 +370,23 @@ if (o['subscriptions-only']) {
     allInBytesPerSubscription: Math.round(rss + redisBytes),
     heapUsedGrowthBytesPerSubscription: Object.fromEntries(Object.keys(settled.heap).map((n) => [n, settled.heap[n] === null ? null : Math.round((settled.heap[n] - before.heap[n]) / resourceSubscriptions)])),
   };
+}
+if (o['heap-snapshot']) {
+  // A snapshot collects garbage first: what it holds is what the subscriptions keep.
+  const { readdirSync, statSync } = await import('node:fs');
+  const count = () => readdirSync(o['heap-snapshot']).filter((f) => f.endsWith('.heapsnapshot')).length;
+  const n0 = count();
+  for (const { child } of children) child.kill('SIGUSR2');
+  const until = Date.now() + 300_000;
+  let size = -1;
+  for (;;) {
+    await sleep(2000);
+    const files = readdirSync(o['heap-snapshot']).filter((f) => f.endsWith('.heapsnapshot'));
+    const total = files.reduce((a, f) => a + statSync(path.join(o['heap-snapshot'], f)).size, 0);
+    if ((count() >= n0 + children.length && total === size) || Date.now() > until) break;
+    size = total;
+  }
+  console.error(`heap snapshots in ${o['heap-snapshot']}: node bench/heap-census.mjs <file> --per ${resourceSubscriptions}`);
 }
 console.error(`subscribed ${resourceSubscriptions} resource subscriptions in ${memory.subscribeSeconds}s: ${JSON.stringify(memory)}`);
 
