@@ -316,7 +316,14 @@ if (PIDF) {
     subStatus.set(status, (subStatus.get(status) ?? 0) + 1);
   });
 } else await inWindow(wats.map((_, w) => w), Number(o['subscribe-window']), async (w) => {
-  const r = await wats[w].request('SUBSCRIBE', subscribeHeaders(BENOTIFY), batchSubscribe(watcherUris[w], presentities), { to: watcherUris[w], uri: watcherUris[w] });
+  // A 503 (the server out of time under load; it created nothing) is retried as a client would.
+  let r;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    r = await wats[w].request('SUBSCRIBE', subscribeHeaders(BENOTIFY), batchSubscribe(watcherUris[w], presentities), { to: watcherUris[w], uri: watcherUris[w] });
+    if (r.status !== 503) break;
+    subStatus.set('503 retried', (subStatus.get('503 retried') ?? 0) + 1);
+    await sleep(1000 * (attempt + 1));
+  }
   subStatus.set(r.status, (subStatus.get(r.status) ?? 0) + 1);
   if (r.status !== 200) return;
   // The piggybacked first notification: the state each presentity had.

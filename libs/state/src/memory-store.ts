@@ -36,25 +36,63 @@ const MAX_SHARED_ENTRIES = 100_000;
  */
 class Shared {
   private readonly strings = new Map<string, string>();
-  /** Small frozen arrays and objects of strings, by their JSON text (unambiguous, unlike a join). */
+  /** Small frozen arrays and objects of strings, by a length-prefixed key (unambiguous, unlike a plain join). */
   private readonly structures = new Map<string, object>();
 
-  /** `v` (fresh from JSON.parse, so not yet shared with anyone) with its pieces replaced by the shared copies, frozen. */
-  value(v: unknown): unknown {
-    if (typeof v === 'string') return v.length > MAX_SHARED_LENGTH ? v : intern(this.strings, v, v);
+  /**
+   * `v` (fresh from JSON.parse, so not yet shared with anyone) with its pieces replaced by shared
+   * copies, frozen. `prev` is the record's current value: a rewrite (a NOTIFY's CSeq, a view's
+   * fingerprint) changes a field or two, and every piece equal to the one it replaces is taken
+   * from `prev` without a table look-up.
+   */
+  value(v: unknown, prev?: unknown): unknown {
+    if (typeof v === 'string') {
+      if (v === prev) return prev;
+      return v.length > MAX_SHARED_LENGTH ? v : intern(this.strings, v, v);
+    }
     if (typeof v !== 'object' || v === null) return v;
+    const p = typeof prev === 'object' && prev !== null ? (prev as Record<string, unknown>) : undefined;
+    if (Array.isArray(v)) {
+      const pa = Array.isArray(p) && p.length === v.length ? p : undefined;
+      let same = pa !== undefined;
+      let flat = v.length <= MAX_SHARED_ITEMS;
+      for (let i = 0; i < v.length; i++) {
+        const x = this.value(v[i], pa?.[i]);
+        v[i] = x;
+        if (same && x !== pa![i]) same = false;
+        if (typeof x !== 'string') flat = false;
+      }
+      if (same) return pa;
+      Object.freeze(v);
+      if (!flat) return v;
+      let key = 'a';
+      for (const x of v as string[]) key += `${x.length}:${x}`;
+      return intern(this.structures, key, v);
+    }
     const o = v as Record<string, unknown>;
-    const keys = Object.keys(o);
-    let flat = keys.length <= MAX_SHARED_ITEMS;
-    for (const k of keys) {
-      const x = this.value(o[k]);
+    let n = 0;
+    let same = p !== undefined && !Array.isArray(p);
+    let flat = true;
+    for (const k in o) {
+      const before = same ? p![k] : undefined;
+      const x = this.value(o[k], before);
       // Always assigned: equal strings compare equal whatever copy they are. An own `__proto__`
       // field (JSON.parse makes one) must not meet the prototype setter; it keeps its own copy.
       if (k !== '__proto__') o[k] = x;
+      n++;
+      if (same && (x !== before || (before === undefined && !Object.prototype.hasOwnProperty.call(p, k)))) same = false;
       if (typeof x !== 'string') flat = false;
     }
+    if (same) {
+      let m = 0;
+      for (const k in p) if (Object.prototype.hasOwnProperty.call(p, k)) m++;
+      if (m === n) return p;
+    }
     Object.freeze(o);
-    return flat ? intern(this.structures, JSON.stringify(o), o) : o;
+    if (!flat || n > MAX_SHARED_ITEMS) return o;
+    let key = 'o';
+    for (const k in o) key += `${k.length}:${k}${(o[k] as string).length}:${o[k] as string}`;
+    return intern(this.structures, key, o);
   }
 
   get size(): number {
@@ -146,7 +184,7 @@ export class MemoryStore implements Store {
       const dueId = `${partitionKey(p)}\u0000${c.collection}\u0000${c.id}`;
       if (c.op === 'put' && c.keepExpiry) {
         const cur = col.get(c.id);
-        const rec: Rec = { version: (cur?.version ?? 0) + 1, value: this.copy(c.value), expiresAt: cur?.expiresAt };
+        const rec: Rec = { version: (cur?.version ?? 0) + 1, value: this.copy(c.value, cur), expiresAt: cur?.expiresAt };
         col.set(cur ? c.id : flat(c.id), rec);
         return rec.version;
       }
@@ -157,7 +195,7 @@ export class MemoryStore implements Store {
       }
       const cur = col.get(c.id);
       const version = (cur?.version ?? 0) + 1;
-      const rec: Rec = { version, value: this.copy(c.value), expiresAt: c.expiresAt };
+      const rec: Rec = { version, value: this.copy(c.value, cur), expiresAt: c.expiresAt };
       if (c.expiresAt !== undefined) {
         due.set(dueId, { partition: { pool: p.pool, user: p.user }, collection: c.collection, id: c.id, expiresAt: c.expiresAt });
       }
@@ -180,9 +218,9 @@ export class MemoryStore implements Store {
   }
 
   /** The value as Redis would give it back (JSON semantics: undefined fields dropped, dates as text), shared. */
-  private copy(v: unknown): unknown {
+  private copy(v: unknown, prev?: Rec): unknown {
     const json = JSON.stringify(v);
-    return json === undefined ? undefined : this.shared.value(JSON.parse(json));
+    return json === undefined ? undefined : this.shared.value(JSON.parse(json), prev?.value);
   }
 
   /** Entries of the sharing table (tests: it stays bounded). */

@@ -54,3 +54,24 @@ describe('MemoryStore value sharing', () => {
     expect((await s.get(alice, 'x', 'one'))!.value).toEqual({ fingerprint: 'f119999' });
   });
 });
+
+describe('MemoryStore rewrite of a record', () => {
+  it('keeps the pieces a rewrite leaves unchanged and takes the new ones', async () => {
+    const s = new MemoryStore();
+    const v1 = { dialogId: 'd;1', categories: ['state', 'note'], seen: { state: 'a', note: 'b' }, routeSet: ['<sip:x>'] };
+    await s.apply(alice, [putv('dsub', 'one', v1)]);
+    const first = (await s.get<typeof v1>(alice, 'dsub', 'one'))!.value;
+    await s.apply(alice, [putv('dsub', 'one', { ...v1, seen: { state: 'a', note: 'c' } })]);
+    const second = (await s.get<typeof v1>(alice, 'dsub', 'one'))!.value;
+    expect(second).toEqual({ ...v1, seen: { state: 'a', note: 'c' } });
+    expect(second.categories).toBe(first.categories);
+    expect(second.routeSet).toBe(first.routeSet);
+    expect(second.seen).not.toBe(first.seen);
+    expect(first.seen).toEqual({ state: 'a', note: 'b' });
+    // A field dropped or added is a change, not the old value.
+    await s.apply(alice, [putv('dsub', 'one', { dialogId: 'd;1', categories: ['state', 'note'], seen: { state: 'a' }, routeSet: ['<sip:x>'] })]);
+    expect((await s.get<typeof v1>(alice, 'dsub', 'one'))!.value.seen).toEqual({ state: 'a' });
+    await s.apply(alice, [putv('dsub', 'one', { dialogId: 'd;1', categories: ['state', 'note'], seen: { state: 'a', extra: 'e' }, routeSet: ['<sip:x>'] })]);
+    expect((await s.get<typeof v1>(alice, 'dsub', 'one'))!.value.seen).toEqual({ state: 'a', extra: 'e' });
+  });
+});
