@@ -136,3 +136,55 @@ export function subscribeHeaders(benotify) {
     ['Expires', '28800'],
   ];
 }
+
+// ---------------------------------------------------------------------------------------------
+// The PIDF variant (standard SIP/SIMPLE clients, for the side-by-side with Kamailio): RFC 3903
+// PUBLISH of application/pidf+xml, one `Event: presence` SUBSCRIBE per watched presentity.
+
+/**
+ * The RPID activity (RFC 4480 §3.2) of sequence `seq`: a cycle of four states that every server
+ * carries through, so that each publish changes what a watcher sees. This server's PIDF watchers get
+ * the legacyInterop state ([MS-PRES] §3.7.5.4), not the publisher's note, so there the sequence
+ * is read back from the activity; where the note arrives (Kamailio) it is read from the note.
+ */
+export const PIDF_CYCLE = ['', 'busy', 'away', 'on-the-phone'];
+
+/**
+ * A PIDF document (RFC 3863, RPID RFC 4480): open with the cycle's activity, or `closed` (the
+ * load model's final probe: a state no other publish has), and the note `q<seq>`.
+ */
+export function pidfNote(entity, seq, closed = false) {
+  const activity = closed ? '' : PIDF_CYCLE[seq % PIDF_CYCLE.length];
+  const person = activity ? `<dm:person id="p1"><rpid:activities><rpid:${activity}/></rpid:activities></dm:person>` : '';
+  return `<?xml version="1.0" encoding="UTF-8"?>\r\n<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" entity="${entity}"><tuple id="t1"><status><basic>${closed ? 'closed' : 'open'}</basic></status></tuple>${person}<note>q${seq}</note></presence>`;
+}
+
+/** RFC 3903 §4.1 initial PUBLISH, or §4.4 modify with the entity-tag of the last answer. */
+export function pidfPublishHeaders(etag) {
+  return [['Event', 'presence'], ['Content-Type', 'application/pidf+xml'], ['Expires', '3600'], ...(etag ? [['SIP-If-Match', etag]] : [])];
+}
+
+export const PIDF_SUBSCRIBE = [['Event', 'presence'], ['Accept', 'application/pidf+xml'], ['Expires', '3600']];
+
+const NOTE_SEQ = /<note[^>]*>q(\d+)</;
+const CLOSED = /<basic>\s*closed\s*</;
+const ACTIVITY = /<(?:ep:activity>|rpid:)(busy|away|on-the-phone)\b/;
+
+/**
+ * The sequence a PIDF NOTIFY body carries, given the last one seen on its dialog (`prev`) and the
+ * last one sent (`sent`): the note's when there is one, else the first sequence after `prev` with
+ * the body's activity (exact as long as fewer than four states in a row are skipped); a first
+ * notification (prev 0) takes the latest such sequence sent. undefined: no published state yet.
+ */
+export function pidfSeq(body, prev, sent) {
+  const n = NOTE_SEQ.exec(body);
+  if (n) return Number(n[1]);
+  if (CLOSED.test(body)) return undefined;
+  const k = PIDF_CYCLE.indexOf(ACTIVITY.exec(body)?.[1] ?? '');
+  const L = PIDF_CYCLE.length;
+  const latest = sent - ((((sent - k) % L) + L) % L); // the last sequence sent with this activity
+  if (prev === 0) return latest > 0 ? latest : undefined;
+  const next = prev + 1 + ((((k - prev - 1) % L) + L) % L);
+  // A state not sent yet cannot arrive: four or more were skipped (latest-state-wins), take the latest.
+  return next <= sent ? next : latest > prev ? latest : next;
+}

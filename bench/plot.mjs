@@ -1,6 +1,7 @@
 // Latency vs rate, one line per system/configuration, from bench/results/load-*.json, as a PNG
 // (a small raster renderer with a 5x7 bitmap font: no dependency, no native module).
-//   node bench/plot.mjs [--out bench/results/load-latency.png] [--match substring] [--exclude substring]
+//   node bench/plot.mjs [--out bench/results/load-latency.png] [--match substring[,substring…]] [--exclude substring]
+// (every --match substring must be in the file name; the PIDF side-by-side plots one line per system)
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
@@ -10,10 +11,11 @@ const { values: o } = parseArgs({
 });
 const dir = new URL('./results/', import.meta.url);
 const series = readdirSync(dir)
-  .filter((f) => /^load-.*\.json$/.test(f) && f.includes(o.match) && !f.includes(o.exclude))
+  .filter((f) => /^load-.*\.json$/.test(f) && o.match.split(',').every((m) => f.includes(m)) && !f.includes(o.exclude))
   .sort()
   .map((f) => {
     const r = JSON.parse(readFileSync(new URL(f, dir), 'utf8')).results;
+    if (!Array.isArray(r.rates)) return { name: f, pts: [] }; // a comparison, not a run
     // x: the offered notification rate (target publishes/s × watchers), so an overloaded point
     // stays where it was aimed instead of sliding back to what got through.
     const pts = r.rates.filter((x) => x.latencyMs.p99 !== null).map((x) => ({ x: x.targetPublishesPerSecond * r.watchers, p50: x.latencyMs.p50, p99: x.latencyMs.p99 }));

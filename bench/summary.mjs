@@ -11,6 +11,7 @@ const dir = new URL('./results/', import.meta.url);
 const rows = [];
 for (const f of readdirSync(dir).filter((x) => /^load-.*\.json$/.test(x) && x.includes(o.match)).sort()) {
   const r = JSON.parse(readFileSync(new URL(f, dir), 'utf8')).results;
+  if (!Array.isArray(r.rates)) continue; // a comparison, not a run
   const bar = r.mode === 'embedded' ? 50 : 100;
   const ok = (x) => x.latencyMs.p99 !== null && x.latencyMs.p99 < bar && x.acceptedShare >= 0.95 && x.delivered >= 0.999 && x.duplicates === 0 && x.outOfOrder === 0;
   const best = r.rates.filter(ok).sort((a, b) => b.notificationsPerSecond - a.notificationsPerSecond)[0];

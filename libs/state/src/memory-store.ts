@@ -1,13 +1,11 @@
 import { validateChanges } from './validate.js';
 import type { ApplyResult, Change, Conflict, DueRecord, Partition, Store, StoredRecord } from './store.js';
 
+/** A record: its value as read back from the JSON it was written as, shared and frozen (see `Shared`). */
 interface Rec {
   version: number;
-  /** The value as written (JSON), until something reads it... */
-  json?: string;
-  /** ...then the value read back from it, frozen, instead (one copy, not two). */
-  parsed?: unknown;
-  expiresAt?: number;
+  value: unknown;
+  expiresAt: number | undefined;
 }
 
 interface DueEntry {
@@ -21,37 +19,120 @@ function partitionKey(p: Partition): string {
   return `${p.pool}\u0000${p.user}`;
 }
 
-function deepFreeze<T>(v: T): T {
-  if (typeof v === 'object' && v !== null) {
-    for (const x of Object.values(v)) deepFreeze(x);
-    Object.freeze(v);
+/** Strings longer than this are rarely repeated (published XML, bodies): not worth a table entry. */
+const MAX_SHARED_LENGTH = 128;
+/** Arrays of up to this many strings and objects of up to this many string fields are shared whole. */
+const MAX_SHARED_ITEMS = 8;
+/** The table is emptied when it reaches this size: sharing is an economy, never needed for correctness. */
+const MAX_SHARED_ENTRIES = 100_000;
+
+/**
+ * One copy of each repeated piece of the values held. A resource subscription is two records
+ * (the publisher's watcher entry and the subscriber's dialog entry) whose strings are nearly all
+ * repeats: the subscriber's URI in every watcher record of its contacts, the dialog id, the pool,
+ * `["state","note"]`, the fingerprints of the views every watcher of a publisher saw. Parsed
+ * separately, each record would hold its own copy of each (issue 13: ≤ 1 KB per subscription).
+ * Values are frozen, so sharing is invisible to readers.
+ */
+class Shared {
+  private readonly strings = new Map<string, string>();
+  /** Small frozen arrays and objects of strings, by a length-prefixed key (unambiguous, unlike a plain join). */
+  private readonly structures = new Map<string, object>();
+
+  /**
+   * `v` (fresh from JSON.parse, so not yet shared with anyone) with its pieces replaced by shared
+   * copies, frozen. `prev` is the record's current value: a rewrite (a NOTIFY's CSeq, a view's
+   * fingerprint) changes a field or two, and every piece equal to the one it replaces is taken
+   * from `prev` without a table look-up.
+   */
+  value(v: unknown, prev?: unknown): unknown {
+    if (typeof v === 'string') {
+      if (v === prev) return prev;
+      return v.length > MAX_SHARED_LENGTH ? v : intern(this.strings, v, v);
+    }
+    if (typeof v !== 'object' || v === null) return v;
+    const p = typeof prev === 'object' && prev !== null ? (prev as Record<string, unknown>) : undefined;
+    if (Array.isArray(v)) {
+      const pa = Array.isArray(p) && p.length === v.length ? p : undefined;
+      let same = pa !== undefined;
+      let flat = v.length <= MAX_SHARED_ITEMS;
+      for (let i = 0; i < v.length; i++) {
+        const x = this.value(v[i], pa?.[i]);
+        v[i] = x;
+        if (same && x !== pa![i]) same = false;
+        if (typeof x !== 'string') flat = false;
+      }
+      if (same) return pa;
+      Object.freeze(v);
+      if (!flat) return v;
+      let key = 'a';
+      for (const x of v as string[]) key += `${x.length}:${x}`;
+      return intern(this.structures, key, v);
+    }
+    const o = v as Record<string, unknown>;
+    let n = 0;
+    let same = p !== undefined && !Array.isArray(p);
+    let flat = true;
+    for (const k in o) {
+      const before = same ? p![k] : undefined;
+      const x = this.value(o[k], before);
+      // Always assigned: equal strings compare equal whatever copy they are. An own `__proto__`
+      // field (JSON.parse makes one) must not meet the prototype setter; it keeps its own copy.
+      if (k !== '__proto__') o[k] = x;
+      n++;
+      if (same && (x !== before || (before === undefined && !Object.prototype.hasOwnProperty.call(p, k)))) same = false;
+      if (typeof x !== 'string') flat = false;
+    }
+    if (same) {
+      let m = 0;
+      for (const k in p) if (Object.prototype.hasOwnProperty.call(p, k)) m++;
+      if (m === n) return p;
+    }
+    Object.freeze(o);
+    if (!flat || n > MAX_SHARED_ITEMS) return o;
+    let key = 'o';
+    for (const k in o) key += `${k.length}:${k}${(o[k] as string).length}:${o[k] as string}`;
+    return intern(this.structures, key, o);
   }
+
+  get size(): number {
+    return this.strings.size + this.structures.size;
+  }
+}
+
+function intern<T>(table: Map<string, T>, key: string, v: T): T {
+  const found = table.get(key);
+  if (found !== undefined) return found;
+  if (table.size >= MAX_SHARED_ENTRIES) table.clear();
+  table.set(key, v);
   return v;
 }
 
 /**
- * A record as read. The value is parsed from its JSON once and shared, frozen, by every reader:
- * reading is then as cheap as a look-up (a change's fan-out reads every watcher's records), and no
- * reader can change what another one sees.
+ * A flat copy of a string. Ids are built by concatenation (`<pool>|<subscriber>|<dialog>`), which
+ * V8 keeps as a tree of pieces; kept as a map key, the tree stays next to the flat text made for
+ * hashing (about 60 bytes more per record, measured: bench/README.md "Memory").
  */
+function flat(s: string): string {
+  return JSON.parse(JSON.stringify(s)) as string;
+}
+
 function toStored<T>(id: string, r: Rec): StoredRecord<T> {
-  if (r.json !== undefined) {
-    r.parsed = deepFreeze(JSON.parse(r.json));
-    r.json = undefined;
-  }
-  const value = r.parsed as T;
+  const value = r.value as T;
   return r.expiresAt === undefined ? { id, version: r.version, value } : { id, version: r.version, value, expiresAt: r.expiresAt };
 }
 
 /**
- * The in-memory {@link Store}: embedded mode and unit tests. Values are written as JSON text, so a
- * caller never shares an object with the store and values behave exactly as they do in Redis; what
- * is read back is frozen (see `toStored`).
+ * The in-memory {@link Store}: embedded mode and unit tests. Values go through JSON on the way in,
+ * so a caller never shares an object with the store and values behave exactly as they do in Redis;
+ * what is read back is parsed once, frozen and shared by every reader (reading is as cheap as a
+ * look-up: a change's fan-out reads every watcher's records), its repeated pieces stored once (`Shared`).
  * JavaScript runs one `apply` to completion before the next, which makes it atomic.
  */
 export class MemoryStore implements Store {
   private readonly data = new Map<string, Map<string, Map<string, Rec>>>();
   private readonly dueIndex = new Map<string, Map<string, DueEntry>>();
+  private readonly shared = new Shared();
   private closed = false;
 
   private collection(p: Partition, c: string, create: boolean): Map<string, Rec> | undefined {
@@ -60,7 +141,7 @@ export class MemoryStore implements Store {
     if (!part) {
       if (!create) return undefined;
       part = new Map();
-      this.data.set(pk, part);
+      this.data.set(flat(pk), part);
     }
     let col = part.get(c);
     if (!col && create) {
@@ -103,9 +184,8 @@ export class MemoryStore implements Store {
       const dueId = `${partitionKey(p)}\u0000${c.collection}\u0000${c.id}`;
       if (c.op === 'put' && c.keepExpiry) {
         const cur = col.get(c.id);
-        const rec: Rec = { version: (cur?.version ?? 0) + 1, json: JSON.stringify(c.value) };
-        if (cur?.expiresAt !== undefined) rec.expiresAt = cur.expiresAt;
-        col.set(c.id, rec);
+        const rec: Rec = { version: (cur?.version ?? 0) + 1, value: this.copy(c.value, cur), expiresAt: cur?.expiresAt };
+        col.set(cur ? c.id : flat(c.id), rec);
         return rec.version;
       }
       due.delete(dueId);
@@ -113,13 +193,13 @@ export class MemoryStore implements Store {
         col.delete(c.id);
         return 0;
       }
-      const version = (col.get(c.id)?.version ?? 0) + 1;
-      const rec: Rec = { version, json: JSON.stringify(c.value) };
+      const cur = col.get(c.id);
+      const version = (cur?.version ?? 0) + 1;
+      const rec: Rec = { version, value: this.copy(c.value, cur), expiresAt: c.expiresAt };
       if (c.expiresAt !== undefined) {
-        rec.expiresAt = c.expiresAt;
         due.set(dueId, { partition: { pool: p.pool, user: p.user }, collection: c.collection, id: c.id, expiresAt: c.expiresAt });
       }
-      col.set(c.id, rec);
+      col.set(cur ? c.id : flat(c.id), rec); // a map keeps the key it first got
       return version;
     });
     return { ok: true, versions };
@@ -135,6 +215,17 @@ export class MemoryStore implements Store {
       collection: e.collection,
       record: toStored(e.id, this.collection(e.partition, e.collection, false)!.get(e.id)!),
     }));
+  }
+
+  /** The value as Redis would give it back (JSON semantics: undefined fields dropped, dates as text), shared. */
+  private copy(v: unknown, prev?: Rec): unknown {
+    const json = JSON.stringify(v);
+    return json === undefined ? undefined : this.shared.value(JSON.parse(json), prev?.value);
+  }
+
+  /** Entries of the sharing table (tests: it stays bounded). */
+  get sharedEntries(): number {
+    return this.shared.size;
   }
 
   async check(): Promise<void> {
