@@ -58,6 +58,7 @@ const header = (m: SipRequest | { headers: { name: string; value: string }[] }, 
 const body = (m: { body: Buffer }) => m.body.toString('utf8');
 const basicOf = (xml: string) => /<basic>(\w+)<\/basic>/.exec(xml)?.[1];
 const activityOf = (xml: string) => /<ep:activity>([^<]+)<\/ep:activity>/.exec(xml)?.[1];
+const noteOf = (xml: string) => /<note>([^<]*)<\/note>/.exec(xml)?.[1];
 
 /** Issue 14 items 1-3 against a world (embedded or clustered). */
 export function federationSuite(name: string, makeWorld: () => Promise<World>): void {
@@ -171,7 +172,7 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       expect(body(n)).toBe(blocked);
     });
 
-    it('a Lync-style publish of Away reaches a PIDF watcher as RPID away within 1 s; nothing is sent when the document does not change', async () => {
+    it('a Lync-style publish of Away reaches a PIDF watcher as RPID away within 1 s, the note as <note>; nothing is sent when the document does not change', async () => {
       const bob = await lync(BOB);
       expect((await bob.service(MEMBERS, members(200, '<member action="add" type="sameEnterprise"/>'))).status).toBe(200);
       expect((await bob.service(PUBLISH, publish(BOB, machineState(0, 3500)))).status).toBe(200);
@@ -179,17 +180,24 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       const { dialog } = await john.subscribe(BOB);
       const first = body(await john.nextNotify(dialog));
       expect([basicOf(first), activityOf(first)]).toEqual(['open', undefined]);
-      // A note changes no legacyInterop: no NOTIFY.
-      expect((await bob.service(PUBLISH, publish(BOB, `<publication categoryName="note" instance="0" container="200" version="0" expireType="static"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">hi</body></note></publication>`))).status).toBe(200);
+      // The note the watcher's container shows is the PIDF <note> (RFC 3863 §4.1.6): a note alone notifies.
+      const note = (v: number, text: string) =>
+        publish(BOB, `<publication categoryName="note" instance="0" container="200" version="${v}" expireType="static"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">${text}</body></note></publication>`);
+      expect((await bob.service(PUBLISH, note(0, 'hi'))).status).toBe(200);
+      const noted = await john.nextNotify(dialog, 1000);
+      expect(header(noted, 'CSeq')).toBe('2 NOTIFY');
+      expect([basicOf(body(noted)), noteOf(body(noted))]).toEqual(['open', 'hi']);
       const t0 = Date.now();
       expect((await bob.service(PUBLISH, publish(BOB, userState(0, 15500)))).status).toBe(200);
       const n = await john.nextNotify(dialog, 1000);
       expect(Date.now() - t0).toBeLessThan(1000);
-      expect(header(n, 'CSeq')).toBe('2 NOTIFY');
-      expect([basicOf(body(n)), activityOf(body(n))]).toEqual(['open', 'away']);
+      expect(header(n, 'CSeq')).toBe('3 NOTIFY');
+      expect([basicOf(body(n)), activityOf(body(n)), noteOf(body(n))]).toEqual(['open', 'away', 'hi']);
       expect((await bob.service(PUBLISH, publish(BOB, userState(1, 6500, 'on-the-phone')))).status).toBe(200);
       const phone = await john.nextNotify(dialog, 1000);
       expect(activityOf(body(phone))).toBe('on-the-phone');
+      // The same note again (a new version, the same text): the document does not change, nothing is sent.
+      expect((await bob.service(PUBLISH, note(1, 'hi'))).status).toBe(200);
       await new Promise((r) => setTimeout(r, 300));
       expect(john.pending(dialog)).toEqual([]);
     });

@@ -94,7 +94,7 @@ const firstText = (n: XmlNode | undefined, name: string): string | undefined => 
 };
 
 /** The note text shown: a personal note before an OOF one ([MS-PRES] §2.2.2.7.3); undefined when empty. */
-function noteText(data: string): string | undefined {
+export function noteText(data: string): string | undefined {
   const parsed = parseXml(data);
   if (!parsed.ok) return undefined;
   const bodies = parsed.value.children.filter((b) => b.name === 'body');

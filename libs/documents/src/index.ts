@@ -80,6 +80,7 @@ export {
   parseNotifiedCategories,
   presentityView,
   readPresence,
+  noteText,
   splitMultipart,
   type ContactDocument,
   type NotifiedCategory,

@@ -5,15 +5,19 @@ import { fedDialogs, fedWatchers, type FedDialogRecord, type FedWatcherRecord } 
 import { keepLegacySubscribers } from './subscriber-list.js';
 import { PublisherDocs, readPublisher } from './views.js';
 
+/** The categories a legacy document is built from ([MS-PRES] §3.7.5.4; the note for PIDF's `<note>`, RFC 3863 §4.1.6). */
+const LEGACY_INPUTS = new Set(['legacyInterop', 'note']);
+
 /** Rounds of re-reading after lost compare-and-sets before the change is given back to the bus. */
 const MAX_ROUNDS = 20;
 
 /**
- * Whether a change can alter a legacy document (the legacyInterop instances or who sees which,
- * [MS-PRES] §3.7.5.4) or a watcher-info document (the subscriber list).
+ * Whether a change can alter a legacy document (the legacyInterop instances, the note a PIDF
+ * document carries, or who sees which, [MS-PRES] §3.7.5.4) or a watcher-info document (the
+ * subscriber list).
  */
 export function affects(e: PresenceChanged): { legacy: boolean; winfo: boolean } {
-  const legacy = Boolean(e.containers?.length) || (e.categories ?? []).some((c) => c.name === 'legacyInterop');
+  const legacy = Boolean(e.containers?.length) || (e.categories ?? []).some((c) => LEGACY_INPUTS.has(c.name));
   return { legacy, winfo: Boolean(e.subscribers) };
 }
 
@@ -80,8 +84,8 @@ export async function fanOut(d: FedDeps, e: PresenceChanged): Promise<number> {
 
 /** Two changes of one user as one: the fan-out reads the current state, so only what they may affect adds up. */
 function merge(a: PresenceChanged, b: PresenceChanged): PresenceChanged {
-  const legacy = [...(a.categories ?? []), ...(b.categories ?? [])].filter((c) => c.name === 'legacyInterop');
-  const categories = [...new Map(legacy.map((c) => [c.container, c])).values()];
+  const legacy = [...(a.categories ?? []), ...(b.categories ?? [])].filter((c) => LEGACY_INPUTS.has(c.name));
+  const categories = [...new Map(legacy.map((c) => [`${c.name}\u0000${c.container}`, c])).values()];
   const containers = [...new Set([...(a.containers ?? []), ...(b.containers ?? [])])];
   return { user: a.user, at: b.at, categories, containers, subscribers: Boolean(a.subscribers || b.subscribers) };
 }

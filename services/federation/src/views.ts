@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { buildMsrtcPidf, buildPidf, buildWatcherInfo, PIDF_CONTENT_TYPE } from '@presence/documents';
+import { buildMsrtcPidf, buildPidf, buildWatcherInfo, noteText, PIDF_CONTENT_TYPE } from '@presence/documents';
 import { containerResolver, effectiveContainerSets, legacyStateOf, msrtcStateOf, pidfStatusOf, type Watcher } from '@presence/presence';
 import type { UserDirectory } from '@presence/runtime';
 import { containers, listRecords, publications, subscribers, type ContainerRecord, type Partition, type PublicationRecord, type Store, type StoredRecord, type SubscriberRecord } from '@presence/state';
@@ -56,19 +56,33 @@ export class PublisherDocs {
     return doc;
   }
 
+  /** The lowest instance of `category` in `container` (none when the watcher resolves to no container). */
+  private lowest(category: string, container: number | null): PublicationRecord | undefined {
+    if (container === null) return undefined;
+    return this.data.pubs.filter((r) => r.value.categoryName === category && r.value.container === container).sort((a, b) => Number(a.value.instance) - Number(b.value.instance))[0]?.value;
+  }
+
   /** §3.7.5.4/§3.7.5.5: the (lowest) legacyInterop instance of the resolved container. */
   private legacy(kind: 'pidf' | 'msrtc', container: number | null): Doc {
-    const instance = container === null ? undefined : this.data.pubs.filter((r) => r.value.categoryName === 'legacyInterop' && r.value.container === container).sort((a, b) => Number(a.value.instance) - Number(b.value.instance))[0];
-    const state = legacyStateOf(instance?.value.data);
+    const state = legacyStateOf(this.lowest('legacyInterop', container)?.data);
     const entry = this.directory?.get(this.publisher);
     const bare = this.publisher.replace(/^sips?:/i, '');
     const pidf = pidfStatusOf(state);
     // An offline document names nobody: a blocked watcher (container 32000, hard-coded offline,
     // §3.2.6.2) then gets exactly what a watcher of a user who is offline gets (§3.7.5.1).
     const visible = pidf.basic === 'open';
+    // The note the same container shows a category subscriber (RFC 3863 §4.1.6 `<note>`): only while
+    // open, so an offline or blocked document stays the same bytes.
+    const note = visible ? noteText(this.lowest('note', container)?.data ?? '') : undefined;
     const body =
       kind === 'pidf'
-        ? buildPidf({ entity: this.publisher, basic: pidf.basic, activities: pidf.activity ? [pidf.activity] : [], ...(visible && entry?.displayName ? { displayName: entry.displayName } : {}) })
+        ? buildPidf({
+            entity: this.publisher,
+            basic: pidf.basic,
+            activities: pidf.activity ? [pidf.activity] : [],
+            ...(note ? { note } : {}),
+            ...(visible && entry?.displayName ? { displayName: entry.displayName } : {}),
+          })
         : buildMsrtcPidf({
             uri: bare,
             ...msrtcStateOf(state),

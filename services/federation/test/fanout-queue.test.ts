@@ -16,7 +16,7 @@ describe('FanOutQueue', () => {
     const first = q.submit(change('sip:a@x', { subscribers: true }));
     await new Promise((r) => setImmediate(r));
     const waiting = [
-      q.submit(change('sip:a@x', { categories: [{ container: 200, name: 'legacyInterop' }, { container: 200, name: 'note' }] })),
+      q.submit(change('sip:a@x', { categories: [{ container: 200, name: 'legacyInterop' }, { container: 200, name: 'note' }, { container: 200, name: 'calendarData' }] })),
       q.submit(change('sip:a@x', { subscribers: true })),
       q.submit(change('sip:a@x', { containers: [100] })),
     ];
@@ -26,7 +26,7 @@ describe('FanOutQueue', () => {
     release();
     await Promise.all([first, ...waiting]);
     expect(runs).toHaveLength(3);
-    expect(runs[2]).toMatchObject({ user: 'sip:a@x', categories: [{ container: 200, name: 'legacyInterop' }], containers: [100], subscribers: true });
+    expect(runs[2]).toMatchObject({ user: 'sip:a@x', categories: [{ container: 200, name: 'legacyInterop' }, { container: 200, name: 'note' }], containers: [100], subscribers: true });
     expect(affects(runs[2]!)).toEqual({ legacy: true, winfo: true });
   });
 
@@ -39,8 +39,9 @@ describe('FanOutQueue', () => {
     await expect(q.submit(change('sip:a@x'))).resolves.toBeUndefined();
   });
 
-  it('only legacyInterop, containers and the subscriber list concern it', () => {
+  it('only legacyInterop, the note, containers and the subscriber list concern it', () => {
     expect(affects(change('u', { categories: [{ container: 2, name: 'state' }] }))).toEqual({ legacy: false, winfo: false });
+    expect(affects(change('u', { categories: [{ container: 200, name: 'note' }] }))).toEqual({ legacy: true, winfo: false });
     expect(affects(change('u', { categories: [{ container: 100, name: 'legacyInterop' }] }))).toEqual({ legacy: true, winfo: false });
     expect(affects(change('u', { containers: [32000] }))).toEqual({ legacy: true, winfo: false });
     expect(affects(change('u', { subscribers: true, delegates: true }))).toEqual({ legacy: false, winfo: true });
