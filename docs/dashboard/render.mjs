@@ -71,6 +71,7 @@ start(process.execPath, ['services/embedded/dist/main.js'], {
   HTTP_HOST: '127.0.0.1',
   SIP_PORT: String(sipPort),
   SIP_TLS_PORT: '0',
+  XMPP_PORT: '0',
   SIP_HOST: '127.0.0.1',
   PRESENCE_USERS_FILE: join(dir, 'users.json'),
   PRESENCE_POOLS: 'pool1,pool2',
