@@ -27,6 +27,7 @@ const env = {
   ...BENCH_LIMITS,
   SIP_PORT: '0',
   SIP_TLS_PORT: '0',
+  XMPP_PORT: '0',
   SIP_HOST: '127.0.0.1',
   LOG_LEVEL: 'error',
   POOL_ID: pool,

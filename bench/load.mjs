@@ -115,7 +115,8 @@ async function startChild(name, script, env) {
     await sleep(200);
   }
 }
-const SIP_ENV = { SIP_PORT: String(sipPort), SIP_TLS_PORT: String(await freePort()) };
+// The embedded process serves XMPP too: on a free port, so two runs (or a running server) never collide on 5222.
+const SIP_ENV = { SIP_PORT: String(sipPort), SIP_TLS_PORT: String(await freePort()), XMPP_PORT: '0' };
 let kamailio;
 if (o.mode === 'kamailio') {
   kamailio = await startKamailio({ dir, port: sipPort, workers: Number(o['kamailio-workers']) });

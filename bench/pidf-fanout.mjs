@@ -19,7 +19,7 @@ const { values: o } = parseArgs({ options: { mode: { type: 'string', default: 'e
 const W = Number(o.watchers);
 const K = Number(o.changes);
 const pool = `pidf${randomToken(3)}`;
-const env = { ...process.env, ...BENCH_LIMITS, SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', LOG_LEVEL: 'error', POOL_ID: pool, PRESENCE_AUTH: 'none', PRESENCE_USERS_FILE: 'config/dev-users.json' };
+const env = { ...process.env, ...BENCH_LIMITS, SIP_PORT: '0', SIP_TLS_PORT: '0', XMPP_PORT: '0', SIP_HOST: '127.0.0.1', LOG_LEVEL: 'error', POOL_ID: pool, PRESENCE_AUTH: 'none', PRESENCE_USERS_FILE: 'config/dev-users.json' };
 const proc = await startProcess({ processName: 'bench', mode: o.mode, services: [publication, aggregation, subscription, federation, sipEdge], env: { ...env, HTTP_PORT: '0', INSTANCE_ID: `edge-${pool}` } });
 const port = proc.services.find((s) => 'ports' in s).ports.tcp;
 const publisher = 'sip:carol@contoso.com';

@@ -24,7 +24,7 @@ async function run(poolCount) {
     processName: 'bench',
     mode: o.mode,
     services: [publication, aggregation, subscription, federation, sipEdge],
-    env: { ...process.env, ...BENCH_LIMITS, HTTP_PORT: '0', SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', LOG_LEVEL: 'error', POOL_ID: pools[0], PRESENCE_POOLS: pools.join(','), INSTANCE_ID: `edge-${tag}`, PRESENCE_AUTH: 'none', PRESENCE_USERS_FILE: 'config/dev-users.json' },
+    env: { ...process.env, ...BENCH_LIMITS, HTTP_PORT: '0', SIP_PORT: '0', SIP_TLS_PORT: '0', XMPP_PORT: '0', SIP_HOST: '127.0.0.1', LOG_LEVEL: 'error', POOL_ID: pools[0], PRESENCE_POOLS: pools.join(','), INSTANCE_ID: `edge-${tag}`, PRESENCE_AUTH: 'none', PRESENCE_USERS_FILE: 'config/dev-users.json' },
   });
   // Clustered: a process serves one pool; the other pools get their own (here: in this same OS process).
   const others = [];

@@ -24,7 +24,7 @@ const edge = await startEdge({
   bus,
   store,
   logger: createLogger({ level: 'silent', base: {} }),
-  env: { ...BENCH_LIMITS, SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', PRESENCE_AUTH: o.auth, PRESENCE_USERS_FILE: DEV_USERS_FILE },
+  env: { ...BENCH_LIMITS, SIP_PORT: '0', SIP_TLS_PORT: '0', XMPP_PORT: '0', SIP_HOST: '127.0.0.1', PRESENCE_AUTH: o.auth, PRESENCE_USERS_FILE: DEV_USERS_FILE },
   mode: 'embedded',
 });
 

@@ -19,7 +19,7 @@ const proc = await startProcess({
   processName: 'bench',
   mode: o.mode,
   services: [publication, aggregation, subscription, federation, sipEdge],
-  env: { ...process.env, ...BENCH_LIMITS, HTTP_PORT: '0', SIP_PORT: '0', SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', POOL_ID: pool, INSTANCE_ID: `edge-${pool}`, PRESENCE_AUTH: 'none', PRESENCE_USERS_FILE: 'config/dev-users.json' },
+  env: { ...process.env, ...BENCH_LIMITS, HTTP_PORT: '0', SIP_PORT: '0', SIP_TLS_PORT: '0', XMPP_PORT: '0', SIP_HOST: '127.0.0.1', LOG_LEVEL: 'silent', POOL_ID: pool, INSTANCE_ID: `edge-${pool}`, PRESENCE_AUTH: 'none', PRESENCE_USERS_FILE: 'config/dev-users.json' },
 });
 const port = proc.services.find((s) => 'ports' in s).ports.tcp;
 const user = 'sip:bob@contoso.com';
