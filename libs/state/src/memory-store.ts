@@ -117,6 +117,58 @@ function flat(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
 }
 
+/** What {@link plainCopy} gives for a value it leaves to JSON. */
+const NOT_PLAIN = Symbol('not plain');
+/** Deeper than this, JSON does the copy (and reports a cycle as JSON does). */
+const MAX_PLAIN_DEPTH = 32;
+
+/**
+ * `JSON.parse(JSON.stringify(v))` for plain data (objects of the Object prototype, arrays,
+ * strings, finite numbers, booleans, null), without the text in between: every dialog rewrite of
+ * a fan-out goes through here (issue 13, the PIDF path's profile: the JSON round trip was the
+ * store's largest cost). Anything else (a Date, a toJSON, a class instance, an own `__proto__`,
+ * a bigint, a cycle) gives {@link NOT_PLAIN} and the JSON round trip decides, so both give the same.
+ */
+function plainCopy(v: unknown, depth: number): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? (v === 0 ? 0 : v) : null; // JSON: -0 → 0, NaN/±Infinity → null
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'object':
+      break;
+    default:
+      return NOT_PLAIN;
+  }
+  if (v === null) return null;
+  if (depth >= MAX_PLAIN_DEPTH) return NOT_PLAIN;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return NOT_PLAIN;
+    const out: unknown[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = plainCopy(v[i], depth + 1);
+      if (x === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = x === undefined ? null : x; // JSON: an array keeps the slot as null
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__') return NOT_PLAIN;
+    const x = plainCopy((v as Record<string, unknown>)[k], depth + 1);
+    if (x === NOT_PLAIN) return NOT_PLAIN;
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
+}
+
 function toStored<T>(id: string, r: Rec): StoredRecord<T> {
   const value = r.value as T;
   return r.expiresAt === undefined ? { id, version: r.version, value } : { id, version: r.version, value, expiresAt: r.expiresAt };
@@ -219,6 +271,8 @@ export class MemoryStore implements Store {
 
   /** The value as Redis would give it back (JSON semantics: undefined fields dropped, dates as text), shared. */
   private copy(v: unknown, prev?: Rec): unknown {
+    const plain = plainCopy(v, 0);
+    if (plain !== NOT_PLAIN) return plain === undefined ? undefined : this.shared.value(plain, prev?.value);
     const json = JSON.stringify(v);
     return json === undefined ? undefined : this.shared.value(JSON.parse(json), prev?.value);
   }
