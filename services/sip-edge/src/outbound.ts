@@ -26,6 +26,8 @@ import { DialogSequencer } from './sequencer.js';
  */
 const BRANCH_PREFIX = `${BRANCH_MAGIC_COOKIE}${randomToken(4)}`;
 let branches = 0;
+/** A branch parameter of this process's form in a Via (before any comma: the top Via only). */
+const OUR_BRANCH = new RegExp(`^[^,]*;\\s*branch=(${BRANCH_PREFIX}[0-9a-f]{12})(?![0-9A-Za-z.!%*_+\`'~-])`);
 const nextBranch = () => `${BRANCH_PREFIX}${(++branches).toString(16).padStart(12, '0')}`;
 
 /**
@@ -156,7 +158,15 @@ export class Outbound {
 
   /** A response from a client: to one of our NOTIFYs, matched by branch and CSeq method (RFC 3261 §17.1.3). */
   receiveResponse(res: SipResponse): void {
-    const via = parseVia(getHeader(res, 'Via') ?? '');
+    const top = getHeader(res, 'Via') ?? '';
+    // Fast path (issue 13: every NOTIFY of the PIDF path comes back as a 200): our branch read
+    // straight from the top Via; our branches are unique to this process, so a hit is ours. A miss
+    // (another branch, or one written unusually) goes through the full parser, as before.
+    const quick = OUR_BRANCH.exec(top);
+    const key = quick && top.startsWith('SIP/2.0/') ? `${quick[1]}|${cseqOf(res).method}` : undefined;
+    const p = key === undefined ? undefined : this.pending.get(key);
+    if (p) return p.tx.receiveResponse(res);
+    const via = parseVia(top);
     if (!via.ok) return;
     this.pending.get(`${branchOf(via.value)}|${cseqOf(res).method}`)?.tx.receiveResponse(res);
   }
