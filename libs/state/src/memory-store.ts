@@ -210,7 +210,10 @@ export class MemoryStore implements Store {
 
   async list<T>(p: Partition, collection: string): Promise<StoredRecord<T>[]> {
     const col = this.collection(p, collection, false);
-    return col ? [...col].map(([id, r]) => toStored<T>(id, r)) : [];
+    if (!col) return [];
+    const out: StoredRecord<T>[] = [];
+    for (const [id, r] of col) out.push(toStored<T>(id, r));
+    return out;
   }
 
   async count(p: Partition, collection: string): Promise<number> {
@@ -233,13 +236,13 @@ export class MemoryStore implements Store {
     this.dueIndex.set(p.pool, due);
     const versions = changes.map((c) => {
       const col = this.collection(p, c.collection, true)!;
-      const dueId = `${partitionKey(p)}\u0000${c.collection}\u0000${c.id}`;
       if (c.op === 'put' && c.keepExpiry) {
         const cur = col.get(c.id);
         const rec: Rec = { version: (cur?.version ?? 0) + 1, value: this.copy(c.value, cur), expiresAt: cur?.expiresAt };
         col.set(cur ? c.id : flat(c.id), rec);
         return rec.version;
       }
+      const dueId = `${partitionKey(p)}\u0000${c.collection}\u0000${c.id}`;
       due.delete(dueId);
       if (c.op === 'delete') {
         col.delete(c.id);
