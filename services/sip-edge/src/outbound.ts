@@ -76,7 +76,14 @@ export class Outbound {
   /** Many requests from one fan-out (see `EdgeSendBatchRequest`), each handled as {@link send} would. */
   sendBatch(req: EdgeSendBatchRequest): EdgeSendBatchReply {
     const bodies = req.bodies;
-    return { sent: req.items.map((item) => this.send({ ...item, pool: req.pool, body: bodies[item.body] ?? '' }).sent) };
+    return {
+      sent: req.items.map((item) => {
+        // One literal per item, no spread-copy (a fan-out's batch is one item per notification).
+        const one: EdgeSendRequest = { pool: req.pool, connectionId: item.connectionId, method: item.method, uri: item.uri, headers: item.headers, body: bodies[item.body] ?? '', ref: item.ref };
+        if (item.prevCseq !== undefined) one.prevCseq = item.prevCseq;
+        return this.send(one).sent;
+      }),
+    };
   }
 
   /** Queues `bytes` for `flow`; everything queued in this turn of the event loop goes out in one write per connection. */
