@@ -117,6 +117,58 @@ function flat(s: string): string {
   return JSON.parse(JSON.stringify(s)) as string;
 }
 
+/** What {@link plainCopy} gives for a value it leaves to JSON. */
+const NOT_PLAIN = Symbol('not plain');
+/** Deeper than this, JSON does the copy (and reports a cycle as JSON does). */
+const MAX_PLAIN_DEPTH = 32;
+
+/**
+ * `JSON.parse(JSON.stringify(v))` for plain data (objects of the Object prototype, arrays,
+ * strings, finite numbers, booleans, null), without the text in between: every dialog rewrite of
+ * a fan-out goes through here (issue 13, the PIDF path's profile: the JSON round trip was the
+ * store's largest cost). Anything else (a Date, a toJSON, a class instance, an own `__proto__`,
+ * a bigint, a cycle) gives {@link NOT_PLAIN} and the JSON round trip decides, so both give the same.
+ */
+function plainCopy(v: unknown, depth: number): unknown {
+  switch (typeof v) {
+    case 'string':
+    case 'boolean':
+      return v;
+    case 'number':
+      return Number.isFinite(v) ? (v === 0 ? 0 : v) : null; // JSON: -0 → 0, NaN/±Infinity → null
+    case 'undefined':
+    case 'function':
+    case 'symbol':
+      return undefined;
+    case 'object':
+      break;
+    default:
+      return NOT_PLAIN;
+  }
+  if (v === null) return null;
+  if (depth >= MAX_PLAIN_DEPTH) return NOT_PLAIN;
+  if (Array.isArray(v)) {
+    if (Object.getPrototypeOf(v) !== Array.prototype || typeof (v as { toJSON?: unknown }).toJSON === 'function') return NOT_PLAIN;
+    const out: unknown[] = new Array(v.length);
+    for (let i = 0; i < v.length; i++) {
+      const x = plainCopy(v[i], depth + 1);
+      if (x === NOT_PLAIN) return NOT_PLAIN;
+      out[i] = x === undefined ? null : x; // JSON: an array keeps the slot as null
+    }
+    return out;
+  }
+  const proto = Object.getPrototypeOf(v);
+  if ((proto !== Object.prototype && proto !== null) || typeof (v as { toJSON?: unknown }).toJSON === 'function') return NOT_PLAIN;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) {
+    if (k === '__proto__') return NOT_PLAIN;
+    const x = plainCopy((v as Record<string, unknown>)[k], depth + 1);
+    if (x === NOT_PLAIN) return NOT_PLAIN;
+    if (x !== undefined) out[k] = x;
+  }
+  return out;
+}
+
 function toStored<T>(id: string, r: Rec): StoredRecord<T> {
   const value = r.value as T;
   return r.expiresAt === undefined ? { id, version: r.version, value } : { id, version: r.version, value, expiresAt: r.expiresAt };
@@ -158,7 +210,10 @@ export class MemoryStore implements Store {
 
   async list<T>(p: Partition, collection: string): Promise<StoredRecord<T>[]> {
     const col = this.collection(p, collection, false);
-    return col ? [...col].map(([id, r]) => toStored<T>(id, r)) : [];
+    if (!col) return [];
+    const out: StoredRecord<T>[] = [];
+    for (const [id, r] of col) out.push(toStored<T>(id, r));
+    return out;
   }
 
   async count(p: Partition, collection: string): Promise<number> {
@@ -181,13 +236,13 @@ export class MemoryStore implements Store {
     this.dueIndex.set(p.pool, due);
     const versions = changes.map((c) => {
       const col = this.collection(p, c.collection, true)!;
-      const dueId = `${partitionKey(p)}\u0000${c.collection}\u0000${c.id}`;
       if (c.op === 'put' && c.keepExpiry) {
         const cur = col.get(c.id);
         const rec: Rec = { version: (cur?.version ?? 0) + 1, value: this.copy(c.value, cur), expiresAt: cur?.expiresAt };
         col.set(cur ? c.id : flat(c.id), rec);
         return rec.version;
       }
+      const dueId = `${partitionKey(p)}\u0000${c.collection}\u0000${c.id}`;
       due.delete(dueId);
       if (c.op === 'delete') {
         col.delete(c.id);
@@ -219,6 +274,8 @@ export class MemoryStore implements Store {
 
   /** The value as Redis would give it back (JSON semantics: undefined fields dropped, dates as text), shared. */
   private copy(v: unknown, prev?: Rec): unknown {
+    const plain = plainCopy(v, 0);
+    if (plain !== NOT_PLAIN) return plain === undefined ? undefined : this.shared.value(plain, prev?.value);
     const json = JSON.stringify(v);
     return json === undefined ? undefined : this.shared.value(JSON.parse(json), prev?.value);
   }

@@ -26,6 +26,8 @@ import { DialogSequencer } from './sequencer.js';
  */
 const BRANCH_PREFIX = `${BRANCH_MAGIC_COOKIE}${randomToken(4)}`;
 let branches = 0;
+/** A branch parameter of this process's form in a Via (before any comma: the top Via only). */
+const OUR_BRANCH = new RegExp(`^[^,]*;\\s*branch=(${BRANCH_PREFIX}[0-9a-f]{12})(?![0-9A-Za-z.!%*_+\`'~-])`);
 const nextBranch = () => `${BRANCH_PREFIX}${(++branches).toString(16).padStart(12, '0')}`;
 
 /**
@@ -74,7 +76,14 @@ export class Outbound {
   /** Many requests from one fan-out (see `EdgeSendBatchRequest`), each handled as {@link send} would. */
   sendBatch(req: EdgeSendBatchRequest): EdgeSendBatchReply {
     const bodies = req.bodies;
-    return { sent: req.items.map((item) => this.send({ ...item, pool: req.pool, body: bodies[item.body] ?? '' }).sent) };
+    return {
+      sent: req.items.map((item) => {
+        // One literal per item, no spread-copy (a fan-out's batch is one item per notification).
+        const one: EdgeSendRequest = { pool: req.pool, connectionId: item.connectionId, method: item.method, uri: item.uri, headers: item.headers, body: bodies[item.body] ?? '', ref: item.ref };
+        if (item.prevCseq !== undefined) one.prevCseq = item.prevCseq;
+        return this.send(one).sent;
+      }),
+    };
   }
 
   /** Queues `bytes` for `flow`; everything queued in this turn of the event loop goes out in one write per connection. */
@@ -156,7 +165,15 @@ export class Outbound {
 
   /** A response from a client: to one of our NOTIFYs, matched by branch and CSeq method (RFC 3261 §17.1.3). */
   receiveResponse(res: SipResponse): void {
-    const via = parseVia(getHeader(res, 'Via') ?? '');
+    const top = getHeader(res, 'Via') ?? '';
+    // Fast path (issue 13: every NOTIFY of the PIDF path comes back as a 200): our branch read
+    // straight from the top Via; our branches are unique to this process, so a hit is ours. A miss
+    // (another branch, or one written unusually) goes through the full parser, as before.
+    const quick = OUR_BRANCH.exec(top);
+    const key = quick && top.startsWith('SIP/2.0/') ? `${quick[1]}|${cseqOf(res).method}` : undefined;
+    const p = key === undefined ? undefined : this.pending.get(key);
+    if (p) return p.tx.receiveResponse(res);
+    const via = parseVia(top);
     if (!via.ok) return;
     this.pending.get(`${branchOf(via.value)}|${cseqOf(res).method}`)?.tx.receiveResponse(res);
   }

@@ -78,6 +78,34 @@ describe('outbound NOTIFY and BENOTIFY through the edge (sip.edge.<edgeId>.send)
     expect(outcomes[0]).toMatchObject({ ref: 'r3', failure: 'connection-lost' });
   });
 
+  /** The client's answer to `n` with its top Via rewritten by `via` (responses are matched by the top Via's branch, RFC 3261 §17.1.3). */
+  const answer = (n: SipRequest, status: number, via: (v: string) => string) => {
+    const res = createResponse(n, status);
+    return serialize({ ...res, headers: res.headers.map((h) => (h.name.toLowerCase() === 'via' ? { ...h, value: via(h.value) } : h)) });
+  };
+
+  it('matches a response whose Via spells the branch unusually (parameter name case, spaces) by the full parser', async () => {
+    await w.bus.request(edgeSend, 'edge-test', notify('NOTIFY', 'r5'));
+    const n = (await c.next((m) => m.type === 'request' && m.method === 'NOTIFY')) as SipRequest;
+    c.send(answer(n, 481, (v) => v.replace(';branch=', ' ; BRANCH = ')));
+    await expect.poll(() => outcomes).toHaveLength(1);
+    expect(outcomes[0]).toEqual({ ref: 'r5', edgeId: 'edge-test', connectionId, callId: 'dialog-1', status: 481 });
+  });
+
+  it('ignores a response whose top Via has another branch, even one of this edge’s form', async () => {
+    await w.bus.request(edgeSend, 'edge-test', notify('NOTIFY', 'r6'));
+    const n = (await c.next((m) => m.type === 'request' && m.method === 'NOTIFY')) as SipRequest;
+    // The same branch one counter step on (not sent yet), a longer one, and ours only in a lower Via.
+    c.send(answer(n, 481, (v) => v.replace(/([0-9a-f])$/, (d) => ((parseInt(d, 16) + 1) % 16).toString(16))));
+    c.send(answer(n, 481, (v) => `${v}0`));
+    c.send(answer(n, 481, (v) => `SIP/2.0/TCP 192.0.2.1:5060;branch=z9hG4bKother, ${v}`));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(outcomes).toEqual([]);
+    c.send(answer(n, 481, (v) => v));
+    await expect.poll(() => outcomes).toHaveLength(1);
+    expect(outcomes[0]).toMatchObject({ ref: 'r6', status: 481 });
+  });
+
   it('answers sent: false for a connection it does not hold', async () => {
     expect(await w.bus.request(edgeSend, 'edge-test', { ...notify('NOTIFY', 'r4'), connectionId: 'tcp-nope' })).toEqual({ sent: false, reason: 'connection-gone' });
   });
