@@ -1,3 +1,4 @@
+import { ParsedDocCache } from './doc-cache.js';
 import { element, esc, parseXml, type XmlNode } from './xml.js';
 
 export const STATE_NS = 'http://schemas.microsoft.com/2006/09/sip/state';
@@ -38,8 +39,27 @@ const text = (n: XmlNode | undefined): string | undefined => {
   return t ? t : undefined;
 };
 
-/** Reads a state payload; undefined when it is not a `state` element. Lenient: unknown children are ignored. */
+/**
+ * Parsed state documents by text: 10,000 distinct texts of at most 4 KiB each (a state payload is
+ * well under 1 KiB in practice), so at most ~80 MB of UTF-16 keys in the worst case, far less in use.
+ */
+export const STATE_DOC_CACHE_ENTRIES = 10_000;
+const stateDocs = new ParsedDocCache<StateDoc | undefined>(STATE_DOC_CACHE_ENTRIES, 4 * 1024);
+
+/**
+ * Reads a state payload; undefined when it is not a `state` element. Lenient: unknown children are
+ * ignored. The result is shared between callers and deep-frozen: treat it as read-only.
+ */
 export function parseStateDoc(data: string): StateDoc | undefined {
+  return stateDocs.getOrParse(data, readStateDoc);
+}
+
+/** Entries held by the state-document cache (for tests of its bound). */
+export function stateDocCacheSize(): number {
+  return stateDocs.size;
+}
+
+function readStateDoc(data: string): StateDoc | undefined {
   if (data.trim() === '') return undefined;
   const parsed = parseXml(data);
   if (!parsed.ok || parsed.value.name !== 'state') return undefined;
