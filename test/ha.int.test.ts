@@ -77,7 +77,8 @@ describe('high availability: Redis Cluster (3+3) and a 3-node NATS cluster', () 
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  resubscribeAcrossPools(() => ({ edges, poolA, poolB, gruuB: `sip:${poolB}.contoso.com@contoso.com;gruu;opaque=srvr:HomeServer:${poolB}` }));
+  // The first events on just-created R3 streams can take seconds under a loaded CI (one run: > 5 s).
+  resubscribeAcrossPools(() => ({ edges, poolA, poolB, gruuB: `sip:${poolB}.contoso.com@contoso.com;gruu;opaque=srvr:HomeServer:${poolB}` }), 20_000);
 
   const note = (user: string, version: number, text: string) =>
     `<publish xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><publications uri="${user}"><publication categoryName="note" instance="0" container="0" version="${version}" expireType="static"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">${text}</body></note></publication></publications></publish>`;

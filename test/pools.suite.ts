@@ -15,7 +15,8 @@ const NOTE = (text: string) =>
   `<publish xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><publications uri="sip:carol@contoso.com"><publication categoryName="note" instance="0" container="0" version="0" expireType="static"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">${text}</body></note></publication></publications></publish>`;
 
 /** Alice (pool A) watches Bob (A) and Carol (B): Carol comes back as resubscribe with B's GRUU, which then serves her. */
-export function resubscribeAcrossPools(setup: () => TwoPools): void {
+/** `notifyTimeoutMs`: how long the change may take to arrive (a freshly formed replicated cluster needs longer for its first events). */
+export function resubscribeAcrossPools(setup: () => TwoPools, notifyTimeoutMs = 5000): void {
   it('answers a resource of another pool with resubscribe and that pool’s GRUU; the follow-up to the GRUU is served there and carries changes', async () => {
     const w = setup();
     const alice = await LyncClient.connect(w.edges[0]!, 'sip:alice@contoso.com', 'a1');
@@ -37,7 +38,7 @@ export function resubscribeAcrossPools(setup: () => TwoPools): void {
       expect(parts(second).map((p) => /uri="([^"]+)"/.exec(p.body)![1])).toEqual(['sip:alice@contoso.com', 'sip:carol@contoso.com']);
 
       expect((await carol.service('application/msrtc-category-publish+xml', NOTE('across pools'))).status).toBe(200);
-      const n = await alice.nextNotify(5000, (m) => m.body.toString().includes('across pools'));
+      const n = await alice.nextNotify(notifyTimeoutMs, (m) => m.body.toString().includes('across pools'));
       expect(getHeader(n, 'Call-ID')).toBe(alice.categoryDialog!.callId);
 
       const unknown = await alice.categorySubscribe([{ uri: 'sip:carol@contoso.com' }], { requestUri: 'sip:x.contoso.com@contoso.com;gruu;opaque=srvr:HomeServer:nope' });
