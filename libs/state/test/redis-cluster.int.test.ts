@@ -6,7 +6,7 @@ import { collectionKey, DUE_SHARDS, dueKey } from '../src/keys.js';
 import { ReplicationTimeoutError } from '../src/redis-store.js';
 import { getRecord, poolPattern, publications, put, RedisStore, StoreUnavailableError } from '../src/index.js';
 import { note, writeUntilOk } from './failover.js';
-import { storeContract } from './store.contract.js';
+import { redisStoreWorld, storeContract } from './store.contract.js';
 
 /**
  * The store on a Redis Cluster of 3 masters + 3 replicas (Debian redis-server, started here once for
@@ -41,21 +41,7 @@ async function deleteKeys(store: RedisStore, pattern: string): Promise<void> {
 }
 
 
-storeContract('RedisStore (Redis Cluster, 3 masters + 3 replicas)', async () => {
-  const pool = `t${randomUUID().slice(0, 8)}`;
-  const stores: RedisStore[] = [];
-  return {
-    pool,
-    newStore: async () => {
-      const s = await openStore();
-      stores.push(s);
-      return s;
-    },
-    cleanup: async () => {
-      for (const pattern of [poolPattern(pool), poolPattern(`${pool}-b`)]) await deleteKeys(stores[0]!, pattern);
-    },
-  };
-});
+storeContract('RedisStore (Redis Cluster, 3 masters + 3 replicas)', redisStoreWorld(() => openStore(), { deleteKeys }));
 
 describe('Redis Cluster layout', () => {
   it('puts the due-index shards of a pool in different slots, spread over every master', async () => {

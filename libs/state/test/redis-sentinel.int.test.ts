@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedisSentinel, type RedisSentinelHandle } from '../../../test/support/redis-sentinel.js';
-import { getRecord, poolPattern, publications, put, RedisStore } from '../src/index.js';
+import { getRecord, publications, put, RedisStore } from '../src/index.js';
 import { note, writeUntilOk } from './failover.js';
-import { storeContract } from './store.contract.js';
+import { redisStoreWorld, storeContract } from './store.contract.js';
 
 /** The store on Redis with Sentinel (a master, a replica, one Sentinel), started here once for the file. */
 let sentinel: RedisSentinelHandle;
@@ -26,25 +26,7 @@ async function openStore(): Promise<RedisStore> {
 }
 
 
-storeContract('RedisStore (Redis with Sentinel)', async () => {
-  const pool = `t${randomUUID().slice(0, 8)}`;
-  const stores: RedisStore[] = [];
-  return {
-    pool,
-    newStore: async () => {
-      const s = await openStore();
-      stores.push(s);
-      return s;
-    },
-    cleanup: async () => {
-      const admin = stores[0]!.redis;
-      for (const pattern of [poolPattern(pool), poolPattern(`${pool}-b`)]) {
-        const keys = await admin.keys(pattern);
-        for (const k of keys) await admin.del(k);
-      }
-    },
-  };
-});
+storeContract('RedisStore (Redis with Sentinel)', redisStoreWorld(() => openStore()));
 
 describe('Redis Sentinel failover', () => {
   it('refuses the master name being left out', () => {

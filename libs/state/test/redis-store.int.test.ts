@@ -1,30 +1,19 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, inject, it } from 'vitest';
 import { dueKey, poolPattern, RedisStore } from '../src/index.js';
-import { storeContract } from './store.contract.js';
+import { redisStoreWorld, storeContract } from './store.contract.js';
 
-storeContract('RedisStore (real Redis)', async () => {
-  const url = inject('redisUrl');
-  const pool = `t${randomUUID().slice(0, 8)}`;
-  const stores: RedisStore[] = [];
-  return {
-    pool,
-    newStore: async () => {
-      const s = RedisStore.create({ url });
+storeContract(
+  'RedisStore (real Redis)',
+  redisStoreWorld(
+    async () => {
+      const s = RedisStore.create({ url: inject('redisUrl') });
       await s.ready();
-      stores.push(s);
       return s;
     },
-    cleanup: async () => {
-      const admin = stores[0]!.redis;
-      for (const pattern of [poolPattern(pool), poolPattern(`${pool}-b`)]) {
-        const keys = await admin.keys(pattern);
-        if (keys.length > 0) await admin.del(...keys);
-      }
-      await Promise.all(stores.map((s) => s.close()));
-    },
-  };
-});
+    { closeAfter: true },
+  ),
+);
 
 describe('RedisStore expiry intents', () => {
   it('drops an intent whose change never happened (crash between intent and change)', async () => {

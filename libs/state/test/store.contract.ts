@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   containers,
@@ -10,7 +11,9 @@ import {
   remove,
   type Change,
   type Partition,
+  poolPattern,
   type PublicationRecord,
+  type RedisStore,
   type Store,
 } from '../src/index.js';
 
@@ -284,4 +287,37 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
       await expect(store.check()).resolves.toBeUndefined();
     });
   });
+}
+
+/**
+ * The contract's world on a Redis deployment: stores from `open`, a fresh pool per test, and the
+ * pool's keys (and its `-b` twin's) deleted after it with `deleteKeys` (default: KEYS on the first
+ * store's connection, which sees every key of a single instance or a Sentinel master).
+ */
+export function redisStoreWorld(
+  open: () => Promise<RedisStore>,
+  o: { deleteKeys?: (store: RedisStore, pattern: string) => Promise<void>; closeAfter?: boolean } = {},
+): () => Promise<StoreWorld> {
+  const deleteKeys =
+    o.deleteKeys ??
+    (async (store: RedisStore, pattern: string) => {
+      const keys = await store.redis.keys(pattern);
+      if (keys.length > 0) await store.redis.del(...keys);
+    });
+  return async () => {
+    const pool = `t${randomUUID().slice(0, 8)}`;
+    const stores: RedisStore[] = [];
+    return {
+      pool,
+      newStore: async () => {
+        const s = await open();
+        stores.push(s);
+        return s;
+      },
+      cleanup: async () => {
+        for (const pattern of [poolPattern(pool), poolPattern(`${pool}-b`)]) await deleteKeys(stores[0]!, pattern);
+        if (o.closeAfter) await Promise.all(stores.map((s) => s.close()));
+      },
+    };
+  };
 }
