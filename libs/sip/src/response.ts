@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { getHeader } from './headers.js';
 import type { SipHeader, SipRequest, SipResponse } from './message.js';
 import { formatParams, param, parseParams } from './params.js';
@@ -31,9 +31,23 @@ export const REASON: Readonly<Record<number, string>> = {
   505: 'Version Not Supported',
 };
 
-/** A random tag or branch suffix (at least 32 bits of randomness, RFC 3261 §19.3). */
+/**
+ * Cryptographically random bytes drawn ahead in one block: one `randomFillSync` per 4 KB instead
+ * of one per token (issue 13: a call per SERVICE's To-tag cost ~1.4 % of the edge's CPU).
+ */
+const RANDOM_POOL = Buffer.allocUnsafe(4096);
+let randomOffset = RANDOM_POOL.length;
+
+/** A random tag or branch suffix (at least 32 bits of randomness, RFC 3261 §19.3), `bytes` long before hex encoding. */
 export function randomToken(bytes = 8): string {
-  return randomBytes(bytes).toString('hex');
+  if (bytes > RANDOM_POOL.length) throw new RangeError(`randomToken: at most ${RANDOM_POOL.length} bytes`);
+  if (randomOffset + bytes > RANDOM_POOL.length) {
+    randomFillSync(RANDOM_POOL);
+    randomOffset = 0;
+  }
+  const token = RANDOM_POOL.toString('hex', randomOffset, randomOffset + bytes);
+  randomOffset += bytes;
+  return token;
 }
 
 export interface ResponseOptions {

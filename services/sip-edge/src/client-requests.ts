@@ -82,6 +82,7 @@ export class ClientRequests {
 
   /** A response from a connection; true when it answered one of these requests. */
   receiveResponse(res: SipResponse): boolean {
+    if (this.pending.size === 0) return false; // the usual case: every NOTIFY's 200 passes here first
     const via = parseVia(getHeader(res, 'Via') ?? '');
     if (!via.ok) return false;
     const p = this.pending.get(`${branchOf(via.value)}|${cseqOf(res).method}`);

@@ -1,4 +1,4 @@
-import { LATENCY_BUCKETS_S, meterOf, type Counter, type Histogram, type UpDownCounter } from '@presence/telemetry';
+import { LATENCY_BUCKETS_S, meterOf, TallyCounter, type Counter, type Histogram, type UpDownCounter } from '@presence/telemetry';
 import type { Flow } from './flows.js';
 
 /** Methods that get their own label value; anything else a client sends counts as `other` (labels stay bounded). */
@@ -81,12 +81,13 @@ export class ActiveDialogs {
  * `presence_notifications_total`, `presence_notification_responses_total`, `presence_dialogs_active`.
  */
 export class EdgeMetrics {
-  private readonly requests: Counter;
+  // Added to per request, per NOTIFY and per client response: tallies, not SDK counters (issue 13).
+  private readonly requests: TallyCounter;
   private readonly duration: Histogram;
   private readonly authFailures: Counter;
   private readonly registrations: Counter;
-  private readonly notifications: Counter;
-  private readonly clientResponses: Counter;
+  private readonly notifications: TallyCounter;
+  private readonly clientResponses: TallyCounter;
   private readonly active: UpDownCounter;
 
   constructor(
@@ -94,7 +95,7 @@ export class EdgeMetrics {
     readonly dialogs: ActiveDialogs = new ActiveDialogs(),
   ) {
     const meter = meterOf('@presence/sip-edge');
-    this.requests = meter.createCounter('sip.server.requests', { unit: '{request}', description: 'SIP requests answered, by method, final status, transport and the pool that served them (none: the edge itself).' });
+    this.requests = new TallyCounter(meter, 'sip.server.requests', { unit: '{request}', description: 'SIP requests answered, by method, final status, transport and the pool that served them (none: the edge itself).' });
     this.duration = meter.createHistogram('sip.server.request.duration.seconds', {
       unit: 's',
       description: 'Time from a SIP request received to its final response sent.',
@@ -102,8 +103,8 @@ export class EdgeMetrics {
     });
     this.authFailures = meter.createCounter('sip.server.auth.failures', { unit: '{request}', description: 'Requests with credentials that were refused (bad password, unknown user, stale or replayed nonce, throttled), by status.' });
     this.registrations = meter.createCounter('presence.registrations', { unit: '{registration}', description: 'Successful REGISTERs, by action (register, unregister).' });
-    this.notifications = meter.createCounter('presence.notifications', { unit: '{notification}', description: 'NOTIFY/BENOTIFY handed to a client connection, by method and result (sent, failed: the connection was gone or the CSeq stale).' });
-    this.clientResponses = meter.createCounter('presence.notification.responses', { unit: '{response}', description: 'Responses clients sent to NOTIFYs (and other requests of the server), by method and status.' });
+    this.notifications = new TallyCounter(meter, 'presence.notifications', { unit: '{notification}', description: 'NOTIFY/BENOTIFY handed to a client connection, by method and result (sent, failed: the connection was gone or the CSeq stale).' });
+    this.clientResponses = new TallyCounter(meter, 'presence.notification.responses', { unit: '{response}', description: 'Responses clients sent to NOTIFYs (and other requests of the server), by method and status.' });
     const connections = meter.createObservableGauge('sip.server.connections', { unit: '{connection}', description: 'Open TCP/TLS client connections, by transport.' });
     // Each binding is added by the edge that registered it and removed by whichever edge ends it
     // (expiry sweeps run on every edge): the sum over edges is the deployment's count.
@@ -122,7 +123,7 @@ export class EdgeMetrics {
   /** One final response to a request. `pool` is the pool whose service answered, undefined when the edge did. */
   answered(method: string, status: number, transport: string, startedAt: bigint, pool: string | undefined): void {
     const attrs = { method: methodLabel(method), transport, pool: pool ?? 'none' };
-    this.requests.add(1, { ...attrs, status_code: String(status) });
+    this.requests.add(`${attrs.method}|${transport}|${attrs.pool}|${status}`, () => ({ ...attrs, status_code: String(status) }));
     this.duration.record(Number(process.hrtime.bigint() - startedAt) / 1e9, attrs);
   }
 
@@ -140,10 +141,13 @@ export class EdgeMetrics {
 
   /** A client's response to a request the server sent (a NOTIFY). */
   clientAnswered(method: string, status: number): void {
-    this.clientResponses.add(1, { method: methodLabel(method), status_code: String(status) });
+    const m = methodLabel(method);
+    this.clientResponses.add(`${m}|${status}`, () => ({ method: m, status_code: String(status) }));
   }
 
   notified(method: string, sent: boolean): void {
-    this.notifications.add(1, { method: methodLabel(method), result: sent ? 'sent' : 'failed' });
+    const m = methodLabel(method);
+    const result = sent ? 'sent' : 'failed';
+    this.notifications.add(`${m}|${result}`, () => ({ method: m, result }));
   }
 }

@@ -141,7 +141,7 @@ export class Outbound {
     const tx = new NonInviteClientTransaction(
       key,
       bytes,
-      { ...flow, send: (b: Buffer) => this.write(flow, b) },
+      { reliable: flow.reliable, send: (b: Buffer) => this.write(flow, b) },
       {
         // Only a refusal is news: the subscription service acts on failures (RFC 6665 §4.2.2: 481/408
         // end the subscription) and nothing on a 2xx, which would otherwise cost one JetStream event
