@@ -104,7 +104,7 @@ const children = [];
 async function startChild(name, script, env) {
   const httpPort = await freePort();
   const flags = [...(o['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o['heap-snapshot']}`] : []), ...(o.profile ? ['--cpu-prof', `--cpu-prof-dir=${o.profile}`] : []), ...o['server-node-options'].split(' ').filter(Boolean)];
-  const child = spawn(process.execPath, [...flags, script], { env: { ...baseEnv, HTTP_PORT: String(httpPort), ...env }, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [...flags, script], { env: { ...baseEnv, HTTP_PORT: String(httpPort), ...env }, stdio: ['ignore', process.env.BENCH_CHILD_STDOUT ? 'inherit' : 'ignore', 'inherit'] });
   children.push({ name, child, httpPort });
   const deadline = Date.now() + 30_000;
   for (;;) {

@@ -7,10 +7,10 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
-  type Counter,
   type Histogram,
   type Span,
 } from '@opentelemetry/api';
+import { TallyCounter, tracingEnabled } from '@presence/telemetry';
 
 /** Message headers as both buses carry them (NATS MsgHdrs is adapted to this). */
 export interface HeaderCarrier {
@@ -42,17 +42,6 @@ function messagingAttributes(carrier: HeaderCarrier | undefined, subject: string
 
 const tracer = () => trace.getTracer('@presence/bus');
 
-/**
- * Whether this process records spans: a tracer provider was registered (the telemetry library
- * registers one only when spans have somewhere to go). Checked per call, as tests register and
- * unregister providers; reading the proxy's delegate costs a property access.
- */
-function tracing(): boolean {
-  const p = trace.getTracerProvider() as { getDelegate?: () => object };
-  const delegate = p.getDelegate?.() ?? p;
-  return delegate.constructor.name !== 'NoopTracerProvider';
-}
-
 /** A `Map`-backed carrier, for the in-process bus. */
 export function mapCarrier(m: Map<string, string> = new Map()): HeaderCarrier & { map: Map<string, string> } {
   return {
@@ -75,7 +64,7 @@ export async function sendSpan<T>(
   carrier: HeaderCarrier,
   fn: () => Promise<T>,
 ): Promise<T> {
-  if (!tracing() || isProbe(name)) return fn();
+  if (!tracingEnabled() || isProbe(name)) return fn();
   return tracer().startActiveSpan(
     name,
     { kind, attributes: messagingAttributes(carrier, subject) },
@@ -108,7 +97,7 @@ export async function receiveSpan<T>(
   fn: () => Promise<T>,
   attributes: Attributes = {},
 ): Promise<T> {
-  if (!tracing() || isProbe(name)) return fn();
+  if (!tracingEnabled() || isProbe(name)) return fn();
   const parent = carrier
     ? propagation.extract(ROOT_CONTEXT, carrier, { get: (c, k) => c.get(k), keys: (c) => c.keys() })
     : ROOT_CONTEXT;
@@ -125,17 +114,18 @@ export async function receiveSpan<T>(
  * provider (the OTel metrics API hands out no-op meters before that, and does not rebind them).
  */
 export class BusMetrics {
-  private readonly requests: Counter;
+  // Counted per message (several per notification in embedded mode): tallies, not SDK counters (issue 13).
+  private readonly requests: TallyCounter;
   private readonly requestDuration: Histogram;
-  private readonly published: Counter;
-  private readonly handled: Counter;
+  private readonly published: TallyCounter;
+  private readonly handled: TallyCounter;
 
   constructor() {
     const meter = metrics.getMeter('@presence/bus');
-    this.requests = meter.createCounter('bus_requests', { description: 'Commands sent over the bus, by outcome' });
+    this.requests = new TallyCounter(meter, 'bus_requests', { description: 'Commands sent over the bus, by outcome' });
     this.requestDuration = meter.createHistogram('bus_request_duration', { description: 'Command round trip', unit: 'ms' });
-    this.published = meter.createCounter('bus_events_published', { description: 'Events published' });
-    this.handled = meter.createCounter('bus_events_handled', { description: 'Event deliveries handled, by outcome' });
+    this.published = new TallyCounter(meter, 'bus_events_published', { description: 'Events published' });
+    this.handled = new TallyCounter(meter, 'bus_events_handled', { description: 'Event deliveries handled, by outcome' });
   }
 
   /** Runs a command round trip, counting it by outcome (its error code when it fails) and timing it; readiness pings are not counted. */
@@ -143,7 +133,7 @@ export class BusMetrics {
     if (isProbe(command)) return fn();
     const started = performance.now();
     const record = (outcome: string) => {
-      this.requests.add(1, { command, outcome });
+      this.requests.add(`${command}|${outcome}`, () => ({ command, outcome }));
       this.requestDuration.record(performance.now() - started, { command });
     };
     try {
@@ -157,11 +147,11 @@ export class BusMetrics {
   }
 
   publish(event: string): void {
-    this.published.add(1, { event });
+    this.published.add(event, () => ({ event }));
   }
 
   handle(event: string, consumer: string, outcome: 'ack' | 'retry'): void {
-    this.handled.add(1, { event, consumer, outcome });
+    this.handled.add(`${event}|${consumer}|${outcome}`, () => ({ event, consumer, outcome }));
   }
 }
 

@@ -8,7 +8,7 @@ export { formatNameAddr, parseNameAddr, tagOf, type NameAddr } from './name-addr
 export { BRANCH_MAGIC_COOKIE, branchOf, formatVia, parseVia, type Via } from './via.js';
 export { checkRequest, cseqOf, parseMessage, type ParseOptions } from './parser.js';
 export { SipFramer, type FrameEvent } from './framer.js';
-export { serialize } from './serializer.js';
+export { serialize, serializeTextRequest } from './serializer.js';
 export { callIdOf, createResponse, randomToken, REASON, type ResponseOptions } from './response.js';
 export {
   checkDigestResponse,

@@ -10,7 +10,7 @@ import {
   parseUri,
   parseVia,
   randomToken,
-  serialize,
+  serializeTextRequest,
   realTimers,
   type SipResponse,
   type Timers,
@@ -121,13 +121,7 @@ export class Outbound {
     if (!flow) return { sent: false, reason: 'connection-gone' };
     const branch = nextBranch();
     const via = `SIP/2.0/${flow.transport.toUpperCase()} ${flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address}:${flow.local.port};branch=${branch}`;
-    const bytes = serialize({
-      type: 'request',
-      method: req.method,
-      uri: req.uri,
-      headers: [{ name: 'Via', value: via }, { name: 'Max-Forwards', value: '70' }, ...req.headers],
-      body: Buffer.from(req.body, 'utf8'),
-    });
+    const bytes = serializeTextRequest(req.method, req.uri, [{ name: 'Via', value: via }, { name: 'Max-Forwards', value: '70' }, ...req.headers], req.body);
     const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
     // A CLIENT span per request sent, child of the send-batch's bus span (the fan-out's trace); none without an exporter.
     const span = startSipClientSpan(req.method, { callId, user: () => flow.user ?? watcherOf(req.headers), transport: flow.transport });
