@@ -132,7 +132,11 @@ export function splitList(value: string): string[] {
 
 /** The first value of header `name` (case-insensitive, compact forms accepted), or undefined. */
 export function getHeader(msg: Pick<SipMessage, 'headers'>, name: string): string | undefined {
-  const n = canonicalName(name).toLowerCase();
+  const c = canonicalName(name);
+  // The parser and every builder here write canonical names: an exact match first, without a
+  // lower-cased copy of each name (this runs several times per message); then any spelling.
+  for (const h of msg.headers) if (h.name === c) return h.value;
+  const n = c.toLowerCase();
   return msg.headers.find((h) => h.name.toLowerCase() === n)?.value;
 }
 

@@ -225,15 +225,16 @@ export class SipEdge implements FlowHandler {
     }
     const msg = parsed.value;
     if (msg.type === 'response') {
-      this.o.metrics?.clientAnswered(cseqOf(msg).method, msg.status);
+      const { method } = cseqOf(msg);
+      this.o.metrics?.clientAnswered(method, msg.status);
       if (this.o.partners?.receiveResponse(msg)) return;
-      if (cseqOf(msg).method === 'MESSAGE') {
+      if (method === 'MESSAGE') {
         this.o.messages?.delivery.receiveResponse(msg);
         return;
       }
       // RFC 6665 §4.2.2: a 481 to a NOTIFY ends the subscription.
       if (msg.status === 481) this.o.metrics?.dialogs.ended(flow.id, getHeader(msg, 'Call-ID') ?? '');
-      this.o.outbound.receiveResponse(msg);
+      this.o.outbound.receiveResponse(msg, method);
       return;
     }
     const startedAt = process.hrtime.bigint();

@@ -15,7 +15,7 @@ import {
   type SipResponse,
   type Timers,
 } from '@presence/sip';
-import { startSipClientSpan, type Logger, type SipClientSpan } from '@presence/telemetry';
+import { startSipClientSpan, tracingEnabled, type Logger, type SipClientSpan } from '@presence/telemetry';
 import type { Flow } from './flows.js';
 import type { ActiveDialogs } from './metrics.js';
 import { DialogSequencer } from './sequencer.js';
@@ -45,6 +45,23 @@ function watcherOf(headers: readonly { name: string; value: string }[]): string 
   return uri?.ok ? addressOfRecord(uri.value) : undefined;
 }
 
+/**
+ * Call-ID, CSeq number and Subscription-State of a request the services built, in one pass over
+ * its headers (they write canonical names; another spelling is matched too). Runs per NOTIFY.
+ */
+function dialogHeaders(headers: readonly { name: string; value: string }[]): { callId: string; cseq: number; subscriptionState: string } {
+  let callId = '';
+  let cseq = Number.NaN;
+  let subscriptionState = '';
+  for (const h of headers) {
+    const name = h.name === 'Call-ID' || h.name === 'CSeq' || h.name === 'Subscription-State' ? h.name : h.name.toLowerCase();
+    if (name === 'Call-ID' || name === 'call-id') callId = h.value;
+    else if (name === 'CSeq' || name === 'cseq') cseq = Number(h.value.slice(0, h.value.indexOf(' ') >>> 0));
+    else if (name === 'Subscription-State' || name === 'subscription-state') subscriptionState = h.value;
+  }
+  return { callId, cseq, subscriptionState };
+}
+
 export class Outbound {
   private readonly pending = new Map<string, { tx: NonInviteClientTransaction; flowId: string; pool: string; outcome: Omit<NotifyOutcome, 'status' | 'failure'>; span?: SipClientSpan | undefined }>();
   private readonly sequencers = new Map<string, DialogSequencer<EdgeSendRequest>>();
@@ -58,16 +75,15 @@ export class Outbound {
   /** Sends now or once the dialog's previous CSeq went out (see {@link DialogSequencer}). */
   send(req: EdgeSendRequest): EdgeSendReply {
     if (!this.o.flows.has(req.connectionId)) return { sent: false, reason: 'connection-gone' };
-    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
-    const cseq = Number(req.headers.find((h) => h.name.toLowerCase() === 'cseq')?.value.split(' ')[0]);
+    const { callId, cseq, subscriptionState } = dialogHeaders(req.headers);
     // RFC 6665 §4.1.3: a NOTIFY with `Subscription-State: terminated` ends the dialog (for the active-dialogs gauge).
-    if (this.o.dialogs && req.method === 'NOTIFY' && /^\s*terminated/i.test(req.headers.find((h) => h.name.toLowerCase() === 'subscription-state')?.value ?? '')) this.o.dialogs.ended(req.connectionId, callId);
-    if (!Number.isSafeInteger(cseq)) return this.transmit(req);
+    if (this.o.dialogs && req.method === 'NOTIFY' && /^\s*terminated/i.test(subscriptionState)) this.o.dialogs.ended(req.connectionId, callId);
+    if (!Number.isSafeInteger(cseq)) return this.transmit(req, callId);
     const key = `${req.connectionId}|${callId}`;
     let seq = this.sequencers.get(key);
     if (!seq) {
       // Kept while the connection lives: it remembers the dialog's last CSeq sent.
-      seq = new DialogSequencer<EdgeSendRequest>((r) => void this.transmit(r), this.o.timers ?? realTimers);
+      seq = new DialogSequencer<EdgeSendRequest>((r) => void this.transmit(r, callId), this.o.timers ?? realTimers);
       this.sequencers.set(key, seq);
     }
     return { sent: seq.offer(cseq, req.prevCseq, req) !== 'stale' };
@@ -109,22 +125,22 @@ export class Outbound {
     const key = `${connectionId}|${callId}`;
     let seq = this.sequencers.get(key);
     if (!seq) {
-      seq = new DialogSequencer<EdgeSendRequest>((r) => void this.transmit(r), this.o.timers ?? realTimers);
+      seq = new DialogSequencer<EdgeSendRequest>((r) => void this.transmit(r, callId), this.o.timers ?? realTimers);
       this.sequencers.set(key, seq);
     }
     seq.offer(cseq, undefined, undefined as unknown as EdgeSendRequest);
   }
 
-  private transmit(req: EdgeSendRequest | undefined): EdgeSendReply {
-    if (req === undefined) return { sent: true }; // a piggybacked CSeq: the 200 carried it
+  /** Sends `req` (undefined: a piggybacked CSeq, which its 200 carried) in a client transaction, or as it is for a BENOTIFY. */
+  private transmit(req: EdgeSendRequest | undefined, callId: string): EdgeSendReply {
+    if (req === undefined) return { sent: true };
     const flow = this.o.flows.get(req.connectionId);
     if (!flow) return { sent: false, reason: 'connection-gone' };
     const branch = nextBranch();
     const via = `SIP/2.0/${flow.transport.toUpperCase()} ${flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address}:${flow.local.port};branch=${branch}`;
     const bytes = serializeTextRequest(req.method, req.uri, [{ name: 'Via', value: via }, { name: 'Max-Forwards', value: '70' }, ...req.headers], req.body);
-    const callId = req.headers.find((h) => h.name.toLowerCase() === 'call-id')?.value ?? '';
     // A CLIENT span per request sent, child of the send-batch's bus span (the fan-out's trace); none without an exporter.
-    const span = startSipClientSpan(req.method, { callId, user: () => flow.user ?? watcherOf(req.headers), transport: flow.transport });
+    const span = tracingEnabled() ? startSipClientSpan(req.method, { callId, user: () => flow.user ?? watcherOf(req.headers), transport: flow.transport }) : undefined;
     if (req.method === 'BENOTIFY') {
       this.write(flow, bytes);
       span?.end(); // [MS-SIPRE] BENOTIFY: no response comes
@@ -158,18 +174,18 @@ export class Outbound {
   }
 
   /** A response from a client: to one of our NOTIFYs, matched by branch and CSeq method (RFC 3261 §17.1.3). */
-  receiveResponse(res: SipResponse): void {
+  receiveResponse(res: SipResponse, method = cseqOf(res).method): void {
     const top = getHeader(res, 'Via') ?? '';
     // Fast path (issue 13: every NOTIFY of the PIDF path comes back as a 200): our branch read
     // straight from the top Via; our branches are unique to this process, so a hit is ours. A miss
     // (another branch, or one written unusually) goes through the full parser, as before.
     const quick = OUR_BRANCH.exec(top);
-    const key = quick && top.startsWith('SIP/2.0/') ? `${quick[1]}|${cseqOf(res).method}` : undefined;
+    const key = quick && top.startsWith('SIP/2.0/') ? `${quick[1]}|${method}` : undefined;
     const p = key === undefined ? undefined : this.pending.get(key);
     if (p) return p.tx.receiveResponse(res);
     const via = parseVia(top);
     if (!via.ok) return;
-    this.pending.get(`${branchOf(via.value)}|${cseqOf(res).method}`)?.tx.receiveResponse(res);
+    this.pending.get(`${branchOf(via.value)}|${method}`)?.tx.receiveResponse(res);
   }
 
   /** The connection closed: NOTIFYs waiting on it will get no response. */

@@ -35,6 +35,7 @@ export class DialogSequencer<T> {
   }
 
   private flush(): void {
+    if (this.held.size === 0 && this.timer === undefined) return; // the usual case: nothing held
     for (;;) {
       const next = [...this.held].find(([, h]) => h.prev <= this.last!);
       if (!next) break;

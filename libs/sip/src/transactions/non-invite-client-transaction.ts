@@ -81,7 +81,9 @@ export class NonInviteClientTransaction {
   private terminate(): void {
     if (this._state === 'terminated') return;
     this._state = 'terminated';
-    for (const t of [this.timerE, this.timerF, this.timerK]) if (t !== undefined) this.timers.clear(t);
+    if (this.timerE !== undefined) this.timers.clear(this.timerE);
+    if (this.timerF !== undefined) this.timers.clear(this.timerF);
+    if (this.timerK !== undefined) this.timers.clear(this.timerK);
     this.onTerminated(this);
   }
 }
