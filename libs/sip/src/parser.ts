@@ -6,6 +6,8 @@ import type { SipHeader, SipMessage, SipRequest } from './message.js';
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const TOKEN = /^[A-Za-z0-9\-.!%*_+`'~]+$/;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** A control character other than tab, or a CR or LF that is not part of a CRLF line end. */
+const CONTROL = /[\0-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
 
 export interface ParseOptions {
   /** UDP: without Content-Length the body runs to the end of the datagram (RFC 3261 §18.3). */
@@ -49,7 +51,7 @@ export function parseMessage(bytes: Buffer, opts: ParseOptions = {}): Result<Sip
     if (lines[lines.length - 1]!.length > limits.maxLineLength) return fail(SIP_ERR.LIMIT_LINE_TOO_LONG, `header line over ${limits.maxLineLength} bytes`);
   }
   if (lines.length > limits.maxHeaders) return fail(SIP_ERR.LIMIT_TOO_MANY_HEADERS, `more than ${limits.maxHeaders} headers`);
-  if (/[\0-\x08\x0a-\x1f\x7f]/.test(head.replace(/\r\n/g, ''))) return fail(SIP_ERR.PARSE_HEADER, 'control characters in the headers');
+  if (CONTROL.test(head)) return fail(SIP_ERR.PARSE_HEADER, 'control characters in the headers');
 
   const headers: SipHeader[] = [];
   for (const line of lines) {
