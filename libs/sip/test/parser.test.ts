@@ -88,6 +88,15 @@ describe('RFC 3261 §7 message parsing', () => {
     expect(getHeaders(m, 'Proxy-Authorization')).toEqual([auth]);
   });
 
+  it('refuses control characters and lone CR or LF in the headers, and accepts a tab', () => {
+    const head = (value: string) => Buffer.from(`OPTIONS sip:a@b.com SIP/2.0\r\nVia: SIP/2.0/TCP h;branch=z9hG4bK1\r\nSubject: ${value}\r\nContent-Length: 0\r\n\r\n`, 'utf8');
+    for (const bad of ['a\u0000b', 'a\rb', 'a\nb', 'a\r\rb', 'a\u007fb', 'a\u001bb']) {
+      const r = parseMessage(head(bad));
+      expect(r.ok ? undefined : r.error.code).toBe(SIP_ERR.PARSE_HEADER);
+    }
+    expect(getHeader(parsed(head('a\tb')), 'Subject')).toBe('a\tb');
+  });
+
   it('ignores CRLFs before the start line (RFC 3261 §7.5)', () => {
     const m = parsed(Buffer.concat([Buffer.from('\r\n\r\n'), sip(['OPTIONS sip:x@y SIP/2.0', 'Content-Length: 0'])]));
     expect(m.type).toBe('request');
