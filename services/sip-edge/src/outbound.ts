@@ -47,17 +47,17 @@ function watcherOf(headers: readonly { name: string; value: string }[]): string 
 
 /**
  * Call-ID, CSeq number and Subscription-State of a request the services built, in one pass over
- * its headers (they write canonical names; another spelling is matched too). Runs per NOTIFY.
+ * its headers (runs per NOTIFY).
  */
 function dialogHeaders(headers: readonly { name: string; value: string }[]): { callId: string; cseq: number; subscriptionState: string } {
   let callId = '';
   let cseq = Number.NaN;
   let subscriptionState = '';
   for (const h of headers) {
-    const name = h.name === 'Call-ID' || h.name === 'CSeq' || h.name === 'Subscription-State' ? h.name : h.name.toLowerCase();
-    if (name === 'Call-ID' || name === 'call-id') callId = h.value;
-    else if (name === 'CSeq' || name === 'cseq') cseq = Number(h.value.slice(0, h.value.indexOf(' ') >>> 0));
-    else if (name === 'Subscription-State' || name === 'subscription-state') subscriptionState = h.value;
+    const name = h.name.toLowerCase();
+    if (name === 'call-id') callId = h.value;
+    else if (name === 'cseq') cseq = Number(h.value.split(' ')[0]);
+    else if (name === 'subscription-state') subscriptionState = h.value;
   }
   return { callId, cseq, subscriptionState };
 }
