@@ -35,10 +35,15 @@ export async function commitAndAnnounce(d: CommitDeps, p: Partition, changes: re
   if (!r.ok) return r;
   try {
     await d.bus.publish(presenceChanged, d.pool, event, { msgId: `changed:${id}` });
-    await d.store.apply(p, [{ op: 'delete', collection: OUTBOX, id }]);
   } catch (e) {
     d.logger.warn({ err: e, user: p.user }, 'announcement left in the outbox for the sweeper');
+    return { ok: true, versions: r.versions.slice(0, changes.length) };
   }
+  // Published: the outbox record can go. Not awaited, so that the caller's next store call (the
+  // publication's read for its 200) leaves in the same pipeline: one Redis round trip less per
+  // publish (issue 13). Should the delete fail, the sweeper publishes the record again under the
+  // same message id, inside JetStream's duplicate window, and removes it.
+  d.store.apply(p, [{ op: 'delete', collection: OUTBOX, id }]).catch((e: unknown) => d.logger.warn({ err: e, user: p.user }, 'a published announcement stays in the outbox until the sweeper removes it'));
   return { ok: true, versions: r.versions.slice(0, changes.length) };
 }
 

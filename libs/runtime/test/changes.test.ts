@@ -1,0 +1,54 @@
+import { MemoryBus, MemoryNetwork, presenceChanged, type PresenceChanged } from '@presence/bus';
+import { MemoryStore, type Store } from '@presence/state';
+import { createLogger } from '@presence/telemetry';
+import { describe, expect, it } from 'vitest';
+import { commitAndAnnounce, OUTBOX, sweepOutbox } from '../src/changes.js';
+
+const logger = createLogger({ level: 'silent', base: {} });
+const p = { pool: 'p1', user: 'sip:alice@contoso.com' };
+const change = { op: 'put' as const, collection: 'pub', id: 'note', value: { text: 'hi' } };
+
+async function world() {
+  const bus = new MemoryBus(new MemoryNetwork());
+  const store = new MemoryStore();
+  const heard: PresenceChanged[] = [];
+  await bus.consume(presenceChanged, 'p1', 'subscription', async (e) => void heard.push(e));
+  return { bus, store, heard };
+}
+
+const settle = () => new Promise((r) => setTimeout(r, 20));
+
+describe('commitAndAnnounce (transactional outbox)', () => {
+  it('commits the change, announces it once, and then empties the outbox', async () => {
+    const { bus, store, heard } = await world();
+    const r = await commitAndAnnounce({ store, bus, pool: 'p1', logger }, p, [change], { categories: [{ name: 'note', container: 200 }] });
+    expect(r).toEqual({ ok: true, versions: [1] });
+    await settle();
+    expect((await store.get(p, 'pub', 'note'))?.value).toEqual({ text: 'hi' });
+    expect(heard.map((e) => e.user)).toEqual([p.user]);
+    expect(await store.list(p, OUTBOX)).toEqual([]);
+  });
+
+  it('leaves a committed change whose announcement failed to the sweeper, which announces it and empties the outbox', async () => {
+    const { bus, store, heard } = await world();
+    const failing = { ...bus, publish: async () => Promise.reject(new Error('bus down')) } as unknown as MemoryBus;
+    const now = Date.now();
+    const r = await commitAndAnnounce({ store, bus: failing, pool: 'p1', logger, now: () => now }, p, [change], { categories: [{ name: 'note', container: 200 }] });
+    expect(r.ok).toBe(true);
+    expect(await store.list(p, OUTBOX)).toHaveLength(1);
+    expect(await sweepOutbox({ store, bus, pool: 'p1', logger, now: () => now + 10_000 })).toBe(1);
+    await settle();
+    expect(heard).toHaveLength(1);
+    expect(await store.list(p, OUTBOX)).toEqual([]);
+  });
+
+  it('announces nothing and writes nothing when the commit conflicts', async () => {
+    const { bus, store, heard } = await world();
+    await store.apply(p, [change]);
+    const r = await commitAndAnnounce({ store: store as Store, bus, pool: 'p1', logger }, p, [{ ...change, expect: 0 }], { categories: [] });
+    expect(r.ok).toBe(false);
+    await settle();
+    expect(heard).toEqual([]);
+    expect(await store.list(p, OUTBOX)).toEqual([]);
+  });
+});
