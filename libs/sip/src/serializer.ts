@@ -3,15 +3,20 @@ import type { SipHeader, SipMessage } from './message.js';
 /** True for a Content-Length header in any letter case (the length check first: this runs per header of every message sent). */
 const isContentLength = (name: string): boolean => name.length === 14 && name.toLowerCase() === 'content-length';
 
+/** Start line, headers (a given Content-Length left out), Content-Length `bodyBytes`, blank line. */
+function headText(startLine: string, headers: readonly SipHeader[], bodyBytes: number): string {
+  let text = `${startLine}\r\n`;
+  for (const h of headers) if (!isContentLength(h.name)) text += `${h.name}: ${h.value}\r\n`;
+  return `${text}Content-Length: ${bodyBytes}\r\n\r\n`;
+}
+
 /**
  * Writes a message: start line, headers in order under their canonical names, Content-Length
  * computed from the body's byte length (any given one is replaced), blank line, body. One string
  * and one buffer per message: this runs for every NOTIFY and response sent (issue 13).
  */
 export function serialize(msg: SipMessage): Buffer {
-  let head = msg.type === 'request' ? `${msg.method} ${msg.uri} SIP/2.0\r\n` : `SIP/2.0 ${msg.status} ${msg.reason}\r\n`;
-  for (const h of msg.headers) if (!isContentLength(h.name)) head += `${h.name}: ${h.value}\r\n`;
-  head += `Content-Length: ${msg.body.length}\r\n\r\n`;
+  const head = headText(msg.type === 'request' ? `${msg.method} ${msg.uri} SIP/2.0` : `SIP/2.0 ${msg.status} ${msg.reason}`, msg.headers, msg.body.length);
   if (msg.body.length === 0) return Buffer.from(head, 'utf8');
   const headLength = Buffer.byteLength(head, 'utf8');
   const out = Buffer.allocUnsafe(headLength + msg.body.length);
@@ -25,8 +30,5 @@ export function serialize(msg: SipMessage): Buffer {
  * that text as UTF-8, but built as one string and encoded once (no body buffer to copy).
  */
 export function serializeTextRequest(method: string, uri: string, headers: readonly SipHeader[], body: string): Buffer {
-  let text = `${method} ${uri} SIP/2.0\r\n`;
-  for (const h of headers) if (!isContentLength(h.name)) text += `${h.name}: ${h.value}\r\n`;
-  text += `Content-Length: ${Buffer.byteLength(body, 'utf8')}\r\n\r\n${body}`;
-  return Buffer.from(text, 'utf8');
+  return Buffer.from(headText(`${method} ${uri} SIP/2.0`, headers, Buffer.byteLength(body, 'utf8')) + body, 'utf8');
 }
