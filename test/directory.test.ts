@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEV_USERS_FILE, openDirectory, readUsersFile, UserDirectory, UserStore, UserStoreError } from '@presence/runtime';
@@ -66,6 +66,37 @@ describe('users file reload without a restart', () => {
     }
   });
 });
+
+describe('users file polling', () => {
+  it('sees a change written right after the watch starts, and one written while the file was gone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'users-'));
+    const path = join(dir, 'users.json');
+    const write = (users: string[]) => {
+      writeFileSync(`${path}.tmp`, JSON.stringify({ users: users.map((u) => ({ uri: `sip:${u}@contoso.com`, password: 'p' })) }));
+      renameSync(`${path}.tmp`, path);
+    };
+    write(['alice']);
+    const d = new UserDirectory(readUsersFile(path, ['contoso.com']));
+    const stop = watchUsersFile(d, path, ['contoso.com'], createLogger({ level: 'silent' }), 20);
+    try {
+      // Before the event loop turns even once (fs.watchFile took its first look later and missed this).
+      write(['alice', 'bob']);
+      await until(() => d.get('sip:bob@contoso.com') !== undefined);
+      rmSync(path);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(d.size).toBe(2); // a missing file keeps the last good users
+      write(['carol']);
+      await until(() => d.get('sip:carol@contoso.com') !== undefined);
+      expect([...d.entries()].map((u) => u.aor)).toEqual(['sip:carol@contoso.com']);
+    } finally {
+      stop();
+    }
+  });
+});
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  for (const end = Date.now() + ms; !check(); await new Promise((r) => setTimeout(r, 10))) if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+}
 
 describe('choosing the back end (PRESENCE_DIRECTORY)', () => {
   const open = (env: Record<string, string>, mode: 'embedded' | 'clustered' = 'clustered') => openDirectory({ env, mode, domains: ['contoso.com'], logger: createLogger({ level: 'silent' }) });

@@ -1,4 +1,4 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs';
+import { readFileSync, stat, statSync, type Stats } from 'node:fs';
 import { ConfigError, type Logger } from '@presence/telemetry';
 import { normalizeAor, PROFILE, type Ha1Values, type UserEntry, type UserDirectory } from './directory.js';
 
@@ -66,26 +66,57 @@ export function readUsersFile(path: string, domains?: readonly string[]): UserEn
   return users;
 }
 
+/** What tells one version of the file from the next: a rename-and-replace changes the inode, an edit the size or times. */
+function versionOf(path: string, st: Stats | undefined): string {
+  return st === undefined ? `${path}: missing` : `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+}
+
 /**
  * Keeps the directory in step with the users file: re-read when the file changes (polled, so an
  * editor's rename-and-replace is seen too) and on SIGHUP. A file that no longer reads keeps the
  * users of the last good one, with one error line.
+ *
+ * Polled here rather than with `fs.watchFile`: that takes its first look at the file later, on the
+ * thread pool, and a write landing before it was never seen (a CI run caught it). Here the first
+ * look is taken now and the file read once more after it, so every write is either in that read or
+ * changes what a later poll sees.
  */
 export function watchUsersFile(directory: UserDirectory, path: string, domains: readonly string[], logger: Logger, intervalMs: number): () => void {
-  const reload = (why: string) => {
+  const reload = (why: string, quietIfSame = false) => {
     try {
       const change = directory.replace(readUsersFile(path, domains));
+      if (quietIfSame && change.added.length === 0 && change.removed.length === 0) return;
       logger.info({ path, why, users: directory.size, added: change.added.length, removed: change.removed.length }, 'users file reloaded');
     } catch (e) {
       logger.error({ path, why, err: (e as Error).message }, `users file not reloaded, keeping the previous users: ${(e as Error).message}`);
     }
   };
-  const onFile = () => reload('changed');
+  const statNow = (): Stats | undefined => {
+    try {
+      return statSync(path);
+    } catch {
+      return undefined;
+    }
+  };
+  let seen = versionOf(path, statNow());
+  reload('watch started', true);
+  let polling = false;
+  const timer = setInterval(() => {
+    if (polling) return;
+    polling = true;
+    stat(path, (err, st) => {
+      polling = false;
+      const now = versionOf(path, err ? undefined : st);
+      if (now === seen) return;
+      seen = now;
+      reload('changed');
+    });
+  }, intervalMs);
+  timer.unref();
   const onHup = () => reload('SIGHUP');
-  watchFile(path, { interval: intervalMs, persistent: false }, onFile);
   process.on('SIGHUP', onHup);
   return () => {
-    unwatchFile(path, onFile);
+    clearInterval(timer);
     process.off('SIGHUP', onHup);
   };
 }
