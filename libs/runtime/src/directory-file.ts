@@ -67,8 +67,8 @@ export function readUsersFile(path: string, domains?: readonly string[]): UserEn
 }
 
 /** What tells one version of the file from the next: a rename-and-replace changes the inode, an edit the size or times. */
-function versionOf(path: string, st: Stats | undefined): string {
-  return st === undefined ? `${path}: missing` : `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+function versionOf(st: Stats | undefined): string {
+  return st === undefined ? 'missing' : `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
 /**
@@ -98,7 +98,7 @@ export function watchUsersFile(directory: UserDirectory, path: string, domains: 
       return undefined;
     }
   };
-  let seen = versionOf(path, statNow());
+  let seen = versionOf(statNow());
   reload('watch started', true);
   let polling = false;
   const timer = setInterval(() => {
@@ -106,7 +106,7 @@ export function watchUsersFile(directory: UserDirectory, path: string, domains: 
     polling = true;
     stat(path, (err, st) => {
       polling = false;
-      const now = versionOf(path, err ? undefined : st);
+      const now = versionOf(err ? undefined : st);
       if (now === seen) return;
       seen = now;
       reload('changed');

@@ -15,7 +15,7 @@ import {
   type SipResponse,
   type Timers,
 } from '@presence/sip';
-import { startSipClientSpan, tracingEnabled, type Logger, type SipClientSpan } from '@presence/telemetry';
+import { startSipClientSpan, type Logger, type SipClientSpan } from '@presence/telemetry';
 import type { Flow } from './flows.js';
 import type { ActiveDialogs } from './metrics.js';
 import { DialogSequencer } from './sequencer.js';
@@ -79,14 +79,7 @@ export class Outbound {
     // RFC 6665 §4.1.3: a NOTIFY with `Subscription-State: terminated` ends the dialog (for the active-dialogs gauge).
     if (this.o.dialogs && req.method === 'NOTIFY' && /^\s*terminated/i.test(subscriptionState)) this.o.dialogs.ended(req.connectionId, callId);
     if (!Number.isSafeInteger(cseq)) return this.transmit(req, callId);
-    const key = `${req.connectionId}|${callId}`;
-    let seq = this.sequencers.get(key);
-    if (!seq) {
-      // Kept while the connection lives: it remembers the dialog's last CSeq sent.
-      seq = new DialogSequencer<EdgeSendRequest>((r) => void this.transmit(r, callId), this.o.timers ?? realTimers);
-      this.sequencers.set(key, seq);
-    }
-    return { sent: seq.offer(cseq, req.prevCseq, req) !== 'stale' };
+    return { sent: this.sequencer(req.connectionId, callId).offer(cseq, req.prevCseq, req) !== 'stale' };
   }
 
   /** Many requests from one fan-out (see `EdgeSendBatchRequest`), each handled as {@link send} would. */
@@ -122,13 +115,18 @@ export class Outbound {
    * that CSeq has gone out on the dialog, so the NOTIFY after it need not wait.
    */
   piggybacked(connectionId: string, callId: string, cseq: number): void {
+    this.sequencer(connectionId, callId).offer(cseq, undefined, undefined as unknown as EdgeSendRequest);
+  }
+
+  /** The dialog's sequencer, kept while the connection lives: it remembers the dialog's last CSeq sent. */
+  private sequencer(connectionId: string, callId: string): DialogSequencer<EdgeSendRequest> {
     const key = `${connectionId}|${callId}`;
     let seq = this.sequencers.get(key);
     if (!seq) {
       seq = new DialogSequencer<EdgeSendRequest>((r) => void this.transmit(r, callId), this.o.timers ?? realTimers);
       this.sequencers.set(key, seq);
     }
-    seq.offer(cseq, undefined, undefined as unknown as EdgeSendRequest);
+    return seq;
   }
 
   /** Sends `req` (undefined: a piggybacked CSeq, which its 200 carried) in a client transaction, or as it is for a BENOTIFY. */
@@ -140,7 +138,7 @@ export class Outbound {
     const via = `SIP/2.0/${flow.transport.toUpperCase()} ${flow.local.address.includes(':') ? `[${flow.local.address}]` : flow.local.address}:${flow.local.port};branch=${branch}`;
     const bytes = serializeTextRequest(req.method, req.uri, [{ name: 'Via', value: via }, { name: 'Max-Forwards', value: '70' }, ...req.headers], req.body);
     // A CLIENT span per request sent, child of the send-batch's bus span (the fan-out's trace); none without an exporter.
-    const span = tracingEnabled() ? startSipClientSpan(req.method, { callId, user: () => flow.user ?? watcherOf(req.headers), transport: flow.transport }) : undefined;
+    const span = startSipClientSpan(req.method, { callId, user: () => flow.user ?? watcherOf(req.headers), transport: flow.transport });
     if (req.method === 'BENOTIFY') {
       this.write(flow, bytes);
       span?.end(); // [MS-SIPRE] BENOTIFY: no response comes

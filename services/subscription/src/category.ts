@@ -210,7 +210,7 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
   // resource the order stays: the (dialog, publisher) record, the watcher, then the data.
   const parts: MimePart[] = await mapInOrder([...subscribe], RESOURCES_AT_ONCE, async ([uri, entry]): Promise<MimePart> => {
     const cats = [...entry.categories];
-    let written: { rec: DialogSubscriptionRecord; version: number } | undefined;
+    let written: { value: DialogSubscriptionRecord; version: number } | undefined;
     if (dialog) {
       const subId = `${dialogId}|${uri}`;
       const cur = await getRecord(d.store, sp, dialogSubscriptions, subId);
@@ -219,7 +219,7 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
       // record takes the watcher for a leftover of an ended dialog and removes it.
       const rec: DialogSubscriptionRecord = { dialogId, publisher: uri, categories: merged, seen: cur?.value.seen ?? {} };
       const r = await d.store.apply(sp, [put(dialogSubscriptions, rec)]);
-      if (r.ok) written = { rec, version: r.versions[0]! };
+      if (r.ok) written = { value: rec, version: r.versions[0]! };
       await d.store.apply({ pool: d.pool, user: uri }, [put(watchers, { subscriber: cmd.user, pool: d.pool, dialogId, categories: merged, network })]);
     }
     const state = await readPublisher(d, { pool: d.pool, user: uri });
@@ -227,7 +227,7 @@ export async function handleCategorySubscribe(d: CategoryDeps, cmd: SipRequestCo
     if (dialog) {
       // Record what this answer shows, so the fan-out notifies only what changes after it: first
       // on the record just written, again on a fresh read if a fan-out changed it meanwhile.
-      let cur = written && { value: written.rec, version: written.version };
+      let cur = written;
       for (let attempt = 0; attempt < 10; attempt++) {
         cur ??= await getRecord(d.store, sp, dialogSubscriptions, `${dialogId}|${uri}`);
         if (!cur) break;
