@@ -92,7 +92,7 @@ const sipPort = await freePort();
 const baseEnv = {
   ...process.env,
   ...BENCH_LIMITS,
-  LOG_LEVEL: 'error',
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'error',
   POOL_ID: pool,
   PRESENCE_AUTH: 'none',
   PRESENCE_USERS_FILE: usersFile,

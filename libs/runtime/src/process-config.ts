@@ -46,6 +46,7 @@ export const processEnv = {
   STORE_CHECK_MS: env.int({ default: 5000, min: 100, max: 600_000, doc: 'How often a clustered process checks that the store still holds its data (an epoch record); after a loss each edge closes every client connection so clients re-register.' }),
   SERVICE_MAX_CONCURRENT_REQUESTS: env.int({ default: 64, min: 1, max: 100_000, doc: 'SIP requests one service handles at once per pool; more wait in a queue.' }),
   SERVICE_MAX_QUEUED_REQUESTS: env.int({ default: 256, min: 0, max: 1_000_000, doc: 'SIP requests that may wait for a service; beyond, the edge answers 503 with Retry-After at once.' }),
+  IDLE_HEAP_TRIM_MB: env.int({ default: 32, min: 0, max: 65_536, doc: 'When the process is idle and its V8 heap has grown by this much since the last such collection (a burst leaves garbage behind), run one compacting full collection that returns the emptied memory to the system (0: never).' }),
   SHUTDOWN_TIMEOUT_MS: env.int({ default: 4000, min: 100, max: 600_000, doc: 'Longest graceful shutdown before the process exits anyway.' }),
   OTEL_EXPORTER_OTLP_ENDPOINT: env.optionalString({ doc: 'OTLP/HTTP collector for traces and metrics, e.g. http://collector:4318. Unset: no traces, metrics on /metrics only (other OTEL_* variables: libs/telemetry otel-env.ts).' }),
 };

@@ -17,6 +17,7 @@ import { loadPools } from './pools.js';
 import { checkPoolId, loadProcessConfig, type ProcessConfig } from './process-config.js';
 import { readLogLevel, reloadOnHangup } from './reload.js';
 import { describeStartupFailure } from './startup-failure.js';
+import { startHeapTrim } from './heap-trim.js';
 import type { RunningService, ServiceModule } from './service.js';
 
 /** The port an HTTP server bound (HTTP_PORT=0 picks one). */
@@ -152,6 +153,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   // loudly; the edge (which runs its own watcher) also makes its clients sign in again.
   const epoch = opts.mode === 'clustered' && !opts.services.some((s) => s.name === 'sip-edge') ? new StoreEpoch(adapters.store, logger, () => undefined) : undefined;
   await epoch?.start(config.STORE_CHECK_MS);
+  const heapTrim = startHeapTrim(config.IDLE_HEAP_TRIM_MB, logger);
   admin.setStarted();
   logger.info({ httpPort, services: opts.services.map((s) => s.name), pools: servedPools }, 'started');
 
@@ -159,6 +161,7 @@ export async function startProcess(opts: RunProcessOptions): Promise<RunningProc
   const shutdown = (): Promise<void> =>
     (stopping ??= (async () => {
       admin.setDraining();
+      heapTrim.stop();
       epoch?.stop();
       for (const s of [...(running ?? [])].reverse()) await s.stop().catch((e: unknown) => logger.error({ err: e }, 'service stop failed'));
       directory?.close();
