@@ -2,9 +2,14 @@
  * The atomic multi-record change, as one Lua script (no WATCH/MULTI: ioredis multiplexes one
  * connection, so optimistic transactions from concurrent handlers would interfere).
  *
- * KEYS: the collection hashes the changes touch, all in one partition (one hash tag, one slot).
+ * KEYS: the collection hashes the changes touch, all in one partition (one hash tag, one slot),
+ *       then the due-index keys of the intents, if any.
  * ARGV: [n, then per change: keyIndex, id, expect ('' = any), op ('p' put | 'k' put keeping the
- *       current expiresAt and nonce | 'd' delete), expiresAt ('' = none), nonce, json]
+ *       current expiresAt and nonce | 'd' delete), expiresAt ('' = none), nonce, json;
+ *       then m, and per expiry intent: keyIndex, score, member]
+ * The intents (ZADD to the due index) are written with the changes, before them, only when every
+ * expectation holds. They live in other slots, so only a single Redis server takes them here; a
+ * Cluster client passes m = 0 and writes them itself first (see RedisStore.apply).
  * Field value: "<version>\t<expiresAt>\t<nonce>\t<json>"; only the header is parsed here, the JSON
  * is opaque to Lua (cjson would turn [] into {} and round large numbers).
  *
@@ -33,6 +38,11 @@ for i = 0, n - 1 do
   end
 end
 if #failed > 1 then return failed end
+local m = tonumber(ARGV[2 + n * 7])
+for j = 0, m - 1 do
+  local b = 3 + n * 7 + j * 3
+  redis.call('ZADD', KEYS[tonumber(ARGV[b])], ARGV[b + 1], ARGV[b + 2])
+end
 local out = {1}
 for i = 0, n - 1 do
   local b = 2 + i * 7

@@ -233,27 +233,39 @@ export class RedisStore implements Store {
       }
       argv.push(ki, c.id, c.expect === undefined ? '' : c.expect, c.op === 'delete' ? 'd' : c.keepExpiry ? 'k' : 'p', expiresAt, nonce, json);
     }
+    // A single server takes the intents inside the script (one round trip, and none written for a
+    // refused change); a Cluster keeps the due index in other slots, so they go first on their own.
+    const cluster = this.redis instanceof Cluster;
+    if (cluster) argv.push(0);
+    else {
+      argv.push(intents.length);
+      for (const [k, score, member] of intents) {
+        keys.push(k);
+        argv.push(keys.length, score, member);
+      }
+    }
     return this.run('apply', async () => {
       // Intent first: if we crash after this, the sweeper finds a member whose nonce no record
       // carries and drops it; if we crashed after the change instead, the removal could be lost.
-      if (intents.length > 0) {
-        // Separate commands (auto-pipelined into one write), not a pipeline: a Cluster client
-        // follows MOVED/ASK for single commands only. A failed ZADD fails the request before any change.
+      if (cluster && intents.length > 0) {
+        // Separate commands, not a pipeline: a Cluster client follows MOVED/ASK for single
+        // commands only. A failed ZADD fails the request before any change.
         await Promise.all(intents.map(([k, score, member]) => this.redis.zadd(k, score, member)));
       }
       const reply = await this.applyScript(keys, argv);
       if (reply[0] === 1) {
         // Replace, don't append: the entries of the expiries these writes replaced are stale now.
+        // Not awaited: a removal lost with the connection only leaves an entry the sweeper drops.
         const replaced: [string, string][] = [];
         changes.forEach((c, i) => {
           const old = String(reply[1 + changes.length + i] ?? '');
           if (old !== '') replaced.push([dueKey(p.pool, c.collection, dueShard(p.user)), JSON.stringify([p.user, c.collection, c.id, old] satisfies DueMember)]);
         });
-        await this.forget(replaced);
+        this.forget(replaced).catch(() => undefined);
         return { ok: true, versions: reply.slice(1, 1 + changes.length).map(Number) };
       }
-      // Nothing was written: the intents of this call will never be carried by a record.
-      await this.forget(intents.map(([k, , member]) => [k, member]));
+      // Nothing was written: a Cluster's intents of this call will never be carried by a record.
+      if (cluster) await this.forget(intents.map(([k, , member]) => [k, member]));
       const conflicts: Conflict[] = [];
       for (let i = 1; i < reply.length; i += 2) {
         const index = Number(reply[i]);
