@@ -44,6 +44,8 @@ const { values: o } = parseArgs({
     drain: { type: 'string', default: '5' },
     'subscribe-window': { type: 'string', default: '4' },
     'subscription-instances': { type: 'string', default: '1' },
+    /** clustered: publication, aggregation, subscription and federation in one process (services/embedded/dist/pool.js). */
+    'pool-process': { type: 'boolean', default: false },
     tag: { type: 'string' },
     /** Write a V8 CPU profile of every server process into this directory. */
     profile: { type: 'string' },
@@ -124,8 +126,9 @@ if (o.mode === 'kamailio') {
 } else if (o.mode === 'embedded') {
   await startChild('presence', 'services/embedded/dist/main.js', { ...SIP_ENV, INSTANCE_ID: `emb-${pool}` });
 } else {
-  for (const svc of ['publication', 'aggregation', ...(PIDF ? ['federation'] : [])]) await startChild(svc, `services/${svc}/dist/main.js`, { INSTANCE_ID: `${svc}-${pool}` });
-  for (let i = 1; i <= Number(o['subscription-instances']); i++) await startChild(`subscription${i}`, 'services/subscription/dist/main.js', { INSTANCE_ID: `sub${i}-${pool}` });
+  if (o['pool-process']) await startChild('pool', 'services/embedded/dist/pool.js', { INSTANCE_ID: `pool-${pool}` });
+  else for (const svc of ['publication', 'aggregation', ...(PIDF ? ['federation'] : [])]) await startChild(svc, `services/${svc}/dist/main.js`, { INSTANCE_ID: `${svc}-${pool}` });
+  for (let i = o['pool-process'] ? 2 : 1; i <= Number(o['subscription-instances']); i++) await startChild(`subscription${i}`, 'services/subscription/dist/main.js', { INSTANCE_ID: `sub${i}-${pool}` });
   await startChild('sip-edge', 'services/sip-edge/dist/main.js', { ...SIP_ENV, INSTANCE_ID: `edge-${pool}` });
 }
 

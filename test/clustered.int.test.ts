@@ -3,6 +3,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { eventStreamName, NatsBus, pingCommands } from '@presence/bus';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { freePort, spawnRedis } from './support/infra.js';
+import { LyncClient } from './support/lync-client.js';
 import { startNode, waitForStatus, type Proc } from './support/process.js';
 
 describe('clustered mode (one process per service, real NATS and Redis)', () => {
@@ -70,5 +71,39 @@ describe('clustered mode (one process per service, real NATS and Redis)', () => 
     }
     expect([...answered.keys()].sort()).toEqual(['publication-1', 'publication-5']);
     expect([...answered.values()].reduce((a, b) => a + b)).toBe(40);
+  });
+
+  it('runs a pool\'s back-end services in one process (services/embedded/dist/pool.js): a publish reaches a watcher through a separate edge', async () => {
+    const pool = `t${randomUUID().slice(0, 8)}`;
+    const env = { NATS_URL: inject('natsUrl'), REDIS_URL: inject('redisUrl'), POOL_ID: pool, PRESENCE_USERS_FILE: 'config/dev-users.json', PRESENCE_AUTH: 'none' };
+    const [poolHttp, edgeHttp, sipPort] = [await freePort(), await freePort(), await freePort()];
+    procs.push(startNode('services/embedded/dist/pool.js', { ...env, HTTP_PORT: String(poolHttp), INSTANCE_ID: `pool-${pool}` }));
+    procs.push(startNode('services/sip-edge/dist/main.js', { ...env, HTTP_PORT: String(edgeHttp), INSTANCE_ID: `edge-${pool}`, SIP_PORT: String(sipPort), SIP_TLS_PORT: '0', SIP_HOST: '127.0.0.1' }));
+    await waitForStatus(`http://127.0.0.1:${poolHttp}/readyz`, 200, 15_000);
+    await waitForStatus(`http://127.0.0.1:${edgeHttp}/readyz`, 200, 15_000);
+
+    const client = await NatsBus.connect({ servers: env.NATS_URL, name: 'pool-process-test' });
+    cleanups.push(async () => {
+      const jsm = await jetstreamManager(client.nc);
+      await jsm.streams.delete(eventStreamName(pool)).catch(() => undefined);
+      await client.close();
+    });
+    for (const name of ['publication', 'aggregation', 'subscription', 'federation'] as const) {
+      expect(await client.request(pingCommands[name], pool, {})).toMatchObject({ service: name, pool, instance: `pool-${pool}` });
+    }
+
+    const bob = await LyncClient.connect(sipPort, 'sip:bob@contoso.com', 'b1');
+    const alice = await LyncClient.connect(sipPort, 'sip:alice@contoso.com', 'a1');
+    cleanups.push(async () => {
+      bob.close();
+      alice.close();
+    });
+    expect((await bob.register()).status).toBe(200);
+    expect((await alice.register()).status).toBe(200);
+    expect((await alice.categorySubscribe([{ uri: 'sip:bob@contoso.com' }], { categories: ['note'] })).status).toBe(200);
+    const publish = `<publish xmlns="http://schemas.microsoft.com/2006/09/sip/rich-presence"><publications uri="sip:bob@contoso.com"><publication categoryName="note" instance="0" container="0" version="0" expireType="static"><note xmlns="http://schemas.microsoft.com/2006/09/sip/note"><body type="personal" uri="">from the pool process</body></note></publication></publications></publish>`;
+    expect((await bob.service('application/msrtc-category-publish+xml', publish)).status).toBe(200);
+    const notify = await alice.nextNotify(10_000, (m) => m.body.toString().includes('from the pool process'));
+    expect(notify.body.toString()).toMatch(/<categories [^>]*uri="sip:bob@contoso.com"><category name="note" instance="0"/);
   });
 });
