@@ -57,6 +57,9 @@ export async function startWorld(o: WorldOptions): Promise<World> {
       WEB_TOKEN_SECRET: 'test-web-token-secret-0123456789abcdef',
       PRESENCE_SWEEP_MS: '200',
       SUBSCRIBE_MIN_EXPIRES: '60',
+      // The test worker's heap holds every test's garbage: an idle trim there would only add pauses
+      // between steps (libs/runtime/test/heap-trim.test.ts runs it in a process of its own).
+      IDLE_HEAP_TRIM_MB: '0',
       ...(o.natsUrl ? { NATS_URL: o.natsUrl } : {}),
       ...(o.redisUrl ? { REDIS_URL: o.redisUrl } : {}),
       ...(o.mode === 'clustered' ? { PRESENCE_USERS_FILE: 'config/dev-users.json' } : {}),

@@ -125,9 +125,14 @@ export function guardStore(store: Store): Store {
     due: (pool, c, now, limit) => store.due(pool, c, now, limit),
     check: () => store.check(),
     close: () => store.close(),
+    getMany: (refs) => store.getMany(refs),
     apply: async (p, changes) => {
       checkCommit();
       return store.apply(p, changes);
+    },
+    applyEach: async (groups) => {
+      checkCommit();
+      return store.applyEach(groups);
     },
   };
 }

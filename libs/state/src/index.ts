@@ -1,4 +1,4 @@
-export type { ApplyResult, Change, Conflict, DeleteChange, DueRecord, Partition, PutChange, Store, StoredRecord } from './store.js';
+export type { ApplyResult, Change, Conflict, DeleteChange, DueRecord, Partition, PartitionChanges, PutChange, RecordRef, Store, StoredRecord } from './store.js';
 export { InvalidChangeError, StoreUnavailableError } from './errors.js';
 export { MemoryStore } from './memory-store.js';
 export { RedisStore, type RedisStoreOptions } from './redis-store.js';

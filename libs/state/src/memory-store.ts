@@ -1,5 +1,5 @@
 import { validateChanges } from './validate.js';
-import type { ApplyResult, Change, Conflict, DueRecord, Partition, Store, StoredRecord } from './store.js';
+import type { ApplyResult, Change, Conflict, DueRecord, Partition, PartitionChanges, RecordRef, Store, StoredRecord } from './store.js';
 
 /** A record: its value as read back from the JSON it was written as, shared and frozen (see `Shared`). */
 interface Rec {
@@ -231,6 +231,15 @@ export class MemoryStore implements Store {
 
   async count(p: Partition, collection: string): Promise<number> {
     return this.collection(p, collection, false)?.size ?? 0;
+  }
+
+  async getMany(refs: readonly RecordRef[]): Promise<(StoredRecord | undefined)[]> {
+    return Promise.all(refs.map((r) => this.get(r.partition, r.collection, r.id)));
+  }
+
+  async applyEach(groups: readonly PartitionChanges[]): Promise<ApplyResult[]> {
+    for (const g of groups) validateChanges(g.changes);
+    return Promise.all(groups.map((g) => this.apply(g.partition, g.changes)));
   }
 
   async apply(p: Partition, changes: readonly Change[]): Promise<ApplyResult> {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { APPLY_LUA } from './apply-script.js';
+import { APPLY_EACH_LUA, APPLY_LUA, GET_MANY_LUA } from './apply-script.js';
 import { StoreUnavailableError } from './errors.js';
 import { collectionKey, DUE_SHARDS, dueKey, dueShard } from './keys.js';
-import type { ApplyResult, Change, Conflict, DueRecord, Partition, Store, StoredRecord } from './store.js';
+import type { ApplyResult, Change, Conflict, DueRecord, Partition, PartitionChanges, RecordRef, Store, StoredRecord } from './store.js';
 import { validateChanges } from './validate.js';
 
 interface Parsed {
@@ -34,6 +34,8 @@ type DueMember = [user: string, collection: string, id: string, nonce: string];
 /** The commands this store sends; both a single Redis (or Sentinel-managed) client and a Cluster client have them. */
 type ScriptedRedis = (Redis | Cluster) & {
   presApply(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
+  presApplyEach(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[][]>;
+  presGetMany(numKeys: number, ...args: (string | number)[]): Promise<string[]>;
 };
 
 export interface RedisStoreOptions {
@@ -131,6 +133,8 @@ function createClient(opts: RedisStoreOptions): ScriptedRedis {
   // Errors surface through commands and readiness; without a listener ioredis would log each one.
   redis.on('error', () => undefined);
   redis.defineCommand('presApply', { lua: APPLY_LUA });
+  redis.defineCommand('presApplyEach', { lua: APPLY_EACH_LUA });
+  redis.defineCommand('presGetMany', { lua: GET_MANY_LUA });
   return redis as ScriptedRedis;
 }
 
@@ -149,6 +153,48 @@ const UNAVAILABLE = /^MOVED |^ASK |timed out|Stream isn't writeable|Connection i
 const NONCE_PREFIX = randomBytes(6).toString('hex');
 let nonces = 0;
 const nextNonce = (): string => `${NONCE_PREFIX}${(++nonces).toString(36)}`;
+
+/**
+ * Appends one partition's changes to a script call (see apply-script.ts): its keys to `keys`, its
+ * arguments (global key indexes) to `argv`. The expiry intents go into the script when `inScript`
+ * (a single server), else they are returned for the caller to write first, and `m` is 0.
+ */
+function encodeGroup(p: Partition, changes: readonly Change[], keys: string[], argv: (string | number)[], inScript: boolean): [key: string, score: number, member: string][] {
+  const keyIndex = new Map<string, number>();
+  const intents: [string, number, string][] = [];
+  argv.push(changes.length);
+  for (const c of changes) {
+    const key = collectionKey(p, c.collection);
+    let ki = keyIndex.get(key);
+    if (ki === undefined) {
+      keys.push(key);
+      keyIndex.set(key, (ki = keys.length));
+    }
+    let nonce = '';
+    let expiresAt = '';
+    let json = '';
+    if (c.op === 'put') {
+      json = JSON.stringify(c.value);
+      if (c.expiresAt !== undefined) {
+        nonce = nextNonce();
+        expiresAt = String(c.expiresAt);
+        const member: DueMember = [p.user, c.collection, c.id, nonce];
+        intents.push([dueKey(p.pool, c.collection, dueShard(p.user)), c.expiresAt, JSON.stringify(member)]);
+      }
+    }
+    argv.push(ki, c.id, c.expect === undefined ? '' : c.expect, c.op === 'delete' ? 'd' : c.keepExpiry ? 'k' : 'p', expiresAt, nonce, json);
+  }
+  if (!inScript) {
+    argv.push(0);
+    return intents;
+  }
+  argv.push(intents.length);
+  for (const [k, score, member] of intents) {
+    keys.push(k);
+    argv.push(keys.length, score, member);
+  }
+  return intents;
+}
 
 /**
  * The Redis {@link Store} (ioredis). `apply` is one Lua script over the partition's hash-tagged
@@ -207,43 +253,10 @@ export class RedisStore implements Store {
   async apply(p: Partition, changes: readonly Change[]): Promise<ApplyResult> {
     validateChanges(changes);
     if (changes.length === 0) return { ok: true, versions: [] };
-    const keys: string[] = [];
-    const keyIndex = new Map<string, number>();
-    const argv: (string | number)[] = [changes.length];
-    const intents: [string, number, string][] = [];
-    for (const c of changes) {
-      const key = collectionKey(p, c.collection);
-      let ki = keyIndex.get(key);
-      if (ki === undefined) {
-        keys.push(key);
-        ki = keys.length;
-        keyIndex.set(key, ki);
-      }
-      let nonce = '';
-      let expiresAt = '';
-      let json = '';
-      if (c.op === 'put') {
-        json = JSON.stringify(c.value);
-        if (c.expiresAt !== undefined) {
-          nonce = nextNonce();
-          expiresAt = String(c.expiresAt);
-          const member: DueMember = [p.user, c.collection, c.id, nonce];
-          intents.push([dueKey(p.pool, c.collection, dueShard(p.user)), c.expiresAt, JSON.stringify(member)]);
-        }
-      }
-      argv.push(ki, c.id, c.expect === undefined ? '' : c.expect, c.op === 'delete' ? 'd' : c.keepExpiry ? 'k' : 'p', expiresAt, nonce, json);
-    }
-    // A single server takes the intents inside the script (one round trip, and none written for a
-    // refused change); a Cluster keeps the due index in other slots, so they go first on their own.
     const cluster = this.redis instanceof Cluster;
-    if (cluster) argv.push(0);
-    else {
-      argv.push(intents.length);
-      for (const [k, score, member] of intents) {
-        keys.push(k);
-        argv.push(keys.length, score, member);
-      }
-    }
+    const keys: string[] = [];
+    const argv: (string | number)[] = [];
+    const intents = encodeGroup(p, changes, keys, argv, !cluster);
     return this.run('apply', async () => {
       // Intent first: if we crash after this, the sweeper finds a member whose nonce no record
       // carries and drops it; if we crashed after the change instead, the removal could be lost.
@@ -252,35 +265,80 @@ export class RedisStore implements Store {
         // commands only. A failed ZADD fails the request before any change.
         await Promise.all(intents.map(([k, score, member]) => this.redis.zadd(k, score, member)));
       }
-      const reply = await this.applyScript(keys, argv);
-      if (reply[0] === 1) {
-        // Replace, don't append: the entries of the expiries these writes replaced are stale now.
-        // Not awaited: a removal lost with the connection only leaves an entry the sweeper drops.
-        const replaced: [string, string][] = [];
-        changes.forEach((c, i) => {
-          const old = String(reply[1 + changes.length + i] ?? '');
-          if (old !== '') replaced.push([dueKey(p.pool, c.collection, dueShard(p.user)), JSON.stringify([p.user, c.collection, c.id, old] satisfies DueMember)]);
-        });
-        this.forget(replaced).catch(() => undefined);
-        return { ok: true, versions: reply.slice(1, 1 + changes.length).map(Number) };
-      }
+      const r = this.interpret(p, changes, await this.applyScript(keys, argv));
       // Nothing was written: a Cluster's intents of this call will never be carried by a record.
-      if (cluster) await this.forget(intents.map(([k, , member]) => [k, member]));
-      const conflicts: Conflict[] = [];
-      for (let i = 1; i < reply.length; i += 2) {
-        const index = Number(reply[i]);
-        const c = changes[index]!;
-        const raw = String(reply[i + 1]);
-        conflicts.push({
-          index,
-          collection: c.collection,
-          id: c.id,
-          expected: c.expect!,
-          current: raw === '' ? undefined : toStored(c.id, parseField(raw)),
-        });
-      }
-      return { ok: false, conflicts };
+      if (!r.ok && cluster) await this.forget(intents.map(([k, , member]) => [k, member]));
+      return r;
     });
+  }
+
+  /**
+   * On a single server without WAIT, every group in one script: one command instead of one per
+   * partition (the fan-out commits a dialog per watcher; issue 13). A Cluster (many slots) or WAIT
+   * (per-slot connections) takes the groups one by one.
+   */
+  async applyEach(groups: readonly PartitionChanges[]): Promise<ApplyResult[]> {
+    for (const g of groups) validateChanges(g.changes);
+    if (this.redis instanceof Cluster || this.waitReplicas > 0) return Promise.all(groups.map((g) => this.apply(g.partition, g.changes)));
+    const live = groups.filter((g) => g.changes.length > 0);
+    if (live.length === 0) return groups.map(() => ({ ok: true, versions: [] }));
+    const keys: string[] = [];
+    const argv: (string | number)[] = [live.length];
+    for (const g of live) encodeGroup(g.partition, g.changes, keys, argv, true);
+    return this.run('apply', async () => {
+      const replies = await this.redis.presApplyEach(keys.length, ...keys, ...argv);
+      let i = 0;
+      return groups.map((g) => (g.changes.length === 0 ? { ok: true, versions: [] } : this.interpret(g.partition, g.changes, replies[i++]!)));
+    });
+  }
+
+  /** A script's reply for one partition's changes; on success the replaced intents are dropped. */
+  private interpret(p: Partition, changes: readonly Change[], reply: (number | string)[]): ApplyResult {
+    if (reply[0] === 1) {
+      // Replace, don't append: the entries of the expiries these writes replaced are stale now.
+      // Not awaited: a removal lost with the connection only leaves an entry the sweeper drops.
+      const replaced: [string, string][] = [];
+      changes.forEach((c, i) => {
+        const old = String(reply[1 + changes.length + i] ?? '');
+        if (old !== '') replaced.push([dueKey(p.pool, c.collection, dueShard(p.user)), JSON.stringify([p.user, c.collection, c.id, old] satisfies DueMember)]);
+      });
+      this.forget(replaced).catch(() => undefined);
+      return { ok: true, versions: reply.slice(1, 1 + changes.length).map(Number) };
+    }
+    const conflicts: Conflict[] = [];
+    for (let i = 1; i < reply.length; i += 2) {
+      const index = Number(reply[i]);
+      const c = changes[index]!;
+      const raw = String(reply[i + 1]);
+      conflicts.push({
+        index,
+        collection: c.collection,
+        id: c.id,
+        expected: c.expect!,
+        current: raw === '' ? undefined : toStored(c.id, parseField(raw)),
+      });
+    }
+    return { ok: false, conflicts };
+  }
+
+  /** One script for many reads on a single server; a Cluster reads each on its own (many slots). */
+  async getMany(refs: readonly RecordRef[]): Promise<(StoredRecord | undefined)[]> {
+    if (refs.length === 0) return [];
+    if (this.redis instanceof Cluster) return Promise.all(refs.map((r) => this.get(r.partition, r.collection, r.id)));
+    const keys: string[] = [];
+    const keyIndex = new Map<string, number>();
+    const argv: (string | number)[] = [];
+    for (const r of refs) {
+      const key = collectionKey(r.partition, r.collection);
+      let ki = keyIndex.get(key);
+      if (ki === undefined) {
+        keys.push(key);
+        keyIndex.set(key, (ki = keys.length));
+      }
+      argv.push(ki, r.id);
+    }
+    const raws = await this.run('get', () => this.redis.presGetMany(keys.length, ...keys, ...argv));
+    return raws.map((raw, i) => (raw === '' ? undefined : toStored(refs[i]!.id, parseField(raw))));
   }
 
   /**

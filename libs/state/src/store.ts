@@ -73,11 +73,31 @@ export interface DueRecord {
   readonly record: StoredRecord;
 }
 
+/** One record to read with {@link Store.getMany}. */
+export interface RecordRef {
+  readonly partition: Partition;
+  readonly collection: string;
+  readonly id: string;
+}
+
+/** One partition's changes for {@link Store.applyEach}. */
+export interface PartitionChanges {
+  readonly partition: Partition;
+  readonly changes: readonly Change[];
+}
+
 /** The store port. {@link RedisStore} and {@link MemoryStore} pass the same contract suite. */
 export interface Store {
   get<T = unknown>(p: Partition, collection: string, id: string): Promise<StoredRecord<T> | undefined>;
   list<T = unknown>(p: Partition, collection: string): Promise<StoredRecord<T>[]>;
   apply(p: Partition, changes: readonly Change[]): Promise<ApplyResult>;
+  /** Records of many partitions, in the order asked (undefined where absent); one round trip where the back end allows. */
+  getMany(refs: readonly RecordRef[]): Promise<(StoredRecord | undefined)[]>;
+  /**
+   * Each partition's changes applied as by `apply` (each atomic on its own: one refused leaves the
+   * others applied), results in order; one round trip where the back end allows.
+   */
+  applyEach(groups: readonly PartitionChanges[]): Promise<ApplyResult[]>;
   /** How many records a collection of a partition holds (cheap: no records are read). */
   count(p: Partition, collection: string): Promise<number>;
   /**

@@ -139,6 +139,66 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
       });
     });
 
+    describe('many partitions at once (getMany, applyEach)', () => {
+      it('reads records of several partitions and collections in the order asked, undefined where absent', async () => {
+        await store.apply(alice, [put(publications, note('0', 400, 'a'), { expect: 0 }), put(containers, { id: 200, members: [] }, { expect: 0 })]);
+        await store.apply(bob, [put(publications, note('0', 400, 'b'), { expect: 0 })]);
+        const got = await store.getMany([
+          { partition: bob, collection: publications.name, id: '400:note:0' },
+          { partition: alice, collection: containers.name, id: '200' },
+          { partition: alice, collection: publications.name, id: '400:note:9' },
+          { partition: alice, collection: publications.name, id: '400:note:0' },
+          { partition: bob, collection: publications.name, id: '400:note:0' },
+        ]);
+        expect(got.map((r) => r && [r.id, r.version, (r.value as { data?: string }).data])).toEqual([
+          ['400:note:0', 1, 'b'],
+          ['200', 1, undefined],
+          undefined,
+          ['400:note:0', 1, 'a'],
+          ['400:note:0', 1, 'b'],
+        ]);
+        expect(await store.getMany([])).toEqual([]);
+      });
+
+      it('applies each partition on its own: a refused one changes nothing and the others are applied', async () => {
+        const carol = { pool: world.pool, user: 'sip:carol@contoso.com' };
+        await store.apply(bob, [put(publications, note('0', 400, 'b1'), { expect: 0 })]);
+        const results = await store.applyEach([
+          { partition: alice, changes: [put(publications, note('0', 400, 'a1'), { expect: 0 }), put(containers, { id: 200, members: [] }, { expect: 0 })] },
+          { partition: bob, changes: [put(publications, note('0', 400, 'b2'), { expect: 0 }), put(containers, { id: 200, members: [] }, { expect: 0 })] },
+          { partition: carol, changes: [] },
+          { partition: carol, changes: [put(publications, note('0', 400, 'c1'))] },
+        ]);
+        expect(results[0]).toEqual({ ok: true, versions: [1, 1] });
+        expect(results[1]).toMatchObject({ ok: false, conflicts: [{ index: 0, id: '400:note:0', expected: 0, current: { version: 1 } }] });
+        expect(results[2]).toEqual({ ok: true, versions: [] });
+        expect(results[3]).toEqual({ ok: true, versions: [1] });
+        expect((await getRecord(store, bob, publications, '400:note:0'))?.value.data).toBe('b1');
+        expect(await listRecords(store, bob, containers)).toEqual([]);
+        expect((await getRecord(store, alice, publications, '400:note:0'))?.value.data).toBe('a1');
+        expect((await getRecord(store, carol, publications, '400:note:0'))?.value.data).toBe('c1');
+      });
+
+      it('records expiries written through applyEach, and none of a refused partition', async () => {
+        await store.apply(bob, [put(publications, note('0', 400, 'b1'), { expect: 0 })]);
+        await store.applyEach([
+          { partition: alice, changes: [put(publications, note('0', 400, 'a'), { expect: 0, expiresAt: 1000 })] },
+          { partition: bob, changes: [put(publications, note('1', 400, 'b'), { expect: 0, expiresAt: 1000 }), put(publications, note('0', 400, 'b2'), { expect: 7 })] },
+        ]);
+        expect((await store.due(world.pool, publications.name, 2000, 10)).map((d) => d.partition.user)).toEqual([alice.user]);
+      });
+
+      it('refuses an invalid partition change before applying any', async () => {
+        await expect(
+          store.applyEach([
+            { partition: alice, changes: [put(publications, note('0', 400, 'a'), { expect: 0 })] },
+            { partition: bob, changes: [put(publications, note('0', 400, 'a')), remove(publications, '400:note:0')] },
+          ]),
+        ).rejects.toBeInstanceOf(InvalidChangeError);
+        expect(await listRecords(store, alice, publications)).toEqual([]);
+      });
+    });
+
     describe('partitions', () => {
       it('counts the records of a collection', async () => {
         expect(await store.count(alice, 'pub')).toBe(0);

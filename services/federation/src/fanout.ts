@@ -53,23 +53,24 @@ export async function fanOut(d: FedDeps, e: PresenceChanged): Promise<number> {
   let sent = 0;
   for (let round = 0; pending.length > 0; round++) {
     if (round === MAX_ROUNDS) throw new Error(`could not notify ${pending.length} dialogs watching ${e.user}`);
-    // The dialogs first, then the data.
-    const dialogs = await Promise.all(pending.map((t) => d.store.get<FedDialogRecord>(t.sp, fedDialogs.name, t.dialogId)));
+    // The dialogs first (one read for all: a PIDF watcher has a dialog per presentity), then the data.
+    const dialogs = (await d.store.getMany(pending.map((t) => ({ partition: t.sp, collection: fedDialogs.name, id: t.dialogId })))) as (StoredRecord<FedDialogRecord> | undefined)[];
     const docs = new PublisherDocs(e.user, await readPublisher(d.store, pp), d.directory);
     const stale = pending.filter((t, i) => !dialogs[i] && t.watcher);
-    // A watcher without its dialog is what a dialog that ended mid-way (a crash) left: drop it.
-    await Promise.all(stale.map((t) => d.store.apply(pp, [remove(fedWatchers, t.watcher!.id, { expect: t.watcher!.version })])));
     const planned = pending.flatMap((t, i) => {
       const dlg = dialogs[i];
       if (!dlg) return [];
       const doc = docs.of(dlg.value);
       return doc.fingerprint === dlg.value.seen ? [] : [{ t, dlg, doc }];
     });
-    const results = await Promise.all(
-      planned.map(({ t, dlg, doc }) =>
-        d.store.apply(t.sp, [put(fedDialogs, { ...dlg.value, localCseq: dlg.value.localCseq + 1, seen: doc.fingerprint, sent: dlg.value.sent + 1 }, { expect: dlg.version, keepExpiry: true })]),
-      ),
-    );
+    // A watcher without its dialog is what a dialog that ended mid-way (a crash) left: drop it,
+    // together with every dialog's compare-and-set (one script on Redis).
+    const removals = stale.map((t) => ({ partition: pp, changes: [remove(fedWatchers, t.watcher!.id, { expect: t.watcher!.version })] }));
+    const commits = planned.map(({ t, dlg, doc }) => ({
+      partition: t.sp,
+      changes: [put(fedDialogs, { ...dlg.value, localCseq: dlg.value.localCseq + 1, seen: doc.fingerprint, sent: dlg.value.sent + 1 }, { expect: dlg.version, keepExpiry: true })],
+    }));
+    const results = (await d.store.applyEach([...removals, ...commits])).slice(removals.length);
     const out: FedNotification[] = [];
     pending = [];
     planned.forEach(({ t, dlg, doc }, i) => {

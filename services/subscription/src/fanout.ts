@@ -5,7 +5,6 @@ import {
   containers,
   dialogs,
   dialogSubscriptions,
-  getRecord,
   listRecords,
   publications,
   put,
@@ -15,7 +14,9 @@ import {
   type DialogRecord,
   type DialogSubscriptionRecord,
   type Partition,
+  type PartitionChanges,
   type PublicationRecord,
+  type RecordRef,
   type StoredRecord,
   type WatcherRecord,
 } from '@presence/state';
@@ -105,18 +106,26 @@ export async function categoryFanOut(d: NotifierDeps & { pool: string }, events:
   let committed = 0;
   for (let round = 0; pending.length > 0; round++) {
     if (round === MAX_ROUNDS) throw new Error(`could not notify ${pending.length} dialogs of ${publishers.size} publishers`);
-    // The records first, then the data (see above).
-    const dialogReads = new Map<string, Promise<StoredRecord<DialogRecord> | undefined>>();
-    const read = await Promise.all(
-      pending.map(async (x) => {
-        const sp: Partition = { pool: x.w.value.pool, user: x.w.value.subscriber };
-        const key = `${sp.pool}\u0000${sp.user}\u0000${x.w.value.dialogId}`;
-        let dlg = dialogReads.get(key);
-        if (!dlg) dialogReads.set(key, (dlg = getRecord(d.store, sp, dialogs, x.w.value.dialogId)));
-        const [dialog, dsub] = await Promise.all([dlg, getRecord(d.store, sp, dialogSubscriptions, `${x.w.value.dialogId}|${x.publisher}`)]);
-        return { x, sp, key, dialog, dsub };
-      }),
-    );
+    // The records first, then the data (see above); all of them in one read.
+    const refs: RecordRef[] = [];
+    const dialogAt = new Map<string, number>();
+    const rows = pending.map((x) => {
+      const sp: Partition = { pool: x.w.value.pool, user: x.w.value.subscriber };
+      const key = `${sp.pool}\u0000${sp.user}\u0000${x.w.value.dialogId}`;
+      let di = dialogAt.get(key);
+      if (di === undefined) {
+        dialogAt.set(key, (di = refs.length));
+        refs.push({ partition: sp, collection: dialogs.name, id: x.w.value.dialogId });
+      }
+      refs.push({ partition: sp, collection: dialogSubscriptions.name, id: `${x.w.value.dialogId}|${x.publisher}` });
+      return { x, sp, key, di, si: refs.length - 1 };
+    });
+    const got = await d.store.getMany(refs);
+    const read = rows.map((r) => ({
+      ...r,
+      dialog: got[r.di] as StoredRecord<DialogRecord> | undefined,
+      dsub: got[r.si] as StoredRecord<DialogSubscriptionRecord> | undefined,
+    }));
     const views = new Map(
       await Promise.all([...new Set(pending.map((x) => x.publisher))].map(async (p) => [p, new SharedViews(p, await readPublisher(d, { pool: d.pool, user: p }))] as const)),
     );
@@ -144,13 +153,14 @@ export async function categoryFanOut(d: NotifierDeps & { pool: string }, events:
       plan.entries.push({ ...x, dsub, changed, fingerprints });
     }
     // A watcher without its dialog is a leftover of a dialog that ended mid-way (a crash): drop it.
-    await Promise.all(stale.map((x) => d.store.apply({ pool: d.pool, user: x.publisher }, [remove(watchers, x.w.id, { expect: x.w.version })])));
+    // Those removals and every dialog's commit go to the store together (one script on Redis).
+    const removals: PartitionChanges[] = stale.map((x) => ({ partition: { pool: d.pool, user: x.publisher }, changes: [remove(watchers, x.w.id, { expect: x.w.version })] }));
     const plans = [...byDialog.values()];
-    const results = await Promise.all(plans.map((p) => commit(d, p)));
+    const results = (await d.store.applyEach([...removals, ...plans.map(commitOf)])).slice(removals.length);
     const out: Notification[] = [];
     pending = [];
     plans.forEach((p, i) => {
-      if (!results[i]) return void pending.push(...p.entries);
+      if (!results[i]!.ok) return void pending.push(...p.entries);
       p.entries.forEach((x, k) => {
         const watcher = { uri: x.w.value.subscriber, network: x.w.value.network };
         const body = views.get(x.publisher)!.body(watcher, x.changed);
@@ -165,7 +175,7 @@ export async function categoryFanOut(d: NotifierDeps & { pool: string }, events:
 }
 
 /** A dialog's next CSeqs (one per publisher notified) and the new fingerprints, with a compare-and-set on every record. */
-async function commit(d: NotifierDeps, p: DialogPlan): Promise<boolean> {
+function commitOf(p: DialogPlan): PartitionChanges {
   const changes = [
     // keepExpiry: a notification is no refresh, so the dialog's expiry and its index entry stay as they are.
     put(dialogs, { ...p.dlg.value, localCseq: p.dlg.value.localCseq + p.entries.length }, { expect: p.dlg.version, keepExpiry: true }),
@@ -175,7 +185,7 @@ async function commit(d: NotifierDeps, p: DialogPlan): Promise<boolean> {
       return put(dialogSubscriptions, { ...x.dsub.value, seen }, { expect: x.dsub.version });
     }),
   ];
-  return (await d.store.apply(p.sp, changes)).ok;
+  return { partition: p.sp, changes };
 }
 
 /**
