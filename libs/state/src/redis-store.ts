@@ -155,6 +155,29 @@ let nonces = 0;
 const nextNonce = (): string => `${NONCE_PREFIX}${(++nonces).toString(36)}`;
 
 /**
+ * Reads, or partitions' changes, per script: Redis runs nothing else while a script runs, so the
+ * fan-out of a change with thousands of watchers goes as several scripts (still one write: the
+ * client pipelines them).
+ */
+const PER_SCRIPT = 256;
+
+function chunked<T>(xs: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += PER_SCRIPT) out.push(xs.slice(i, i + PER_SCRIPT));
+  return out;
+}
+
+/** The 1-based KEYS index of `key` in a script call, adding it on first use. */
+function keyAt(keys: string[], index: Map<string, number>, key: string): number {
+  let i = index.get(key);
+  if (i === undefined) {
+    keys.push(key);
+    index.set(key, (i = keys.length));
+  }
+  return i;
+}
+
+/**
  * Appends one partition's changes to a script call (see apply-script.ts): its keys to `keys`, its
  * arguments (global key indexes) to `argv`. The expiry intents go into the script when `inScript`
  * (a single server), else they are returned for the caller to write first, and `m` is 0.
@@ -164,12 +187,7 @@ function encodeGroup(p: Partition, changes: readonly Change[], keys: string[], a
   const intents: [string, number, string][] = [];
   argv.push(changes.length);
   for (const c of changes) {
-    const key = collectionKey(p, c.collection);
-    let ki = keyIndex.get(key);
-    if (ki === undefined) {
-      keys.push(key);
-      keyIndex.set(key, (ki = keys.length));
-    }
+    const ki = keyAt(keys, keyIndex, collectionKey(p, c.collection));
     let nonce = '';
     let expiresAt = '';
     let json = '';
@@ -198,9 +216,10 @@ function encodeGroup(p: Partition, changes: readonly Change[], keys: string[], a
 
 /**
  * The Redis {@link Store} (ioredis). `apply` is one Lua script over the partition's hash-tagged
- * keys. Expiry uses a sharded sorted set of *intents*, written before the change: an entry whose
- * record no longer carries its nonce is stale and is dropped, so a crash between the two writes can
- * delay a removal but never lose one.
+ * keys. Expiry uses a sharded sorted set of *intents*, written in the same script as the change on a
+ * single server, and before it on a Cluster (other slots): an entry whose record no longer carries
+ * its nonce is stale and is dropped, so a crash between the two writes can delay a removal but never
+ * lose one.
  *
  * Commands fail fast while disconnected (no offline queue), and the client reconnects on its own, so
  * a Redis outage makes requests fail with {@link StoreUnavailableError} and /readyz answer 503, and
@@ -273,13 +292,14 @@ export class RedisStore implements Store {
   }
 
   /**
-   * On a single server without WAIT, every group in one script: one command instead of one per
-   * partition (the fan-out commits a dialog per watcher; issue 13). A Cluster (many slots) or WAIT
+   * On a single server without WAIT, the groups in one script (of {@link PER_SCRIPT} at most): one
+   * command instead of one per partition (the fan-out commits a dialog per watcher; issue 13). A Cluster (many slots) or WAIT
    * (per-slot connections) takes the groups one by one.
    */
   async applyEach(groups: readonly PartitionChanges[]): Promise<ApplyResult[]> {
     for (const g of groups) validateChanges(g.changes);
     if (this.redis instanceof Cluster || this.waitReplicas > 0) return Promise.all(groups.map((g) => this.apply(g.partition, g.changes)));
+    if (groups.length > PER_SCRIPT) return (await Promise.all(chunked(groups).map((c) => this.applyEach(c)))).flat();
     const live = groups.filter((g) => g.changes.length > 0);
     if (live.length === 0) return groups.map(() => ({ ok: true, versions: [] }));
     const keys: string[] = [];
@@ -321,22 +341,15 @@ export class RedisStore implements Store {
     return { ok: false, conflicts };
   }
 
-  /** One script for many reads on a single server; a Cluster reads each on its own (many slots). */
+  /** One script for many reads ({@link PER_SCRIPT} at most) on a single server; a Cluster reads each on its own (many slots). */
   async getMany(refs: readonly RecordRef[]): Promise<(StoredRecord | undefined)[]> {
     if (refs.length === 0) return [];
     if (this.redis instanceof Cluster) return Promise.all(refs.map((r) => this.get(r.partition, r.collection, r.id)));
+    if (refs.length > PER_SCRIPT) return (await Promise.all(chunked(refs).map((c) => this.getMany(c)))).flat();
     const keys: string[] = [];
     const keyIndex = new Map<string, number>();
     const argv: (string | number)[] = [];
-    for (const r of refs) {
-      const key = collectionKey(r.partition, r.collection);
-      let ki = keyIndex.get(key);
-      if (ki === undefined) {
-        keys.push(key);
-        keyIndex.set(key, (ki = keys.length));
-      }
-      argv.push(ki, r.id);
-    }
+    for (const r of refs) argv.push(keyAt(keys, keyIndex, collectionKey(r.partition, r.collection)), r.id);
     const raws = await this.run('get', () => this.redis.presGetMany(keys.length, ...keys, ...argv));
     return raws.map((raw, i) => (raw === '' ? undefined : toStored(refs[i]!.id, parseField(raw))));
   }

@@ -188,6 +188,14 @@ export function storeContract(name: string, makeWorld: () => Promise<StoreWorld>
         expect((await store.due(world.pool, publications.name, 2000, 10)).map((d) => d.partition.user)).toEqual([alice.user]);
       });
 
+      it('keeps the order over hundreds of partitions (more than one script on Redis)', async () => {
+        const users = Array.from({ length: 600 }, (_, i) => ({ pool: world.pool, user: `sip:u${i}@contoso.com` }));
+        const results = await store.applyEach(users.map((partition, i) => ({ partition, changes: [put(publications, note('0', 400, `d${i}`), { expect: i % 7 === 3 ? 5 : 0 })] })));
+        expect(results.map((r) => r.ok)).toEqual(users.map((_, i) => i % 7 !== 3));
+        const got = await store.getMany(users.map((partition) => ({ partition, collection: publications.name, id: '400:note:0' })));
+        expect(got.map((r) => (r ? (r.value as PublicationRecord).data : undefined))).toEqual(users.map((_, i) => (i % 7 === 3 ? undefined : `d${i}`)));
+      });
+
       it('refuses an invalid partition change before applying any', async () => {
         await expect(
           store.applyEach([
