@@ -293,13 +293,18 @@ export class RedisStore implements Store {
 
   /**
    * On a single server without WAIT, the groups in one script (of {@link PER_SCRIPT} at most): one
-   * command instead of one per partition (the fan-out commits a dialog per watcher; issue 13). A Cluster (many slots) or WAIT
-   * (per-slot connections) takes the groups one by one.
+   * command instead of one per partition (the fan-out commits a dialog per watcher; issue 13). A
+   * Cluster (many slots) or WAIT (per-slot connections) takes the groups one by one. Every group is
+   * validated before any is sent.
    */
   async applyEach(groups: readonly PartitionChanges[]): Promise<ApplyResult[]> {
     for (const g of groups) validateChanges(g.changes);
     if (this.redis instanceof Cluster || this.waitReplicas > 0) return Promise.all(groups.map((g) => this.apply(g.partition, g.changes)));
-    if (groups.length > PER_SCRIPT) return (await Promise.all(chunked(groups).map((c) => this.applyEach(c)))).flat();
+    return (await Promise.all(chunked(groups).map((c) => this.applyEachScript(c)))).flat();
+  }
+
+  /** One script for up to {@link PER_SCRIPT} validated groups; a group without changes is applied as is. */
+  private async applyEachScript(groups: readonly PartitionChanges[]): Promise<ApplyResult[]> {
     const live = groups.filter((g) => g.changes.length > 0);
     if (live.length === 0) return groups.map(() => ({ ok: true, versions: [] }));
     const keys: string[] = [];
