@@ -1,6 +1,7 @@
 import { planAggregation } from '@presence/presence';
+import { announce } from '@presence/runtime';
 import { getHeader } from '@presence/sip';
-import { listRecords, publications } from '@presence/state';
+import { listRecords, publications, remove } from '@presence/state';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LyncClient } from './support/lync-client.js';
 import type { World } from './support/world.js';
@@ -83,6 +84,20 @@ export function aggregationSuite(name: string, makeWorld: () => Promise<World>):
       expect(Date.now() - t0).toBeLessThan(1000);
       expect(stateOf(n.body.toString())).toBe(18500);
       expect(getHeader(n, 'Event')).toBe('presence');
+    });
+
+    it('the aggregation service repairs computed instances a change left out once it is announced as aggregation-due (§3.8)', async () => {
+      expect((await bob.service(PUBLISH, publish(machineState(2, 0, 3500) + machineState(3, 0, 3500)))).status).toBe(200);
+      const p = { pool: w.pool, user: BOB };
+      const shown = (await listRecords(w.store, p, publications)).find((r) => r.id === '200:state:1')!;
+      expect(stateOf(shown.value.data)).toBe(3500);
+      // A writer that bypassed the publication path: the aggregated state is gone.
+      expect((await w.store.apply(p, [remove(publications, shown.id, { expect: shown.version })])).ok).toBe(true);
+      expect(planAggregation(await listRecords(w.store, p, publications), [{ container: 2, name: 'state' }], new Date()).changes).not.toEqual([]);
+      await announce(w.proc.adapters.bus, w.pool, { user: BOB, categories: [{ container: 2, name: 'state' }], at: new Date().toISOString() }, `test:${Date.now()}`);
+      await expect
+        .poll(async () => (await listRecords(w.store, p, publications)).find((r) => r.id === '200:state:1')?.value.data, { timeout: 5000 })
+        .toContain('<availability>3500</availability>');
     });
 
     it('ends consistent when two endpoints of one user publish at once: outputs equal a sequential run over the final inputs', async () => {

@@ -30,6 +30,7 @@ export {
   moveUser,
   setContactList,
   presenceChanged,
+  aggregationDue,
   type MoveUserReply,
   type MoveUserRequest,
   type SetContactListReply,

@@ -263,6 +263,23 @@ export class NatsBus implements Bus {
         }));
       }
     }
+    await this.removeUndeclared(stream, pool, evt);
+  }
+
+  /**
+   * Deletes the durable consumers of `evt` no longer declared for it (a service stopped consuming it
+   * in an upgrade, e.g. aggregation of `presence-changed`): under interest retention the stream
+   * would otherwise keep every such event for a consumer that never comes.
+   */
+  private async removeUndeclared(stream: string, pool: string, evt: EventDef<unknown>): Promise<void> {
+    const wanted = new Set(evt.consumers.map((c) => durableName(c, evt.name)));
+    for (const c of await this.jsApi(() => this.jsm.consumers.list(stream).next())) {
+      const name = c.config.durable_name ?? c.name;
+      if (wanted.has(name) || !name.endsWith(`--${evt.name}`) || c.config.filter_subject !== evt.subject(pool)) continue;
+      await this.jsm.consumers.delete(stream, name).catch((e: unknown) => {
+        if (!isNotFound(e)) throw e;
+      });
+    }
   }
 
   async publish<P>(evt: EventDef<P>, pool: string, payload: P, opts: PublishOptions): Promise<void> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { presenceChanged, type Bus, type PresenceChanged } from '@presence/bus';
+import { aggregationDue, presenceChanged, type Bus, type PresenceChanged } from '@presence/bus';
+import { triggeredBy } from '@presence/presence';
 import type { ApplyResult, Change, Partition, Store } from '@presence/state';
 import type { Logger } from '@presence/telemetry';
 
@@ -34,7 +35,7 @@ export async function commitAndAnnounce(d: CommitDeps, p: Partition, changes: re
   const r = await d.store.apply(p, [...changes, { op: 'put', collection: OUTBOX, id, value: event, expect: 0, expiresAt: now + OUTBOX_GRACE_MS }]);
   if (!r.ok) return r;
   try {
-    await d.bus.publish(presenceChanged, d.pool, event, { msgId: `changed:${id}` });
+    await announce(d.bus, d.pool, event, `changed:${id}`);
   } catch (e) {
     d.logger.warn({ err: e, user: p.user }, 'announcement left in the outbox for the sweeper');
     return { ok: true, versions: r.versions.slice(0, changes.length) };
@@ -47,11 +48,24 @@ export async function commitAndAnnounce(d: CommitDeps, p: Partition, changes: re
   return { ok: true, versions: r.versions.slice(0, changes.length) };
 }
 
+/**
+ * Publishes a change as `presence-changed` and, when it can trigger aggregation, as
+ * `aggregation-due` too (at once: one write to NATS). Both carry message ids derived from `msgId`,
+ * so publishing the same announcement again (the outbox sweeper) is dropped as a duplicate.
+ */
+export async function announce(bus: Bus, pool: string, event: PresenceChanged, msgId: string): Promise<void> {
+  const due = triggeredBy(event.categories ?? []).length > 0;
+  await Promise.all([
+    bus.publish(presenceChanged, pool, event, { msgId }),
+    ...(due ? [bus.publish(aggregationDue, pool, event, { msgId: `${msgId}:aggregation` })] : []),
+  ]);
+}
+
 /** Publishes announcements whose publisher did not (it crashed or the bus was down). */
 export async function sweepOutbox(d: CommitDeps, limit = 100): Promise<number> {
   let n = 0;
   for (const due of await d.store.due(d.pool, OUTBOX, d.now?.() ?? Date.now(), limit)) {
-    await d.bus.publish(presenceChanged, d.pool, due.record.value as PresenceChanged, { msgId: `changed:${due.record.id}` });
+    await announce(d.bus, d.pool, due.record.value as PresenceChanged, `changed:${due.record.id}`);
     const r = await d.store.apply(due.partition, [{ op: 'delete', collection: OUTBOX, id: due.record.id, expect: due.record.version }]);
     if (r.ok) n++;
   }

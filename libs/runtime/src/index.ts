@@ -7,7 +7,7 @@ export { directoryEnv, openDirectory, usersFileOf, type DirectoryKind, type Open
 export { outsideDomains, readUsersFile } from './directory-file.js';
 export { readLdapUsers, type LdapOptions } from './directory-ldap.js';
 export { ha1For, UserStore, UserStoreError, type StoredUser, type UserView } from './directory-store.js';
-export { commitAndAnnounce, every, OUTBOX, sweepOutbox, type Announcement, type CommitDeps } from './changes.js';
+export { announce, commitAndAnnounce, every, OUTBOX, sweepOutbox, type Announcement, type CommitDeps } from './changes.js';
 export { aorOf, conflictReply, header, mediaType, reply, roamingReply } from './sip-request.js';
 export { loadPools, type Pools } from './pools.js';
 export { checkDeadline, DeadlineExceededError, guardBus, guardStore, Limiter, OVERLOAD_CODES, OverloadedError } from './request-guard.js';

@@ -1,4 +1,4 @@
-import { MemoryBus, MemoryNetwork, presenceChanged, type PresenceChanged } from '@presence/bus';
+import { aggregationDue, MemoryBus, MemoryNetwork, presenceChanged, type PresenceChanged } from '@presence/bus';
 import { MemoryStore, type Store } from '@presence/state';
 import { createLogger } from '@presence/telemetry';
 import { describe, expect, it } from 'vitest';
@@ -12,8 +12,10 @@ async function world() {
   const bus = new MemoryBus(new MemoryNetwork());
   const store = new MemoryStore();
   const heard: PresenceChanged[] = [];
+  const due: PresenceChanged[] = [];
   await bus.consume(presenceChanged, 'p1', 'subscription', async (e) => void heard.push(e));
-  return { bus, store, heard };
+  await bus.consume(aggregationDue, 'p1', 'aggregation', async (e) => void due.push(e));
+  return { bus, store, heard, due };
 }
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
@@ -29,16 +31,29 @@ describe('commitAndAnnounce (transactional outbox)', () => {
     expect(await store.list(p, OUTBOX)).toEqual([]);
   });
 
+  it('announces a change that can trigger aggregation to the aggregation service too, and no other ([MS-PRES] §3.8)', async () => {
+    const { bus, store, heard, due } = await world();
+    const d = { store, bus, pool: 'p1', logger };
+    await commitAndAnnounce(d, p, [change], { categories: [{ name: 'note', container: 200 }] });
+    await commitAndAnnounce(d, p, [{ ...change, id: 'cal' }], { categories: [{ name: 'calendarData', container: 300 }] });
+    await commitAndAnnounce(d, p, [{ ...change, id: 'state' }], { categories: [{ name: 'state', container: 2 }] });
+    await commitAndAnnounce(d, p, [{ ...change, id: 'cal1' }], { categories: [{ name: 'calendarData', container: 1 }] });
+    await settle();
+    expect(heard.map((e) => e.categories![0]!.name)).toEqual(['note', 'calendarData', 'state', 'calendarData']);
+    expect(due.map((e) => e.categories![0])).toEqual([{ name: 'state', container: 2 }, { name: 'calendarData', container: 1 }]);
+  });
+
   it('leaves a committed change whose announcement failed to the sweeper, which announces it and empties the outbox', async () => {
-    const { bus, store, heard } = await world();
+    const { bus, store, heard, due } = await world();
     const failing = { ...bus, publish: async () => Promise.reject(new Error('bus down')) } as unknown as MemoryBus;
     const now = Date.now();
-    const r = await commitAndAnnounce({ store, bus: failing, pool: 'p1', logger, now: () => now }, p, [change], { categories: [{ name: 'note', container: 200 }] });
+    const r = await commitAndAnnounce({ store, bus: failing, pool: 'p1', logger, now: () => now }, p, [change], { categories: [{ name: 'state', container: 2 }] });
     expect(r.ok).toBe(true);
     expect(await store.list(p, OUTBOX)).toHaveLength(1);
     expect(await sweepOutbox({ store, bus, pool: 'p1', logger, now: () => now + 10_000 })).toBe(1);
     await settle();
     expect(heard).toHaveLength(1);
+    expect(due).toHaveLength(1); // a state change: aggregation-due as well
     expect(await store.list(p, OUTBOX)).toEqual([]);
   });
 

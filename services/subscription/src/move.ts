@@ -1,4 +1,5 @@
-import { presenceChanged, type MoveUserReply, type MoveUserRequest } from '@presence/bus';
+import type { MoveUserReply, MoveUserRequest } from '@presence/bus';
+import { announce } from '@presence/runtime';
 import { uniqueKeys } from '@presence/presence';
 import {
   contactLists,
@@ -78,7 +79,7 @@ export async function moveUserTo(d: CategoryDeps, req: MoveUserRequest): Promise
   // Announce the data in its new pool, so aggregation and fan-out there start from it.
   const cats = uniqueKeys(await listRecords(d.store, dst, publications));
   if (cats.length > 0) {
-    await d.bus.publish(presenceChanged, req.to, { user: req.user, categories: cats, at: new Date().toISOString() }, { msgId: `moved:${req.user}:${from}:${req.to}:${Date.now()}` });
+    await announce(d.bus, req.to, { user: req.user, categories: cats, at: new Date().toISOString() }, `moved:${req.user}:${from}:${req.to}:${Date.now()}`);
   }
   d.logger.info({ user: req.user, from, to: req.to, moved, dialogsEnded }, 'user moved to another pool');
   return { from, to: req.to, moved, dialogsEnded };
