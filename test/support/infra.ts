@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import dgram from 'node:dgram';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,15 +65,38 @@ export async function natsAnswers(url: string): Promise<boolean> {
   );
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out below the kernel's ephemeral range (32768-60999 on Linux): `listen(0)` and
+ * outgoing connections never take those, so a port chosen here stays free until the process that
+ * is given it binds it, even when that is seconds later. (A `listen(0)` port, closed and passed
+ * on, once went to another test file's listener meanwhile: the readiness poll then reached the
+ * wrong process and the test met ECONNREFUSED.) Each vitest worker, and the main process
+ * (globalSetup), draws from its own slice, so parallel test files never pick the same port.
+ */
+const SLICE = 900;
+const sliceStart = 21_000 + (Number(process.env.VITEST_POOL_ID ?? 0) % 12) * SLICE;
+let nextInSlice = Math.floor(Math.random() * SLICE);
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
+    srv.once('error', () => resolve(false));
+    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+      // SIP edges also bind UDP on the port they are given.
+      const udp = dgram.createSocket('udp4');
+      udp.once('error', () => srv.close(() => resolve(false)));
+      udp.bind(port, '127.0.0.1', () => udp.close(() => srv.close(() => resolve(true))));
     });
-    srv.on('error', reject);
   });
+}
+
+/** A TCP and UDP port on 127.0.0.1 that nothing holds, from this worker's slice. */
+export async function freePort(): Promise<number> {
+  for (let tried = 0; tried < SLICE; tried++) {
+    const port = sliceStart + (nextInSlice++ % SLICE);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${sliceStart}-${sliceStart + SLICE - 1}: stop whatever holds them (ss -ltnp)`);
 }
 
 async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
