@@ -288,6 +288,11 @@ export interface PresenceChanged {
   containers?: number[];
   subscribers?: boolean;
   delegates?: boolean;
+  /**
+   * The change carried the computed instances it triggers, planned on the inputs as committed
+   * (`commitWithAggregation` of libs/runtime): no `aggregation-due` is announced for it.
+   */
+  aggregated?: boolean;
   at: string;
 }
 
@@ -295,9 +300,11 @@ export const presenceChanged = defineEvent<PresenceChanged>('presence-changed', 
 
 /**
  * The same announcement again, for the aggregation service only, of a change that can trigger
- * aggregation ([MS-PRES] §3.8; `triggeredBy` of libs/presence). Most changes cannot (a note, a
- * contact card): the aggregation service is not woken for them, nor does the stream keep them for
- * it (issue 13: receiving and acknowledging every change cost it and NATS ~30 µs per notification).
+ * aggregation ([MS-PRES] §3.8; `triggeredBy` of libs/presence) and did not carry its computed
+ * instances (`aggregated`). Most changes cannot trigger it (a note, a contact card), and a publish,
+ * an expiry or a sign-out commits its computed instances itself: the aggregation service is not
+ * woken for them, nor does the stream keep them for it (issue 13: receiving and acknowledging every
+ * change cost it and NATS ~30 µs per notification).
  */
 export const aggregationDue = defineEvent<PresenceChanged>('aggregation-due', ['aggregation']);
 

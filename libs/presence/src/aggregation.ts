@@ -332,3 +332,20 @@ export function applyVirtually(current: readonly StoredRecord<PublicationRecord>
   }
   return [...m.values()];
 }
+
+/**
+ * Adds to a change of the user's publications the computed instances it triggers ([MS-PRES] §3.8),
+ * so that both commit in one atomic apply: the publish 200 can carry the computed instances (§4.3.x)
+ * and a failed batch leaves no computed change behind. `current` must be what the change was
+ * planned on (see `publicationsGeneration` for what keeps two such changes from crossing).
+ */
+export function withAggregation(
+  current: readonly StoredRecord<PublicationRecord>[],
+  changes: readonly Change[],
+  touched: readonly CategoryKey[],
+  now: Date,
+): { changes: Change[]; touched: CategoryKey[]; clientChanges: number } {
+  const agg = planAggregation(applyVirtually(current, changes), touched, now, new Set(changes.map((c) => c.id)));
+  const keys = new Map([...touched, ...agg.touched].map((k) => [`${k.container}:${k.name}`, k]));
+  return { changes: [...changes, ...agg.changes], touched: [...keys.values()], clientChanges: changes.length };
+}

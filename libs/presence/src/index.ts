@@ -7,7 +7,7 @@ export { delegateViews, planSetDelegates, type DelegateOutcome } from './delegat
 export { CONTACT_CARD_CONTAINERS, planServerPublications, serverPublicationSet, type DirectoryEntry } from './server-publications.js';
 export { planEndpointGone, uniqueKeys } from './expiry.js';
 export { containerResolver, resolveContainer, subscribableCategories, viewFingerprint, watcherViews, type SourceNetwork, type Watcher } from './resolution.js';
-export { aggregateStateOf, AMS_INSTANCE, applyVirtually, computeDnd, computeServices, computeState, computeWorkingHours, planAggregation, triggeredBy, type Computed, type StateAggregate } from './aggregation.js';
+export { aggregateStateOf, AMS_INSTANCE, applyVirtually, computeDnd, computeServices, computeState, computeWorkingHours, planAggregation, triggeredBy, withAggregation, type Computed, type StateAggregate } from './aggregation.js';
 export { homePool, parsePools, poolGruu, poolOfUri, type Pool } from './pools.js';
 export {
   applyContactOp,

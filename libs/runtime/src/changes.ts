@@ -49,12 +49,12 @@ export async function commitAndAnnounce(d: CommitDeps, p: Partition, changes: re
 }
 
 /**
- * Publishes a change as `presence-changed` and, when it can trigger aggregation, as
- * `aggregation-due` too (at once: one write to NATS). Both carry message ids derived from `msgId`,
+ * Publishes a change as `presence-changed` and, when it can trigger aggregation and did not carry
+ * its computed instances, as `aggregation-due` too (at once: one write to NATS). Both carry message ids derived from `msgId`,
  * so publishing the same announcement again (the outbox sweeper) is dropped as a duplicate.
  */
 export async function announce(bus: Bus, pool: string, event: PresenceChanged, msgId: string): Promise<void> {
-  const due = triggeredBy(event.categories ?? []).length > 0;
+  const due = !event.aggregated && triggeredBy(event.categories ?? []).length > 0;
   await Promise.all([
     bus.publish(presenceChanged, pool, event, { msgId }),
     ...(due ? [bus.publish(aggregationDue, pool, event, { msgId: `${msgId}:aggregation` })] : []),

@@ -13,3 +13,5 @@ export { loadPools, type Pools } from './pools.js';
 export { checkDeadline, DeadlineExceededError, guardBus, guardStore, Limiter, OVERLOAD_CODES, OverloadedError } from './request-guard.js';
 export { StoreEpoch } from './store-epoch.js';
 export { handToEdges, type EdgeBound } from './edge-batches.js';
+export { HandOffs, KeyedBatcher } from './batches.js';
+export { commitWithAggregation, readPublications, type AggregatedCommit, type PublicationsSnapshot } from './publications.js';

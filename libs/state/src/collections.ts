@@ -23,6 +23,13 @@ function define<T>(name: string, idOf: (value: T) => string): Collection<T> {
 
 /** Category instances; id `<container>:<categoryName>:<instance>`. */
 export const publications = define<PublicationRecord>('pub', (p) => `${p.container}:${p.categoryName}:${p.instance}`);
+/**
+ * The generation of a user's publications: one record (id `g`, value `{}`) whose version moves on
+ * with every change that computes aggregation in its own commit. Read before the publications and
+ * expected unchanged at commit, it makes that commit fail if any other such change came in between,
+ * so the computed instances it carries were planned from the inputs as they are ([MS-PRES] §3.8).
+ */
+export const publicationsGeneration = define<Record<string, never>>('pubgen', () => 'g');
 /** Container member sets; id = container id. */
 export const containers = define<ContainerRecord>('ctr', (c) => String(c.id));
 /** The publisher's subscriber list; id = subscriber URI. */

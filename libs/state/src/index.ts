@@ -13,6 +13,7 @@ export {
   getRecord,
   listRecords,
   publications,
+  publicationsGeneration,
   put,
   registrations,
   remove,

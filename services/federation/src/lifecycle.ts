@@ -1,14 +1,14 @@
-import { endpointGone, notifyOutcome, presenceChanged, type Bus, type BusSubscription } from '@presence/bus';
-import { every, type Pools } from '@presence/runtime';
+import { endpointGone, notifyOutcome, presenceChanged, type Bus, type BusSubscription, type PresenceChanged } from '@presence/bus';
+import { every, HandOffs, KeyedBatcher, type Pools } from '@presence/runtime';
 import { listRecords, remove, type Partition, type StoredRecord } from '@presence/state';
 import type { FederationConfig } from './config.js';
-import { fanOut, FanOutQueue } from './fanout.js';
+import { fanOut } from './fanout.js';
 import { endFedDialog, parseFedRef, sendOne, type FedDeps } from './notify.js';
 import { etags, fedDialogs, type FedDialogRecord } from './records.js';
 import { PublisherDocs, readPublisher } from './views.js';
 
-/** Changes one instance works on at once. */
-const CONCURRENCY = 32;
+/** Changes one instance takes at once: those that arrive while a batch is fanned out form the next. */
+const CONCURRENCY = 64;
 
 /**
  * Keeps this service's dialogs current and clean: every committed change is fanned out
@@ -17,7 +17,9 @@ const CONCURRENCY = 32;
  * whose time ran out gets a final NOTIFY (`terminated;reason=timeout`) and ends; expired entity tags go.
  */
 export async function startLifecycle(d: FedDeps & { config: FederationConfig; pools: Pools }, bus: Bus): Promise<{ stop(): Promise<void> }> {
-  const fanOuts = new FanOutQueue((e) => fanOut(d, e));
+  const handOffs = new HandOffs();
+  // Up to 16 users per batch, a user's waiting changes as one (see fanOut).
+  const fanOuts = new KeyedBatcher<PresenceChanged>((e) => e.user, (batch) => fanOut(d, batch, handOffs));
   const subs: BusSubscription[] = [
     await bus.consume(
       presenceChanged,
@@ -69,6 +71,7 @@ export async function startLifecycle(d: FedDeps & { config: FederationConfig; po
       sweep.stop();
       await Promise.all(subs.map((s) => s.stop()));
       await fanOuts.settle();
+      await handOffs.settle();
     },
   };
 }

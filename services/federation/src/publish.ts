@@ -1,9 +1,9 @@
 import type { SipReply, SipRequestCommand } from '@presence/bus';
 import { buildPersonalNote, buildPidfMachineState, parsePidf, PIDF_CONTENT_TYPE } from '@presence/documents';
-import { applyVirtually, planAggregation, publishTime, sameAor, stateOfPidf, type CategoryKey } from '@presence/presence';
-import { aorOf, commitAndAnnounce, header, mediaType, reply } from '@presence/runtime';
+import { publishTime, sameAor, stateOfPidf, type CategoryKey } from '@presence/presence';
+import { aorOf, commitWithAggregation, header, mediaType, readPublications, reply } from '@presence/runtime';
 import { randomToken } from '@presence/sip';
-import { getRecord, listRecords, publications, put, registrations, remove, type Change, type Partition, type PublicationRecord, type StoredRecord } from '@presence/state';
+import { getRecord, publications, put, registrations, remove, type Change, type Partition, type PublicationRecord, type StoredRecord } from '@presence/state';
 import { PUBLISH_EXPIRES } from './config.js';
 import { endpointOf } from './endpoint.js';
 import type { FedDeps } from './notify.js';
@@ -41,7 +41,8 @@ function instancesOf(body: string, instance: string, epid: string, endpointId: s
  */
 async function commit(d: FedDeps, p: Partition, plan: (current: StoredRecord<PublicationRecord>[]) => { records: PublicationRecord[]; drop: readonly string[]; etag: Change[]; expiresAt?: number } | { error: string }): Promise<{ ok: true } | { ok: false; error: string }> {
   for (let attempt = 0; attempt < 10; attempt++) {
-    const current = await listRecords(d.store, p, publications);
+    const snap = await readPublications(d.store, p);
+    const current = snap.records;
     const planned = plan(current);
     if ('error' in planned) return { ok: false, error: planned.error };
     const version = (id: string) => current.find((r) => r.id === id)?.version ?? 0;
@@ -54,9 +55,7 @@ async function commit(d: FedDeps, p: Partition, plan: (current: StoredRecord<Pub
       const rec = c.op === 'put' ? (c.value as PublicationRecord) : current.find((r) => r.id === c.id)!.value;
       touched.set(`${rec.container}:${rec.categoryName}`, { container: rec.container, name: rec.categoryName });
     }
-    const agg = planAggregation(applyVirtually(current, changes), [...touched.values()], new Date(d.now?.() ?? Date.now()), new Set(changes.map((c) => c.id)));
-    for (const k of agg.touched) touched.set(`${k.container}:${k.name}`, k);
-    const r = await commitAndAnnounce(d, p, [...changes, ...agg.changes, ...planned.etag], { categories: [...touched.values()] });
+    const { result: r } = await commitWithAggregation(d, p, snap, changes, [...touched.values()], { extra: planned.etag });
     if (r.ok) return { ok: true };
     // The entity tag was used by a concurrent request first: this one names a tag that is gone.
     if (r.conflicts.some((c) => c.collection === etags.name)) return { ok: false, error: 'etag' };

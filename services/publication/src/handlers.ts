@@ -21,9 +21,8 @@ import {
   selfViewsOf,
   type PublicationPolicy,
 } from '@presence/presence';
-import { aorOf, commitAndAnnounce, conflictReply, mediaType, reply, roamingReply, type CommitDeps, type UserDirectory } from '@presence/runtime';
+import { aorOf, commitAndAnnounce, commitWithAggregation, conflictReply, mediaType, reply, readPublications, roamingReply, type CommitDeps, type UserDirectory } from '@presence/runtime';
 import { containers, delegates, getRecord, listRecords, publications, registrations, subscribers, type Partition } from '@presence/state';
-import { withAggregation } from './aggregate.js';
 
 export interface HandlerDeps extends CommitDeps {
   readonly policy: PublicationPolicy;
@@ -67,10 +66,7 @@ async function publish(d: HandlerDeps, cmd: SipRequestCommand, p: Partition, fro
   // A conflict on a computed instance only (another endpoint's publish got in first) is not the
   // client's: plan again on the new state. A conflict on the client's own publications is a 409.
   for (let attempt = 0; ; attempt++) {
-    const [current, reg] = await Promise.all([
-      listRecords(d.store, p, publications),
-      cmd.epid ? getRecord(d.store, p, registrations, cmd.epid) : Promise.resolve(undefined),
-    ]);
+    const [snap, reg] = await Promise.all([readPublications(d.store, p), cmd.epid ? getRecord(d.store, p, registrations, cmd.epid) : Promise.resolve(undefined)]);
     const endpointId = endpointIdOf(reg?.value.instance);
     const now = new Date(d.now?.() ?? Date.now());
     const plan = planPublish(doc.value, {
@@ -79,12 +75,12 @@ async function publish(d: HandlerDeps, cmd: SipRequestCommand, p: Partition, fro
       toAor: to,
       ...(reg ? { endpoint: { epid: reg.id, ...(endpointId ? { endpointId } : {}) } } : {}),
       now,
-      current,
+      current: snap.records,
       policy: d.policy,
     });
     if (!plan.ok) return plan.faults ? conflictReply(PUBLISH_DIAGNOSTICS, buildFault(plan.faults)) : reply(plan.status, plan.reason);
-    const all = withAggregation(current, plan.changes, plan.touched, now);
-    const r = await commitAndAnnounce(d, p, all.changes, { categories: all.touched });
+    const all = await commitWithAggregation(d, p, snap, plan.changes, plan.touched, { now });
+    const r = all.result;
     if (!r.ok) {
       const mine = r.conflicts.filter((c) => c.index < all.clientChanges);
       if (mine.length > 0 || attempt >= 5) return conflictReply(PUBLISH_DIAGNOSTICS, buildFault(conflictFaults(doc.value, mine.length > 0 ? mine : r.conflicts)));

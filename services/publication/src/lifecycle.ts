@@ -1,8 +1,7 @@
 import { endpointGone, endpointRegistered, type Bus, type BusSubscription } from '@presence/bus';
 import { planEndpointGone, planServerPublications, uniqueKeys, type CategoryKey, type DirectoryEntry } from '@presence/presence';
-import { commitAndAnnounce, every, sweepOutbox, type UserDirectory } from '@presence/runtime';
+import { commitAndAnnounce, commitWithAggregation, every, readPublications, sweepOutbox, type UserDirectory } from '@presence/runtime';
 import { listRecords, publications, registrations, remove, type Change, type Partition, type PublicationRecord, type StoredRecord } from '@presence/state';
-import { withAggregation } from './aggregate.js';
 import type { HandlerDeps } from './handlers.js';
 
 /** The per-user server publication timer ([MS-PRES] §3.2.6.2), kept as a record with an expiry. */
@@ -36,10 +35,9 @@ export async function startLifecycle(d: HandlerDeps & { intervalS: number; sweep
   /** Commits removals with the aggregation they trigger; a race with a publish is planned again. */
   const removeWithAggregation = async (p: Partition, plan: (current: StoredRecord<PublicationRecord>[]) => { changes: Change[]; touched: CategoryKey[] }) => {
     for (let attempt = 0; attempt < 10; attempt++) {
-      const current = await listRecords(d.store, p, publications);
-      const base = plan(current);
-      const all = withAggregation(current, base.changes, base.touched, new Date(d.now?.() ?? Date.now()));
-      if ((await commitAndAnnounce(d, p, all.changes, { categories: all.touched })).ok) return;
+      const snap = await readPublications(d.store, p);
+      const base = plan(snap.records);
+      if ((await commitWithAggregation(d, p, snap, base.changes, base.touched)).result.ok) return;
     }
     throw new RetryError(`removal for ${p.user} kept racing publishes`);
   };

@@ -2,28 +2,6 @@ import { handToEdges } from '@presence/runtime';
 import type { DialogRecord, Partition } from '@presence/state';
 import { notifyHeaders, notifyRef, remainingSeconds, type NotifierDeps } from './notifier.js';
 
-/**
- * Hand-offs to the edges that have not been answered yet. The fan-out does not wait for them (the
- * next change can be worked on meanwhile; the edge keeps each dialog's CSeq order), but at most
- * `limit` are outstanding: beyond that it waits for the oldest, so the table stays bounded.
- */
-export class HandOffs {
-  private readonly pending = new Set<Promise<unknown>>();
-
-  constructor(private readonly limit = 256) {}
-
-  async add(p: Promise<unknown>): Promise<void> {
-    this.pending.add(p);
-    void p.finally(() => this.pending.delete(p));
-    while (this.pending.size > this.limit) await Promise.race(this.pending);
-  }
-
-  /** Resolves once every hand-off made so far is answered (shutdown). */
-  async settle(): Promise<void> {
-    await Promise.allSettled([...this.pending]);
-  }
-}
-
 /** A notification whose CSeq is committed, ready for the edge. */
 export interface Notification {
   readonly partition: Partition;

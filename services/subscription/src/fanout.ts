@@ -20,7 +20,8 @@ import {
   type StoredRecord,
   type WatcherRecord,
 } from '@presence/state';
-import { handNotifications, type HandOffs, type Notification } from './edge-batch.js';
+import type { HandOffs } from '@presence/runtime';
+import { handNotifications, type Notification } from './edge-batch.js';
 import type { NotifierDeps } from './notifier.js';
 import { SharedViews } from './shared-views.js';
 
@@ -186,45 +187,4 @@ function commitOf(p: DialogPlan): PartitionChanges {
     }),
   ];
   return { partition: p.sp, changes };
-}
-
-/**
- * Gathers the changes that arrive while a batch is worked on into the next batch: one instance
- * works on one batch at a time (so its own batches never race), each change's handler resolving
- * once its batch is done (or rejecting, to be delivered again, if the batch failed).
- */
-export class FanOutBatcher {
-  private queue: { e: PresenceChanged; done: (err?: unknown) => void }[] = [];
-  private running = false;
-
-  constructor(
-    private readonly d: NotifierDeps & { pool: string },
-    private readonly handOffs: HandOffs,
-    // Changes per batch: each brings all its watchers (up to MAX_WATCHERS_PER_PUBLISHER), and a
-    // batch's reads and commits go to the store at once.
-    private readonly maxBatch = 16,
-  ) {}
-
-  submit(e: PresenceChanged): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ e, done: (err) => (err === undefined ? resolve() : reject(err)) });
-      if (!this.running) void this.run();
-    });
-  }
-
-  private async run(): Promise<void> {
-    this.running = true;
-    // Let the changes delivered in this turn of the event loop join the first batch.
-    await new Promise((r) => setImmediate(r));
-    while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
-      try {
-        await categoryFanOut(this.d, batch.map((b) => b.e), this.handOffs);
-        for (const b of batch) b.done();
-      } catch (err) {
-        for (const b of batch) b.done(err ?? new Error('fan-out failed'));
-      }
-    }
-    this.running = false;
-  }
 }

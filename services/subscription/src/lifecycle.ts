@@ -1,10 +1,9 @@
 import { endpointGone, notifyOutcome, presenceChanged, type Bus, type BusSubscription, type PresenceChanged } from '@presence/bus';
 import { CONTENT_TYPE } from '@presence/documents';
-import { every } from '@presence/runtime';
+import { every, HandOffs, KeyedBatcher } from '@presence/runtime';
 import { dialogs, listRecords, type DialogRecord, type Partition, type StoredRecord } from '@presence/state';
 import { endDialog } from './dialogs.js';
-import { HandOffs } from './edge-batch.js';
-import { FanOutBatcher } from './fanout.js';
+import { categoryFanOut } from './fanout.js';
 import { notify, parseNotifyRef } from './notifier.js';
 import { ROAMING_SELF, type SelfDeps } from './self.js';
 import { selfDocument } from './self-view.js';
@@ -21,7 +20,9 @@ const FAN_OUT_CONCURRENCY = 64;
  */
 export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(): Promise<void> }> {
   const handOffs = new HandOffs();
-  const fanOut = new FanOutBatcher(d, handOffs);
+  // Changes of up to 16 publishers per batch, each bringing all its watchers: a batch's reads and
+  // commits go to the store at once (see categoryFanOut).
+  const fanOut = new KeyedBatcher<PresenceChanged>((e) => e.user, (batch) => categoryFanOut(d, batch.flat(), handOffs));
   // Self dialogs: one change of a user after the other, so a later state never goes out first.
   const selfChains = new Map<string, Promise<void>>();
   const notifySelf = async (e: PresenceChanged) => {
@@ -81,6 +82,7 @@ export async function startSelfLifecycle(d: SelfDeps, bus: Bus): Promise<{ stop(
     stop: async () => {
       sweep.stop();
       await Promise.all(subs.map((s) => s.stop()));
+      await fanOut.settle();
       await handOffs.settle();
     },
   };
