@@ -73,8 +73,11 @@ export async function fanOut(d: FedDeps, batch: readonly (readonly PresenceChang
     if (round === MAX_ROUNDS) throw new Error(`could not notify ${pending.length} dialogs`);
     // The dialogs first (one read for all: a PIDF watcher has a dialog per presentity), then the data.
     const dialogs = (await d.store.getMany(pending.map((t) => ({ partition: t.sp, collection: fedDialogs.name, id: t.dialogId })))) as (StoredRecord<FedDialogRecord> | undefined)[];
+    // The subscriber list only for users with winfo dialogs to look at (a winfo target has no watcher record).
+    const users = new Map<string, boolean>();
+    for (const t of pending) users.set(t.publisher, (users.get(t.publisher) ?? false) || !t.watcher);
     const docs = new Map(
-      await Promise.all([...new Set(pending.map((t) => t.publisher))].map(async (u) => [u, new PublisherDocs(u, await readPublisher(d.store, { pool: d.pool, user: u }), d.directory)] as const)),
+      await Promise.all([...users].map(async ([u, winfo]) => [u, new PublisherDocs(u, await readPublisher(d.store, { pool: d.pool, user: u }, winfo), d.directory)] as const)),
     );
     const stale = pending.filter((t, i) => !dialogs[i] && t.watcher);
     const planned = pending.flatMap((t, i) => {

@@ -18,12 +18,13 @@ const fingerprint = (s: string) => createHash('sha256').update(s).digest('base64
 export interface PublisherData {
   readonly pubs: readonly StoredRecord<PublicationRecord>[];
   readonly sets: readonly StoredRecord<ContainerRecord>[];
-  readonly subscribers: readonly StoredRecord<SubscriberRecord>[];
+  /** Read only for winfo documents: a PIDF fan-out need not parse a list as long as the watchers. */
+  readonly subscribers?: readonly StoredRecord<SubscriberRecord>[];
 }
 
-export async function readPublisher(store: Store, p: Partition): Promise<PublisherData> {
-  const [pubs, sets, subs] = await Promise.all([listRecords(store, p, publications), listRecords(store, p, containers), listRecords(store, p, subscribers)]);
-  return { pubs, sets, subscribers: subs };
+export async function readPublisher(store: Store, p: Partition, withSubscribers = true): Promise<PublisherData> {
+  const [pubs, sets, subs] = await Promise.all([listRecords(store, p, publications), listRecords(store, p, containers), withSubscribers ? listRecords(store, p, subscribers) : undefined]);
+  return { pubs, sets, ...(subs ? { subscribers: subs } : {}) };
 }
 
 /**
@@ -96,6 +97,7 @@ export class PublisherDocs {
 
   /** RFC 3858: the user's subscriber list ([MS-PRES] §3.6) as watcher information. */
   private winfo(dialog: FedDialogRecord): Doc {
+    if (!this.data.subscribers) throw new Error(`the subscriber list of ${this.publisher} was not read`);
     const list = [...this.data.subscribers].sort((a, b) => a.value.user.localeCompare(b.value.user));
     const watchers = list.map((s) => ({
       id: fingerprint(s.value.user).slice(0, 12),
