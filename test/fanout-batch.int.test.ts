@@ -1,6 +1,7 @@
 import { getHeader } from '@presence/sip';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { LyncClient } from './support/lync-client.js';
+import { PidfClient, pidfDoc, type Dialog } from './support/pidf-client.js';
 import { startWorld, type World } from './support/world.js';
 
 // Issue 13: changes that arrive together are fanned out as one batch, and a dialog watching several
@@ -17,7 +18,7 @@ const note = (user: string, v: number) =>
 
 describe.each(['embedded', 'clustered'] as const)('batched fan-out (%s)', (mode) => {
   let w: World;
-  const clients: LyncClient[] = [];
+  const clients: { close(): void }[] = [];
   afterEach(async () => {
     for (const c of clients.splice(0)) c.close();
     await w.stop();
@@ -27,7 +28,7 @@ describe.each(['embedded', 'clustered'] as const)('batched fan-out (%s)', (mode)
     w = await startWorld({ mode, natsUrl: inject('natsUrl'), redisUrl: inject('redisUrl') });
     const [bob, john, alice] = await Promise.all([LyncClient.connect(w.ports.tcp, BOB, 'b1'), LyncClient.connect(w.ports.tcp, JOHN, 'j1'), LyncClient.connect(w.ports.tcp, ALICE, 'a1')]);
     clients.push(bob, john, alice);
-    for (const c of clients) await c.register();
+    for (const c of [bob, john, alice]) await c.register();
     expect((await alice.categorySubscribe([{ uri: BOB }, { uri: JOHN }], { categories: ['note'] })).status).toBe(200);
     const K = 15;
     // Both publish one after the other each, at the same time as each other.
@@ -53,6 +54,47 @@ describe.each(['embedded', 'clustered'] as const)('batched fan-out (%s)', (mode)
       const ks = got.filter((g) => g.from === who).map((g) => g.k);
       expect(ks).toEqual([...new Set(ks)].sort((a, b) => a - b));
       expect(ks.at(-1)).toBe(K - 1);
+    }
+  }, 60_000);
+
+  it('PIDF: each watcher dialog gets its own publisher’s documents, in CSeq order and only forward, when publishers change together', async () => {
+    w = await startWorld({ mode, natsUrl: inject('natsUrl'), redisUrl: inject('redisUrl') });
+    const [bob, john, alice, carol] = await Promise.all([BOB, JOHN, ALICE, 'sip:carol@contoso.com'].map((u) => PidfClient.connect(w.ports.tcp, u)));
+    clients.push(bob!, john!, alice!, carol!);
+    const watches: { watcher: PidfClient; dialog: Dialog; publisher: string }[] = [];
+    for (const watcher of [alice!, carol!]) {
+      for (const publisher of [BOB, JOHN]) {
+        const { res, dialog } = await watcher.subscribe(publisher);
+        expect(res.status).toBe(200);
+        await watcher.nextNotify(dialog);
+        watches.push({ watcher, dialog, publisher });
+      }
+    }
+    const K = 15;
+    // The two publish at the same time, each one PUBLISH after the other (RFC 3903 modify with the last entity tag).
+    await Promise.all(
+      [bob!, john!].map(async (c) => {
+        let etag: string | undefined;
+        for (let v = 0; v < K; v++) {
+          const r = await c.publish(pidfDoc(c.user, 'open', [], `k${v}`), etag ? { etag } : {});
+          expect(r.status).toBe(200);
+          etag = getHeader(r, 'SIP-ETag');
+        }
+      }),
+    );
+    for (const { watcher, dialog, publisher } of watches) {
+      const got: { cseq: number; k: number }[] = [];
+      while (got.at(-1)?.k !== K - 1) {
+        const m = await watcher.nextNotify(dialog, 10_000);
+        const body = m.body.toString();
+        // The document is the dialog's own publisher's: a batch of two users' changes never crosses them.
+        expect(/entity="([^"]+)"/.exec(body)?.[1]).toBe(publisher);
+        got.push({ cseq: Number(getHeader(m, 'CSeq')!.split(' ')[0]), k: Number(/<note>k(\d+)<\/note>/.exec(body)?.[1] ?? -1) });
+      }
+      const cseqs = got.map((g) => g.cseq);
+      expect(cseqs).toEqual([...new Set(cseqs)].sort((a, b) => a - b));
+      const ks = got.map((g) => g.k);
+      expect(ks).toEqual([...new Set(ks)].sort((a, b) => a - b));
     }
   }, 60_000);
 });
