@@ -1,4 +1,4 @@
-import { withAggregation, type CategoryKey } from '@presence/presence';
+import { triggeredBy, withAggregation, type CategoryKey } from '@presence/presence';
 import { listRecords, publications, publicationsGeneration, put, type ApplyResult, type Change, type Partition, type PublicationRecord, type Store, type StoredRecord } from '@presence/state';
 import { commitAndAnnounce, type CommitDeps } from './changes.js';
 
@@ -30,8 +30,8 @@ export interface AggregatedCommit {
  * Commits a change of the user's publications, planned on `snap`, with the computed instances it
  * triggers ([MS-PRES] §3.8, planned as of `opts.now`, default now) and `opts.extra` changes (an
  * entity tag), in one atomic apply that expects
- * the generation read: if another such change of the user came in meanwhile, nothing is written and
- * the caller plans again. The computed instances are then right for the inputs as committed, so the
+ * the generation read when it touches an input of a computation: if another such change of the user
+ * came in meanwhile, nothing is written and the caller plans again. The computed instances are then right for the inputs as committed, so the
  * change is announced as aggregated and the aggregation service is not asked to check it (issue 13:
  * that check cost it and NATS a delivery, a read and an ack per state change).
  */
@@ -44,7 +44,9 @@ export async function commitWithAggregation(
   opts: { extra?: readonly Change[]; now?: Date } = {},
 ): Promise<AggregatedCommit> {
   const all = withAggregation(snap.records, changes, touched, opts.now ?? new Date(d.now?.() ?? Date.now()));
-  const guard = put(publicationsGeneration, {}, { expect: snap.generation });
-  const result = await commitAndAnnounce(d, p, [...all.changes, ...(opts.extra ?? []), guard], { categories: all.touched, aggregated: true });
+  // A change that triggers no computation (a note) neither reads nor alters their inputs: unguarded,
+  // so it never waits on a concurrent state change of the user.
+  const guard = triggeredBy(touched).length > 0 ? [put(publicationsGeneration, {}, { expect: snap.generation })] : [];
+  const result = await commitAndAnnounce(d, p, [...all.changes, ...(opts.extra ?? []), ...guard], { categories: all.touched, aggregated: true });
   return { result, touched: all.touched, clientChanges: all.clientChanges };
 }

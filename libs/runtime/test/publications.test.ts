@@ -74,3 +74,13 @@ it('without the generation, the same interleaving leaves the computed state behi
   await new Promise((r) => setTimeout(r, 20));
   expect(due).toHaveLength(4);
 });
+
+it('a change that triggers no computation (a note) is not held up by the generation: it commits over a concurrent state change', async () => {
+  const { d, store } = await world();
+  const seen = await readPublications(store, p);
+  expect((await commitWithAggregation(d, p, seen, [machineState(seen, '2001', 3500)], STATE, { now })).result.ok).toBe(true);
+  const note: PublicationRecord = { categoryName: 'note', instance: '0', container: 200, expireType: 'static', publishTime: now.toISOString(), data: '<note/>' };
+  const r = await commitWithAggregation(d, p, seen, [put(publications, note, { expect: 0 })], [{ container: 200, name: 'note' }], { now });
+  expect(r.result.ok).toBe(true);
+  expect((await readPublications(store, p)).generation).toBe(1);
+});
