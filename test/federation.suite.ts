@@ -299,6 +299,22 @@ export function federationSuite(name: string, makeWorld: () => Promise<World>): 
       await expect.poll(async () => (await listRecords(w.store, part(JOHN), { name: 'fwat', idOf: () => '' })).length, { timeout: 3000 }).toBe(0);
     });
 
+    it('a registered client’s PIDF state names its endpoint (+sip.instance as endpointId, [MS-PRES] §2.2.2.1), on the first publish and on each modify', async () => {
+      const carol = await pidf(CAROL);
+      const uuid = '3b2b5f8e-8c3a-4c1e-9d7a-2f1e0c9b8a71';
+      const reg = await carol.request('REGISTER', { uri: 'sip:contoso.com', headers: [{ name: 'Contact', value: `<${carol.contact}>;+sip.instance="<urn:uuid:${uuid}>"` }, { name: 'Expires', value: '3600' }] });
+      expect(reg.status).toBe(200);
+      const stateOf = async () => (await listRecords(w.store, part(CAROL), publications)).find((r) => r.value.categoryName === 'state' && r.value.container === 2 && Number(r.value.instance) >= 0x40000000);
+      const first = await carol.publish(pidfDoc(CAROL, 'open', ['busy']));
+      expect(first.status).toBe(200);
+      expect((await stateOf())?.value.endpointId).toBe(uuid);
+      const modify = await carol.publish(pidfDoc(CAROL, 'open', ['away']), { etag: header(first, 'SIP-ETag')! });
+      expect(modify.status).toBe(200);
+      const after = await stateOf();
+      expect(after?.value.data).toContain('<availability>15500</availability>');
+      expect(after?.value.endpointId).toBe(uuid);
+    });
+
     it('standard clients watch each other: PIDF in, PIDF out (default containers for a user who never set any)', async () => {
       const carol = await pidf(CAROL);
       const john = await pidf(JOHN);

@@ -11,11 +11,14 @@ export interface PublicationsSnapshot {
 
 /**
  * The user's publications and their generation, the generation read first: a change committed in
- * between moves the generation past what was read, so the commit that expects it fails.
+ * between moves the generation past what was read, so the commit that expects it fails. Both reads
+ * are asked at once (one round trip): each store issues a read when it is called, and one
+ * connection answers in the order asked (the memory store at once; RedisStore's single ioredis
+ * connection, both keys in the user's slot), so the list is never older than the generation.
  */
 export async function readPublications(store: Store, p: Partition): Promise<PublicationsSnapshot> {
-  const gen = await store.get(p, publicationsGeneration.name, 'g');
-  return { generation: gen?.version ?? 0, records: await listRecords(store, p, publications) };
+  const [gen, records] = await Promise.all([store.get(p, publicationsGeneration.name, 'g'), listRecords(store, p, publications)]);
+  return { generation: gen?.version ?? 0, records };
 }
 
 export interface AggregatedCommit {

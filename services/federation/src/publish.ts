@@ -63,6 +63,12 @@ async function commit(d: FedDeps, p: Partition, plan: (current: StoredRecord<Pub
   return { ok: false, error: RACED };
 }
 
+/** The UUID of an endpoint's `+sip.instance` ([MS-PRES] §2.2.2.1 endpointId); '' when it has none or is not registered. */
+async function endpointIdOf(d: FedDeps, p: Partition, epid: string): Promise<string> {
+  const reg = epid ? await getRecord(d.store, p, registrations, epid) : undefined;
+  return reg?.value.instance?.replace(/^"?<?urn:uuid:/i, '').replace(/>?"?$/, '') ?? '';
+}
+
 /**
  * A random instance number for a new publication, above the ones the server computes (0, 1 and
  * 0x10000000, §3.8.5.1.2.7) and the ones enhanced clients use for their states (below 0x40000000).
@@ -108,13 +114,13 @@ export async function handlePublish(d: FedDeps, cmd: SipRequestCommand): Promise
   const body = hasBody ? cmd.body : prior!.value.body;
   const instance = prior?.value.instance ?? newInstance();
   const epid = prior?.value.epid ?? (await endpointOf(d.store, p, cmd));
-  const reg = epid ? await getRecord(d.store, p, registrations, epid) : undefined;
-  const endpointId = reg?.value.instance?.replace(/^"?<?urn:uuid:/i, '').replace(/>?"?$/, '') || undefined;
+  // The endpoint's id as the first publish of this publication found it ('' none): a modify reads no registration.
+  const endpointId = (prior?.value.endpointId ?? (await endpointIdOf(d, p, epid))) || undefined;
   const etag = randomToken(10);
   const r = await commit(d, p, (current) => {
     const made = instancesOf(body, instance, epid, endpointId, now, current);
     if ('error' in made) return made;
-    const next: EtagRecord = { etag, instance, epid, ids: made.records.map((x) => publications.idOf(x)), body };
+    const next: EtagRecord = { etag, instance, epid, endpointId: endpointId ?? '', ids: made.records.map((x) => publications.idOf(x)), body };
     return {
       records: made.records,
       drop: prior?.value.ids ?? [],

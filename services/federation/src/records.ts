@@ -38,6 +38,8 @@ export interface EtagRecord {
   /** The instance number of the `state` and `note` instances of this publication. */
   readonly instance: string;
   readonly epid: string;
+  /** The endpoint's `+sip.instance` UUID as the first publish found it ('' none); absent in tags of older releases. */
+  readonly endpointId?: string;
   /** Publication record ids this publication wrote. */
   readonly ids: readonly string[];
   /** The last document, kept so a refresh (no body) can restore instances an endpoint's sign-out removed. */
