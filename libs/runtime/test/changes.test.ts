@@ -1,22 +1,11 @@
-import { aggregationDue, MemoryBus, MemoryNetwork, presenceChanged, type PresenceChanged } from '@presence/bus';
-import { MemoryStore, type Store } from '@presence/state';
-import { createLogger } from '@presence/telemetry';
+import type { MemoryBus } from '@presence/bus';
+import type { Store } from '@presence/state';
 import { describe, expect, it } from 'vitest';
 import { commitAndAnnounce, OUTBOX, sweepOutbox } from '../src/changes.js';
+import { logger, world } from './announcements.js';
 
-const logger = createLogger({ level: 'silent', base: {} });
 const p = { pool: 'p1', user: 'sip:alice@contoso.com' };
 const change = { op: 'put' as const, collection: 'pub', id: 'note', value: { text: 'hi' } };
-
-async function world() {
-  const bus = new MemoryBus(new MemoryNetwork());
-  const store = new MemoryStore();
-  const heard: PresenceChanged[] = [];
-  const due: PresenceChanged[] = [];
-  await bus.consume(presenceChanged, 'p1', 'subscription', async (e) => void heard.push(e));
-  await bus.consume(aggregationDue, 'p1', 'aggregation', async (e) => void due.push(e));
-  return { bus, store, heard, due };
-}
 
 const settle = () => new Promise((r) => setTimeout(r, 20));
 

@@ -1,26 +1,15 @@
-import { aggregationDue, MemoryBus, MemoryNetwork, presenceChanged, type PresenceChanged } from '@presence/bus';
 import { buildPidfMachineState } from '@presence/documents';
 import { planAggregation, withAggregation } from '@presence/presence';
-import { MemoryStore, publications, put, type PublicationRecord } from '@presence/state';
-import { createLogger } from '@presence/telemetry';
+import { publications, put, type MemoryStore, type PublicationRecord } from '@presence/state';
 import { expect, it } from 'vitest';
 import { commitAndAnnounce } from '../src/changes.js';
 import { commitWithAggregation, readPublications, type PublicationsSnapshot } from '../src/publications.js';
+import { world } from './announcements.js';
 
-const logger = createLogger({ level: 'silent', base: {} });
 const p = { pool: 'p1', user: 'sip:bob@contoso.com' };
 const STATE = [{ container: 2, name: 'state' }];
 const now = new Date('2026-12-01T04:00:00Z');
 
-async function world() {
-  const bus = new MemoryBus(new MemoryNetwork());
-  const store = new MemoryStore();
-  const heard: PresenceChanged[] = [];
-  const due: PresenceChanged[] = [];
-  await bus.consume(presenceChanged, 'p1', 'subscription', async (e) => void heard.push(e));
-  await bus.consume(aggregationDue, 'p1', 'aggregation', async (e) => void due.push(e));
-  return { d: { store, bus, pool: 'p1', logger }, store, heard, due };
-}
 
 /** Endpoint `instance`'s machine state ([MS-PRES] §2.2.2.7.1) put over what `snap` holds. */
 function machineState(snap: PublicationsSnapshot, instance: string, availability: number) {
