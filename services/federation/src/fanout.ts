@@ -66,7 +66,7 @@ async function targetsOf(d: FedDeps, user: string, events: readonly PresenceChan
  * fingerprint are committed with a compare-and-set on its dialog, so a document of older data cannot
  * take a later CSeq than one of newer data (it is computed again); the edge sends in CSeq order.
  */
-export async function fanOut(d: FedDeps, batch: readonly (readonly PresenceChanged[])[], handOffs?: HandOffs): Promise<number> {
+export async function fanOut(d: FedDeps, batch: readonly (readonly PresenceChanged[])[], handOffs: HandOffs): Promise<number> {
   let pending = (await Promise.all(batch.filter((events) => events.length > 0).map((events) => targetsOf(d, events[0]!.user, events)))).flat();
   let sent = 0;
   for (let round = 0; pending.length > 0; round++) {
@@ -101,9 +101,7 @@ export async function fanOut(d: FedDeps, batch: readonly (readonly PresenceChang
       out.push({ dialogId: t.dialogId, dialog: dlg.value, cseq: dlg.value.localCseq + 1, state: `active;expires=${remaining(d, dlg.expiresAt)}`, body: doc.body, contentType: doc.contentType });
     });
     sent += out.length;
-    const handed = handNotifications(d, out).catch((err: unknown) => d.logger.warn({ err }, 'ending dialogs whose connections are gone failed'));
-    if (handOffs) await handOffs.add(handed);
-    else await handed;
+    await handOffs.add(handNotifications(d, out).catch((err: unknown) => d.logger.warn({ err }, 'ending dialogs whose connections are gone failed')));
   }
   return sent;
 }
