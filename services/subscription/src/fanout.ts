@@ -122,17 +122,15 @@ export async function categoryFanOut(d: NotifierDeps & { pool: string }, events:
       return { x, sp, key, di, si: refs.length - 1 };
     });
     const got = await d.store.getMany(refs);
-    const read = rows.map((r) => ({
-      ...r,
-      dialog: got[r.di] as StoredRecord<DialogRecord> | undefined,
-      dsub: got[r.si] as StoredRecord<DialogSubscriptionRecord> | undefined,
-    }));
     const views = new Map(
       await Promise.all([...new Set(pending.map((x) => x.publisher))].map(async (p) => [p, new SharedViews(p, await readPublisher(d, { pool: d.pool, user: p }))] as const)),
     );
     const byDialog = new Map<string, DialogPlan>();
     const stale: Entry[] = [];
-    for (const { x, sp, key, dialog, dsub } of read) {
+    // Plain loops and literals from here on: a fan-out goes through this per watcher (no spreads).
+    for (const { x, sp, key, di, si } of rows) {
+      const dialog = got[di] as StoredRecord<DialogRecord> | undefined;
+      const dsub = got[si] as StoredRecord<DialogSubscriptionRecord> | undefined;
       if (!dialog || !dsub) {
         stale.push(x);
         continue;
@@ -151,7 +149,7 @@ export async function categoryFanOut(d: NotifierDeps & { pool: string }, events:
       if (changed.length === 0) continue;
       const plan = byDialog.get(key) ?? { sp, dlg: dialog, entries: [] };
       byDialog.set(key, plan);
-      plan.entries.push({ ...x, dsub, changed, fingerprints });
+      plan.entries.push({ publisher: x.publisher, affected: x.affected, w: x.w, dsub, changed, fingerprints });
     }
     // A watcher without its dialog is a leftover of a dialog that ended mid-way (a crash): drop it.
     // Those removals and every dialog's commit go to the store together (one script on Redis).
