@@ -195,18 +195,25 @@ function toStored<T>(id: string, r: Rec): StoredRecord<T> {
  * JavaScript runs one `apply` to completion before the next, which makes it atomic.
  */
 export class MemoryStore implements Store {
-  private readonly data = new Map<string, Map<string, Map<string, Rec>>>();
+  /** Pool → user → collection → records. */
+  private readonly data = new Map<string, Map<string, Map<string, Map<string, Rec>>>>();
   private readonly dueIndex = new Map<string, Map<string, DueEntry>>();
   private readonly shared = new Shared();
   private closed = false;
 
   private collection(p: Partition, c: string, create: boolean): Map<string, Rec> | undefined {
-    const pk = partitionKey(p);
-    let part = this.data.get(pk);
+    // Pool, then user: no key concatenated per lookup (a fan-out looks up two records per watcher).
+    let pool = this.data.get(p.pool);
+    if (!pool) {
+      if (!create) return undefined;
+      pool = new Map();
+      this.data.set(flat(p.pool), pool);
+    }
+    let part = pool.get(p.user);
     if (!part) {
       if (!create) return undefined;
       part = new Map();
-      this.data.set(flat(pk), part);
+      pool.set(flat(p.user), part);
     }
     let col = part.get(c);
     if (!col && create) {
