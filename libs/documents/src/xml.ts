@@ -14,6 +14,31 @@ export interface XmlNode {
 type Ordered = Record<string, unknown> & { ':@'?: Record<string, string> };
 
 /**
+ * One parser per set of stop nodes (the sets are the documents' own constants: a handful), built
+ * once: building the options cost as much as a short document's parse.
+ */
+const parsers = new Map<string, XMLParser>();
+function parserFor(stopNodes: readonly string[]): XMLParser {
+  const key = stopNodes.join('\u0000');
+  let parser = parsers.get(key);
+  if (!parser) {
+    parser = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      preserveOrder: true,
+      parseTagValue: false,
+      parseAttributeValue: false,
+      trimValues: true,
+      ignoreDeclaration: true,
+      ignorePiTags: true,
+      stopNodes: stopNodes.map((n) => `*.${n}`),
+    });
+    parsers.set(key, parser);
+  }
+  return parser;
+}
+
+/**
  * Parses a request body into an {@link XmlNode} tree. Bodies with a DOCTYPE or ENTITY declaration
  * are refused before parsing: no MS-PRES document has one, and they are the vector of entity
  * expansion attacks. `stopNodes` (local names) keep their inner XML verbatim, e.g. publication
@@ -24,17 +49,7 @@ export function parseXml(body: string, stopNodes: readonly string[] = []): DocRe
   if (/<!DOCTYPE|<!ENTITY/i.test(body)) return { ok: false, error: new DocumentError('DOC_ERR_UNSAFE', 'DOCTYPE and ENTITY declarations are not allowed') };
   const valid = XMLValidator.validate(body);
   if (valid !== true) return { ok: false, error: new DocumentError('DOC_ERR_XML', `not well-formed XML: ${valid.err.msg} (line ${valid.err.line})`) };
-  const parser = new XMLParser({
-    ignoreAttributes: false,
-    attributeNamePrefix: '',
-    preserveOrder: true,
-    parseTagValue: false,
-    parseAttributeValue: false,
-    trimValues: true,
-    ignoreDeclaration: true,
-    ignorePiTags: true,
-    stopNodes: stopNodes.map((n) => `*.${n}`),
-  });
+  const parser = parserFor(stopNodes);
   let tree: Ordered[];
   try {
     tree = parser.parse(body) as Ordered[];
