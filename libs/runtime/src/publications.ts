@@ -32,11 +32,13 @@ export interface AggregatedCommit {
 /**
  * Commits a change of the user's publications, planned on `snap`, with the computed instances it
  * triggers ([MS-PRES] §3.8, planned as of `opts.now`, default now) and `opts.extra` changes (an
- * entity tag), in one atomic apply that expects
- * the generation read when it touches an input of a computation: if another such change of the user
- * came in meanwhile, nothing is written and the caller plans again. The computed instances are then right for the inputs as committed, so the
+ * entity tag), in one atomic apply that expects the generation read when it touches an input of a
+ * computation: if another such change of the user came in meanwhile, nothing is written and the
+ * caller plans again. The computed instances are then right for the inputs as committed, so the
  * change is announced as aggregated and the aggregation service is not asked to check it (issue 13:
- * that check cost it and NATS a delivery, a read and an ack per state change).
+ * that check cost it and NATS a delivery, a read and an ack per state change). When there is
+ * nothing to write (no change, no computed instance out of line), nothing is written:
+ * `result.versions` is empty.
  */
 export async function commitWithAggregation(
   d: CommitDeps,
@@ -47,6 +49,7 @@ export async function commitWithAggregation(
   opts: { extra?: readonly Change[]; now?: Date } = {},
 ): Promise<AggregatedCommit> {
   const all = withAggregation(snap.records, changes, touched, opts.now ?? new Date(d.now?.() ?? Date.now()));
+  if (all.changes.length === 0 && !opts.extra?.length) return { result: { ok: true, versions: [] }, touched: all.touched, clientChanges: 0 };
   // A change that triggers no computation (a note) neither reads nor alters their inputs: unguarded,
   // so it never waits on a concurrent state change of the user.
   const guard = triggeredBy(touched).length > 0 ? [put(publicationsGeneration, {}, { expect: snap.generation })] : [];

@@ -1,5 +1,5 @@
 import { aggregationDue } from '@presence/bus';
-import { planAggregation, triggeredBy } from '@presence/presence';
+import { triggeredBy } from '@presence/presence';
 import { commitWithAggregation, readPublications, servePing, type RunningService, type ServiceDeps, type ServiceModule } from '@presence/runtime';
 import type { Partition } from '@presence/state';
 
@@ -20,15 +20,11 @@ export async function startAggregation(deps: ServiceDeps): Promise<RunningServic
     if (triggeredBy(touched).length === 0) return;
     const p: Partition = { pool: deps.pool, user: e.user };
     for (let attempt = 0; attempt < 10; attempt++) {
-      const snap = await readPublications(deps.store, p);
-      const plan = planAggregation(snap.records, touched, new Date());
-      if (plan.changes.length === 0) return;
       // Nothing of the caller's own: the repair is the computed instances alone, guarded likewise.
-      const r = await commitWithAggregation({ store: deps.store, bus: deps.bus, pool: deps.pool, logger: deps.logger }, p, snap, [], touched);
-      if (r.result.ok) {
-        deps.logger.warn({ user: e.user, outputs: r.touched }, 'aggregation repaired computed instances');
-        return;
-      }
+      const r = await commitWithAggregation(deps, p, await readPublications(deps.store, p), [], touched);
+      if (!r.result.ok) continue;
+      if (r.result.versions.length > 0) deps.logger.warn({ user: e.user, categories: r.touched }, 'aggregation repaired computed instances');
+      return;
     }
   });
   return {

@@ -115,12 +115,12 @@ export async function handlePublish(d: FedDeps, cmd: SipRequestCommand): Promise
   const instance = prior?.value.instance ?? newInstance();
   const epid = prior?.value.epid ?? (await endpointOf(d.store, p, cmd));
   // The endpoint's id as the first publish of this publication found it ('' none): a modify reads no registration.
-  const endpointId = (prior?.value.endpointId ?? (await endpointIdOf(d, p, epid))) || undefined;
+  const endpointId = prior?.value.endpointId ?? (await endpointIdOf(d, p, epid));
   const etag = randomToken(10);
   const r = await commit(d, p, (current) => {
-    const made = instancesOf(body, instance, epid, endpointId, now, current);
+    const made = instancesOf(body, instance, epid, endpointId || undefined, now, current);
     if ('error' in made) return made;
-    const next: EtagRecord = { etag, instance, epid, endpointId: endpointId ?? '', ids: made.records.map((x) => publications.idOf(x)), body };
+    const next: EtagRecord = { etag, instance, epid, endpointId, ids: made.records.map((x) => publications.idOf(x)), body };
     return {
       records: made.records,
       drop: prior?.value.ids ?? [],
